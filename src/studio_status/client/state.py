@@ -1,0 +1,382 @@
+"""The one state store every view reads: pure rules, no I/O, no Qt.
+
+The network side (:mod:`studio_status.client.stream`) feeds it snapshots, events and
+polled footers; views subscribe and repaint. The store never blocks and never raises on
+data from the wire: a message that does not fit is dropped with a log line.
+
+Segment history: every change worth telling (a service changing status, a pod, a job
+failing, the budget) becomes a :class:`Notice` with an increasing ``id``, kept per segment
+(last :data:`HISTORY` of each) so the strip can show "last 5 transitions", flash on a new
+degrade, and the tray can notify once per notice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+from studio_status.protocol import (
+    Alert,
+    AlertFired,
+    AlertResolved,
+    BudgetStatus,
+    CloudPod,
+    CloudPodStatusChanged,
+    Event,
+    FooterChanged,
+    FooterData,
+    FooterService,
+    HealthStatus,
+    JobInfo,
+    JobProgress,
+    JobStatus,
+    JobStatusChanged,
+    ProtocolError,
+    Role,
+    ServiceHealth,
+    ServiceHealthChanged,
+    SnapshotMessage,
+    StabilityState,
+    SystemStabilityChanged,
+    WorkflowInfo,
+    WorkflowStatusChanged,
+    utcnow,
+    worst_status,
+)
+
+__all__ = [
+    "HISTORY",
+    "ConnectionState",
+    "Notice",
+    "Segment",
+    "StatusState",
+    "StatusStore",
+]
+
+log = logging.getLogger("client.state")
+
+#: Notices kept per segment (seed 000, 2.2 shows the last 5).
+HISTORY = 5
+
+
+class ConnectionState(StrEnum):
+    """How fresh the data is. Views must say so when it is not ``live``."""
+
+    CONNECTING = "connecting"  # nothing heard yet this run (data may come from the cache)
+    LIVE = "live"  # the event stream is up
+    POLLING = "polling"  # the stream is down, footer polling answers
+    OFFLINE = "offline"  # nothing answers
+
+
+class Segment(StrEnum):
+    SERVICES = "services"
+    CLOUD_GPU = "cloud_gpu"
+    WORKFLOWS = "workflows"
+    JOBS = "jobs"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A change worth telling a person about; ``severity`` drives colour and notifications."""
+
+    id: int
+    segment: Segment
+    at: datetime
+    subject: str
+    severity: HealthStatus
+    text: str
+    previous: HealthStatus | None = None
+
+
+@dataclass(frozen=True)
+class StatusState:
+    """An immutable view of everything known; views read only this."""
+
+    role: Role | None = None
+    footer: FooterData | None = None
+    services: dict[str, ServiceHealth] = field(default_factory=dict)
+    jobs: dict[str, JobInfo] = field(default_factory=dict)
+    workflows: dict[str, WorkflowInfo] = field(default_factory=dict)
+    pods: dict[str, CloudPod] = field(default_factory=dict)
+    alerts: dict[str, Alert] = field(default_factory=dict)
+    stability: StabilityState | None = None
+    history: dict[Segment, tuple[Notice, ...]] = field(default_factory=dict)
+    connection: ConnectionState = ConnectionState.CONNECTING
+    stale: bool = True
+    offline_since: datetime | None = None
+    updated_at: datetime | None = None
+    last_seq: int | None = None
+    hub_id: str | None = None
+    version: int = 0
+
+    @property
+    def worst(self) -> HealthStatus:
+        """Worst service state, ``unknown`` when disconnected or nothing is known."""
+        if self.connection is ConnectionState.OFFLINE or not self.footer:
+            return HealthStatus.UNKNOWN
+        services = self.footer.services
+        if not services:
+            return HealthStatus.UNKNOWN
+        return worst_status([s.status for s in services.values()])
+
+    @property
+    def last_notice_id(self) -> int:
+        return max((n[-1].id for n in self.history.values() if n), default=0)
+
+
+Listener = Callable[[StatusState], None]
+
+
+class StatusStore:
+    """Holds the current :class:`StatusState` and tells listeners when it changes.
+
+    Listeners are called synchronously after each change; repaint coalescing is the
+    view side's job (:class:`studio_status.client.coalesce.Coalescer`), so the store stays
+    cheap under a burst of thousands of events.
+    """
+
+    def __init__(self, clock: Callable[[], datetime] = utcnow) -> None:
+        self._clock = clock
+        self._state = StatusState()
+        self._listeners: list[Listener] = []
+        self._history: dict[Segment, deque[Notice]] = {s: deque(maxlen=HISTORY) for s in Segment}
+        self._notice_id = 0
+
+    @property
+    def state(self) -> StatusState:
+        return self._state
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Register ``listener``; returns a function that removes it."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    # -- inputs -----------------------------------------------------------------------
+
+    def load_cached(self, footer: FooterData, role: Role | None, at: datetime | None) -> None:
+        """Show the last good footer from disk, marked stale until live data arrives."""
+        self._commit(footer=footer, role=role, stale=True, updated_at=at)
+
+    def apply_snapshot(self, msg: SnapshotMessage) -> None:
+        """Replace everything with a fresh snapshot from the hub."""
+        snap = msg.data
+        services = dict(snap.services or {})
+        for t in snap.transitions or []:
+            self._add_notice(
+                Segment.SERVICES,
+                t.service,
+                t.status,
+                _service_text(t.service, t.status),
+                previous=t.previous,
+                at=t.at,
+            )
+        self._commit(
+            role=snap.role,
+            footer=snap.footer,
+            services=services,
+            connection=ConnectionState.LIVE,
+            stale=False,
+            offline_since=None,
+            updated_at=self._clock(),
+            last_seq=msg.seq,
+            hub_id=msg.hub_id,
+        )
+
+    def apply_footer(self, footer: FooterData, *, polled: bool) -> None:
+        """A footer read over REST (start-up fetch or the 30 s polling fallback)."""
+        changes: dict[str, object] = {"footer": footer, "stale": False, "updated_at": self._clock()}
+        if polled and self._state.connection is not ConnectionState.LIVE:
+            changes["connection"] = ConnectionState.POLLING
+            changes["offline_since"] = None
+        self._commit(**changes)
+
+    def apply_heartbeat(self, seq: int) -> None:
+        """The stream is alive; data is fresh even if nothing changed."""
+        self._commit(
+            stale=False, updated_at=self._clock(), last_seq=max(seq, self._state.last_seq or 0)
+        )
+
+    def apply_event(self, event: Event) -> bool:
+        """Apply one event; returns False when it was ignored (duplicate, unknown, malformed)."""
+        last = self._state.last_seq
+        if last is not None and event.seq <= last:
+            return False  # already applied (replay overlap or a duplicate frame)
+        try:
+            data = event.typed()
+        except ProtocolError as exc:
+            log.warning("dropped event seq=%s: %s", event.seq, exc)
+            return False
+        changes: dict[str, object] = {
+            "last_seq": event.seq,
+            "stale": False,
+            "updated_at": self._clock(),
+        }
+        if data is None:
+            log.debug("ignored unknown event type %r (seq=%s)", event.type, event.seq)
+        elif isinstance(data, FooterChanged):
+            changes["footer"] = data.footer
+        elif isinstance(data, ServiceHealthChanged):
+            changes.update(self._on_service(data, event.ts))
+        elif isinstance(data, CloudPodStatusChanged):
+            changes.update(self._on_pod(data, event.ts))
+        elif isinstance(data, JobStatusChanged):
+            changes.update(self._on_job(data, event.ts))
+        elif isinstance(data, JobProgress):
+            job = self._state.jobs.get(data.job_id)
+            if job is not None:
+                jobs = dict(self._state.jobs)
+                jobs[data.job_id] = job.model_copy(
+                    update={"progress": data.progress, "eta_seconds": data.eta_seconds}
+                )
+                changes["jobs"] = jobs
+        elif isinstance(data, WorkflowStatusChanged):
+            changes.update(self._on_workflow(data, event.ts))
+        elif isinstance(data, AlertFired | AlertResolved):
+            alerts = dict(self._state.alerts)
+            alerts[data.alert.id] = data.alert
+            changes["alerts"] = alerts
+        elif isinstance(data, SystemStabilityChanged):
+            changes["stability"] = data.state
+        self._commit(**changes)
+        return True
+
+    def set_connection(self, connection: ConnectionState) -> None:
+        """The network side reports a change of link; offline marks the data stale."""
+        if connection is self._state.connection:
+            return
+        changes: dict[str, object] = {"connection": connection}
+        if connection is ConnectionState.OFFLINE:
+            changes["stale"] = True
+            changes["offline_since"] = self._state.offline_since or self._clock()
+        elif connection is ConnectionState.LIVE:
+            changes["offline_since"] = None
+        self._commit(**changes)
+
+    def mark_stale(self) -> None:
+        """Neither the stream nor polling answered in time (2x heartbeat)."""
+        if not self._state.stale:
+            self._commit(stale=True)
+
+    # -- event rules ------------------------------------------------------------------
+
+    def _on_service(self, data: ServiceHealthChanged, at: datetime) -> dict[str, object]:
+        services = dict(self._state.services)
+        services[data.service] = data.current
+        changes: dict[str, object] = {"services": services}
+        footer = self._state.footer
+        if footer is not None and footer.services is not None:
+            entry = footer.services.get(data.service) or FooterService(label=data.current.label)
+            svc = dict(footer.services)
+            svc[data.service] = entry.model_copy(
+                update={
+                    "status": data.current.status,
+                    "checked_at": data.current.checked_at,
+                    "latency_ms": data.current.latency_ms,
+                }
+            )
+            changes["footer"] = footer.model_copy(update={"services": svc})
+        if data.previous != data.current.status:
+            name = data.current.label or data.service
+            self._add_notice(
+                Segment.SERVICES,
+                data.service,
+                data.current.status,
+                _service_text(name, data.current.status, data.current.error_message),
+                previous=data.previous,
+                at=at,
+            )
+        return changes
+
+    def _on_pod(self, data: CloudPodStatusChanged, at: datetime) -> dict[str, object]:
+        pods = dict(self._state.pods)
+        pods[data.pod.id] = data.pod
+        status = data.pod.status.upper()
+        severity = HealthStatus.DOWN if status in {"ERROR", "DEAD"} else HealthStatus.HEALTHY
+        self._add_notice(
+            Segment.CLOUD_GPU,
+            data.pod.id,
+            severity,
+            f"pod {data.pod.name or data.pod.id}: {data.previous or '—'} → {data.pod.status}",
+            at=at,
+        )
+        return {"pods": pods}
+
+    def _on_job(self, data: JobStatusChanged, at: datetime) -> dict[str, object]:
+        jobs = dict(self._state.jobs)
+        job = data.job
+        if job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+            jobs[job.id] = job
+        else:
+            jobs.pop(job.id, None)
+            severity = HealthStatus.DOWN if job.status is JobStatus.FAILED else HealthStatus.HEALTHY
+            text = f"job {job.id} {job.status.value}" + (f": {job.error}" if job.error else "")
+            self._add_notice(Segment.JOBS, job.id, severity, text, at=at)
+        return {"jobs": jobs}
+
+    def _on_workflow(self, data: WorkflowStatusChanged, at: datetime) -> dict[str, object]:
+        workflows = dict(self._state.workflows)
+        wf = data.workflow
+        if wf.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+            workflows[wf.id] = wf
+        else:
+            workflows.pop(wf.id, None)
+        severity = HealthStatus.DOWN if wf.status is JobStatus.FAILED else HealthStatus.HEALTHY
+        self._add_notice(
+            Segment.WORKFLOWS, wf.id, severity, f"{wf.name}: {wf.stage or wf.status.value}", at=at
+        )
+        return {"workflows": workflows}
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def _add_notice(
+        self,
+        segment: Segment,
+        subject: str,
+        severity: HealthStatus,
+        text: str,
+        *,
+        previous: HealthStatus | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        self._notice_id += 1
+        self._history[segment].append(
+            Notice(self._notice_id, segment, at or self._clock(), subject, severity, text, previous)
+        )
+
+    def _commit(self, **changes: object) -> None:
+        history = {s: tuple(d) for s, d in self._history.items() if d}
+        self._state = replace(
+            self._state,
+            history=history,
+            version=self._state.version + 1,
+            **changes,  # type: ignore[arg-type]
+        )
+        for listener in list(self._listeners):
+            try:
+                listener(self._state)
+            except Exception:  # a broken view must not stop the others or the stream
+                log.exception("state listener %r failed", listener)
+
+
+def _service_text(name: str, status: HealthStatus, error: str | None = None) -> str:
+    text = f"{name} {status.value}"
+    return f"{text}: {error}" if error and status is not HealthStatus.HEALTHY else text
+
+
+def budget_severity(budget: BudgetStatus) -> HealthStatus:
+    """Budget state as a severity, for the cloud segment's colour and shape."""
+    return {
+        BudgetStatus.WITHIN_BUDGET: HealthStatus.HEALTHY,
+        BudgetStatus.APPROACHING: HealthStatus.DEGRADED,
+        BudgetStatus.EXCEEDED: HealthStatus.DOWN,
+        BudgetStatus.ERROR: HealthStatus.DOWN,
+    }[budget]
