@@ -1,0 +1,79 @@
+"""HTTP(S) endpoint checker."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from studio_status.hub.checks._common import Clock, GuardedChecker, HttpClientHolder, elapsed_ms
+from studio_status.hub.checks.base import CheckResult
+from studio_status.hub.checks.specs import HttpSpec
+from studio_status.protocol import HealthStatus
+
+__all__ = ["BODY_LIMIT", "HttpChecker"]
+
+#: How much of a body is searched for ``body_contains``: a health check must not download a
+#: large page, and a marker sits near the top of any page worth checking.
+BODY_LIMIT = 1024 * 1024
+
+
+class HttpChecker(GuardedChecker):
+    kind = "http"
+
+    def __init__(
+        self,
+        spec: HttpSpec,
+        timeout: float,
+        *,
+        http: httpx.AsyncClient | None = None,
+        clock: Clock = time.perf_counter,
+    ) -> None:
+        super().__init__(timeout, clock=clock)
+        self.spec = spec
+        self.url = str(spec.url)
+        self._http = HttpClientHolder(http, verify=spec.verify_tls)
+
+    def base_details(self) -> dict[str, Any]:
+        return {"url": self.url}
+
+    async def probe(self, start: float) -> CheckResult:
+        spec = self.spec
+        client = self._http.client
+        body = b""
+        # Streaming keeps the body unread unless a marker is wanted, and caps it when it is.
+        async with client.stream(
+            spec.method, self.url, headers=spec.headers, timeout=self.timeout
+        ) as response:
+            if spec.body_contains is not None and spec.method == "GET":
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) >= BODY_LIMIT:
+                        break
+        latency = elapsed_ms(start, self.clock)
+        details = {
+            "url": self.url,
+            "status_code": response.status_code,
+            "http_version": response.http_version,
+        }
+        if str(response.url) != self.url:
+            details["final_url"] = str(response.url)
+
+        if response.status_code not in spec.expect_status:
+            expected = ", ".join(str(code) for code in spec.expect_status)
+            status_line = f"{response.status_code} {response.reason_phrase}".strip()
+            message = f"HTTP {status_line} (expected {expected})"
+            return CheckResult(HealthStatus.DOWN, latency, message, details)
+        if spec.body_contains is not None and spec.method == "GET":
+            text = body.decode(response.encoding or "utf-8", errors="replace")
+            if spec.body_contains not in text:
+                message = f"response body does not contain {spec.body_contains!r}"
+                return CheckResult(HealthStatus.DOWN, latency, message, details)
+        if latency > spec.degraded_ms:
+            message = f"slow response: {latency} ms (threshold {spec.degraded_ms} ms)"
+            return CheckResult(HealthStatus.DEGRADED, latency, message, details)
+        return CheckResult(HealthStatus.HEALTHY, latency, None, details)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
