@@ -200,10 +200,13 @@ class StatusStore:
         self._commit(**changes)
 
     def apply_heartbeat(self, seq: int) -> None:
-        """The stream is alive; data is fresh even if nothing changed."""
-        self._commit(
-            stale=False, updated_at=self._clock(), last_seq=max(seq, self._state.last_seq or 0)
-        )
+        """The stream is alive; data is fresh even if nothing changed.
+
+        ``last_seq`` is deliberately left alone: a heartbeat ahead of it means events were
+        missed, and moving ``last_seq`` up would make the resume skip them. The stream
+        resyncs first and only reports heartbeats it is in step with.
+        """
+        self._commit(stale=False, updated_at=self._clock())
 
     def apply_event(self, event: Event) -> bool:
         """Apply one event; returns False when it was ignored (duplicate, unknown, malformed)."""
@@ -213,7 +216,10 @@ class StatusStore:
         try:
             data = event.typed()
         except ProtocolError as exc:
+            # Its data is unusable but its seq was delivered: count it, or the next event
+            # would look like a gap and a resume would replay this one forever.
             log.warning("dropped event seq=%s: %s", event.seq, exc)
+            self._commit(last_seq=event.seq)
             return False
         changes: dict[str, object] = {
             "last_seq": event.seq,

@@ -1,0 +1,93 @@
+"""A small typed REST client for the hub, over an injected :class:`httpx.AsyncClient`.
+
+The ``httpx.AsyncClient`` is the transport seam: the app hands in a real one, tests hand in
+one built on :class:`httpx.MockTransport` or pointed at a real server on loopback. Every
+httpx error and every off-contract body is translated here into the
+:mod:`studio_status.client.errors` tree, so callers handle three cases, not thirty.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+
+from studio_status.protocol import (
+    FooterData,
+    FooterEnvelope,
+    ProtocolError,
+    decode_json,
+    parse_model,
+)
+
+from .errors import BadResponse, HubUnavailable, Unauthorized
+
+__all__ = ["FOOTER_PATH", "RestClient", "join_url"]
+
+log = logging.getLogger("client.rest")
+
+FOOTER_PATH = "/api/v1/status/footer"
+
+
+def join_url(base_url: str, path: str) -> str:
+    """``base_url`` may carry a path prefix (a platform mounted under ``/x121``); keep it."""
+    return base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+class RestClient:
+    """Typed calls to the hub's REST routes.
+
+    Attributes:
+        base_url: the hub's root, e.g. ``https://platform.example``.
+        token: bearer token sent on every request; may be changed (a new token from the
+            keyring) without rebuilding the client.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        http: httpx.AsyncClient,
+        *,
+        token: str | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.base_url = base_url
+        self.token = token
+        self._http = http
+        self._timeout = timeout
+
+    async def fetch_footer(self) -> FooterData:
+        """``GET /api/v1/status/footer``; the body as the token's role may see it."""
+        raw = await self._get(FOOTER_PATH)
+        try:
+            return parse_model(FooterEnvelope, decode_json(raw, "footer"), "footer").data
+        except ProtocolError as exc:
+            raise BadResponse(f"GET {FOOTER_PATH}: {exc}", exc) from exc
+
+    async def _get(self, path: str) -> bytes:
+        headers = {"Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        url = join_url(self.base_url, path)
+        try:
+            response = await self._http.get(url, headers=headers, timeout=self._timeout)
+        except httpx.TimeoutException as exc:
+            raise HubUnavailable(f"GET {path}: timed out ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:  # connect refused, DNS, reset, proxy...
+            raise HubUnavailable(f"GET {path}: {_describe(exc)}") from exc
+        except httpx.InvalidURL as exc:
+            raise HubUnavailable(f"GET {path}: invalid hub address {url!r}") from exc
+        status = response.status_code
+        if status in (401, 403):
+            raise Unauthorized(f"GET {path}: HTTP {status} — the hub refused the token")
+        if status >= 500 or status in (404, 408, 429):
+            # 404 here usually means "not a hub" (a proxy page, a wrong port): keep retrying.
+            raise HubUnavailable(f"GET {path}: HTTP {status}")
+        if not 200 <= status < 300:
+            raise BadResponse(f"GET {path}: unexpected HTTP {status}")
+        log.debug("GET %s -> %s (%d bytes)", path, status, len(response.content))
+        return response.content
+
+
+def _describe(exc: httpx.TransportError) -> str:
+    return str(exc) or type(exc).__name__
