@@ -1,0 +1,3 @@
+from studio_status.cli import main
+
+raise SystemExit(main())

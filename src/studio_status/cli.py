@@ -1,0 +1,166 @@
+"""Command line: ``studio-status`` (the app), ``demo``, ``hub``, ``status``.
+
+Kept import-light: each sub-command imports what it needs when it runs, so the app's
+start-up does not pay for the hub's server stack and the other way round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main"]
+
+TOKEN_ENV = "STUDIO_STATUS_TOKEN"
+BOOTSTRAP_ENV = "STUDIO_STATUS_BOOTSTRAP_TOKEN"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="studio-status", description=__doc__.splitlines()[0])
+    p.add_argument("--hub", metavar="URL", help="hub to connect to (default: run one locally)")
+    p.add_argument("--token", help=f"hub token (default: ${TOKEN_ENV})")
+    p.add_argument("--web-url", metavar="URL", help="platform web UI for 'Open in browser'")
+    p.add_argument("-v", "--verbose", action="store_true")
+    sub = p.add_subparsers(dest="command")
+
+    sub.add_parser("demo", help="run the app against a local hub with a simulated studio")
+
+    hub = sub.add_parser("hub", help="run the status hub")
+    hub.add_argument("--config", type=Path, help="hub TOML config (default: user config dir)")
+    hub.add_argument("--host", help="listen address (default 127.0.0.1)")
+    hub.add_argument("--port", type=int, help="listen port (default 8765; 0 picks a free one)")
+    hub.add_argument("--database", type=Path, help="SQLite database path")
+    hub.add_argument(
+        "--embedded",
+        action="store_true",
+        help="child-process mode: print a JSON ready line, exit when stdin closes",
+    )
+    hub_sub = hub.add_subparsers(dest="hub_command")
+    token = hub_sub.add_parser("token", help="manage API tokens")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    create = token_sub.add_parser("create", help="create a token and print it once")
+    create.add_argument("--role", required=True, choices=["admin", "creator", "reviewer"])
+    create.add_argument("--name", default="cli")
+    token_sub.add_parser("list", help="list tokens (ids and roles, never secrets)")
+    revoke = token_sub.add_parser("revoke", help="revoke a token by id")
+    revoke.add_argument("token_id")
+
+    status = sub.add_parser("status", help="print the footer summary in one line")
+    status.add_argument("--json", action="store_true", help="print the raw JSON")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if args.command == "hub":
+        return _hub(args)
+    if args.command == "status":
+        from studio_status.status_cmd import run_status
+
+        return run_status(args.hub, args.token or os.environ.get(TOKEN_ENV), as_json=args.json)
+    from studio_status.app import run
+
+    return run(
+        hub_url=args.hub,
+        token=args.token or os.environ.get(TOKEN_ENV),
+        demo=args.command == "demo",
+        web_url=args.web_url,
+    )
+
+
+def _hub(args: argparse.Namespace) -> int:
+    from studio_status.hub.config import ConfigError, load_config
+
+    try:
+        config, _found = load_config(args.config)
+    except ConfigError as exc:
+        print(f"studio-status hub: {exc}", file=sys.stderr)
+        return 2
+    overrides = {
+        "host": args.host,
+        "port": 0 if args.embedded and args.port is None else args.port,
+        "database": args.database,
+    }
+    config.hub = config.hub.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    if args.hub_command == "token":
+        return asyncio.run(_token(config, args))
+    return _serve(config, embedded=args.embedded)
+
+
+def _serve(config: object, *, embedded: bool) -> int:
+    from studio_status.hub.config import HubConfig
+    from studio_status.hub.server import serve
+    from studio_status.hub.service import Hub
+
+    assert isinstance(config, HubConfig)
+    bootstrap = os.environ.pop(BOOTSTRAP_ENV, None) or None
+
+    def ready(hub: Hub, url: str) -> None:
+        line = {"event": "ready", "url": url, "pid": os.getpid(), "hub_id": hub.bus.hub_id}
+        print(json.dumps(line), flush=True)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        if embedded:
+            loop = asyncio.get_running_loop()
+
+            def watch_parent() -> None:
+                # the parent holds our stdin; EOF means it exited or died
+                while sys.stdin.buffer.read(1024):
+                    pass
+                loop.call_soon_threadsafe(stop.set)
+
+            threading.Thread(target=watch_parent, daemon=True, name="parent-watch").start()
+        await serve(config, bootstrap_token=bootstrap, on_ready=ready, stop=stop)
+
+    try:
+        asyncio.run(run())
+    except OSError as exc:
+        print(
+            f"studio-status hub: cannot listen on {config.hub.host}:{config.hub.port}: {exc}",
+            file=sys.stderr,
+        )
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+async def _token(config: object, args: argparse.Namespace) -> int:
+    from studio_status.hub.auth import TokenAuth
+    from studio_status.hub.config import HubConfig
+    from studio_status.hub.store.sqlite import SqliteStore, StoreError
+    from studio_status.protocol import Role
+
+    assert isinstance(config, HubConfig)
+    store = SqliteStore(config.database_path())
+    try:
+        await store.open()
+        if args.token_command == "create":
+            token = await TokenAuth(store).create(Role(args.role), args.name)
+            print(token)
+        elif args.token_command == "list":
+            for row in await store.list_tokens():
+                state = "revoked" if row.revoked else "active"
+                print(f"{row.id}\t{row.role.value}\t{state}\t{row.name}")
+        elif not await store.revoke_token(args.token_id):
+            print(f"no active token with id {args.token_id}", file=sys.stderr)
+            return 1
+    except StoreError as exc:
+        print(f"studio-status hub token: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await store.close()
+    return 0

@@ -1,0 +1,142 @@
+"""The hub's HTTP API (FastAPI on uvicorn); routes follow the seeds' own paths.
+
+Read endpoints answer from memory (:class:`HealthState`) except the per-service history,
+which is one indexed query. Every route but ``/health`` needs a bearer token; admin-only
+data answers 403 to other roles and 401 to no or a bad token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, HTTPException, WebSocket
+from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+
+from studio_status import __version__
+from studio_status.protocol import (
+    FooterEnvelope,
+    HealthOverview,
+    Role,
+    ServiceDetail,
+    utcnow,
+)
+
+from .service import Hub
+from .ws import serve_events
+
+__all__ = ["create_app"]
+
+_bearer = HTTPBearer(auto_error=False, description="A hub token: `studio-status hub token create`")
+
+
+class PublicHealth(BaseModel):
+    status: Literal["healthy", "degraded", "down"]
+
+
+class OverviewEnvelope(BaseModel):
+    data: HealthOverview
+
+
+class DetailEnvelope(BaseModel):
+    data: ServiceDetail
+
+
+class ErrorBody(BaseModel):
+    detail: str
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "No token, or an unknown or revoked one"},
+    403: {"model": ErrorBody, "description": "The token's role may not see this"},
+}
+
+
+def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
+    """Build the app; with ``manage_lifecycle`` the server's lifespan starts and stops ``hub``."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if manage_lifecycle:
+            await hub.start()
+        try:
+            yield
+        finally:
+            if manage_lifecycle:
+                await hub.stop()
+
+    app = FastAPI(title="Studio Status hub", version=__version__, lifespan=lifespan)
+
+    async def role_of(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Role:
+        role = await hub.auth.authenticate(credentials.credentials if credentials else None)
+        if role is None:
+            raise HTTPException(
+                401, "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"}
+            )
+        return role
+
+    def require(*roles: Role) -> Callable[[Role], Coroutine[Any, Any, Role]]:
+        async def check(role: Annotated[Role, Depends(role_of)]) -> Role:
+            if role not in roles:
+                raise HTTPException(403, f"requires role {' or '.join(r.value for r in roles)}")
+            return role
+
+        return check
+
+    Authed = Annotated[Role, Depends(role_of)]
+    Admin = Annotated[Role, Depends(require(Role.ADMIN))]
+
+    @app.get("/health", response_model=PublicHealth, tags=["public"])
+    async def public_health() -> PublicHealth:
+        """Minimal status for monitors: no service names, no details."""
+        if not hub.storage_ok:
+            return PublicHealth(status="degraded")
+        return PublicHealth(status="healthy")
+
+    @app.get(
+        "/api/v1/status/footer", response_model=FooterEnvelope, responses=_ERRORS, tags=["status"]
+    )
+    async def footer(role: Authed) -> Response:
+        """Seed 000's footer summary, from memory; services and cloud only for admins."""
+        return Response(hub.state.footer_json(role), media_type="application/json")
+
+    @app.get("/admin/health", response_model=OverviewEnvelope, responses=_ERRORS, tags=["health"])
+    async def overview(_: Admin) -> OverviewEnvelope:
+        return OverviewEnvelope(
+            data=HealthOverview(
+                overall=hub.state.overall, services=list(hub.state.services.values())
+            )
+        )
+
+    @app.get(
+        "/admin/health/{service}",
+        response_model=DetailEnvelope,
+        responses={**_ERRORS, 404: {"model": ErrorBody}},
+        tags=["health"],
+    )
+    async def detail(service: str, _: Admin, hours: float = 24.0) -> DetailEnvelope:
+        current = hub.state.services.get(service)
+        if current is None:
+            raise HTTPException(404, f"no service named {service!r}")
+        if not 0 < hours <= 24 * 31:
+            raise HTTPException(422, "hours must be in (0, 744]")
+        history = await hub.store.history(
+            service, utcnow() - timedelta(hours=hours), hub.config.hub.history_limit
+        )
+        windows = await hub.store.windows(service)
+        open_window = next((w for w in reversed(windows) if w.ended_at is None), None)
+        return DetailEnvelope(
+            data=ServiceDetail(service=current, history=history, window=open_window)
+        )
+
+    @app.websocket("/api/v1/events")
+    async def events(ws: WebSocket) -> None:
+        await serve_events(hub, ws)
+
+    return app

@@ -1,0 +1,163 @@
+"""The hub's declarative config: one schema for the TOML file, its defaults and its errors.
+
+Example::
+
+    [hub]
+    host = "127.0.0.1"
+    port = 8765
+    heartbeat_seconds = 15
+
+    [[services]]
+    name = "comfyui"
+    label = "ComfyUI"
+    interval_seconds = 30
+    [services.check]
+    kind = "comfyui"
+    urls = ["http://127.0.0.1:8188"]
+
+With no file, :func:`default_config` watches this machine for real: the hub's own HTTP
+endpoint, its event bus, and the disk holding its data.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .checks.specs import CheckSpec, DiskSpec, EventBusSpec, HttpSpec
+
+__all__ = [
+    "ConfigError",
+    "HubConfig",
+    "HubSettings",
+    "ServiceConfig",
+    "default_config",
+    "default_config_path",
+    "default_data_dir",
+    "load_config",
+]
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message names the file and the field."""
+
+
+def default_config_path() -> Path:
+    return Path(platformdirs.user_config_dir("studio-status")) / "hub.toml"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("studio-status"))
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServiceConfig(_Model):
+    name: str
+    label: str | None = None
+    interval_seconds: float = Field(default=30.0, ge=0.05, le=86400)
+    timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    footer: bool = True
+    check: CheckSpec
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError("lower-case letters, digits, '_', '-' or '.', at most 64")
+        return value
+
+    @model_validator(mode="after")
+    def _timeout_fits(self) -> ServiceConfig:
+        if self.timeout_seconds > self.interval_seconds * 4:
+            raise ValueError("timeout_seconds may be at most 4x interval_seconds")
+        return self
+
+
+class HubSettings(_Model):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=0, lt=65536)
+    database: Path | None = None
+    heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
+    retention_days: float = Field(default=7.0, gt=0)
+    event_log_size: int = Field(default=10_000, ge=100)
+    history_limit: int = Field(default=500, ge=1, le=100_000)
+
+
+class HubConfig(_Model):
+    hub: HubSettings = Field(default_factory=HubSettings)
+    services: list[ServiceConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> HubConfig:
+        seen: set[str] = set()
+        for svc in self.services:
+            if svc.name in seen:
+                raise ValueError(f"duplicate service name {svc.name!r}")
+            seen.add(svc.name)
+        return self
+
+    def database_path(self) -> Path:
+        return self.hub.database or default_data_dir() / "hub.sqlite3"
+
+
+def default_config(self_url: str, data_dir: Path, *, interval: float = 30.0) -> list[ServiceConfig]:
+    """Services watched when no config file exists: real checks of this machine."""
+    return [
+        ServiceConfig(
+            name="hub",
+            label="Hub",
+            interval_seconds=interval,
+            timeout_seconds=5,
+            check=HttpSpec.model_validate({"url": f"{self_url}/health", "degraded_ms": 500}),
+        ),
+        ServiceConfig(
+            name="events",
+            label="Events",
+            interval_seconds=interval,
+            timeout_seconds=5,
+            check=EventBusSpec(),
+        ),
+        ServiceConfig(
+            name="disk",
+            label="Disk",
+            interval_seconds=interval,
+            timeout_seconds=5,
+            check=DiskSpec(path=str(data_dir)),
+        ),
+    ]
+
+
+def load_config(path: Path | None) -> tuple[HubConfig, bool]:
+    """Read the TOML config; returns it and whether a file was found.
+
+    A missing file at the default path is fine (defaults apply); a missing file that was
+    asked for by flag, bad TOML or an invalid field raise :class:`ConfigError`.
+    """
+    explicit = path is not None
+    path = path or default_config_path()
+    if not path.exists():
+        if explicit:
+            raise ConfigError(f"{path}: no such config file")
+        return HubConfig(), False
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    try:
+        return HubConfig.model_validate(raw), True
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]
+        )
+        raise ConfigError(f"{path}: {problems}") from None

@@ -1,0 +1,95 @@
+"""Runs every service's checker on its own interval, each bounded by its own timeout.
+
+One task per service: a hung target costs only its own timeout, never another service's
+turn. A checker that raises is a bug in the checker, not evidence about the service, so it
+reads ``unknown`` (with the error), not ``down``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+
+from studio_status.protocol import HealthStatus, utcnow
+
+from .checks.base import Checker, CheckResult
+from .config import ServiceConfig
+
+__all__ = ["Scheduler", "run_check"]
+
+log = logging.getLogger("hub.checks")
+
+ResultSink = Callable[[str, CheckResult, datetime], None]
+
+
+async def run_check(checker: Checker, limit_seconds: float) -> CheckResult:
+    """One bounded check; never raises (except cancellation)."""
+    started = time.perf_counter()
+    try:
+        return await asyncio.wait_for(checker.check(), limit_seconds)
+    except TimeoutError:
+        return CheckResult(
+            HealthStatus.DOWN,
+            latency_ms=round((time.perf_counter() - started) * 1000),
+            error_message=f"timed out after {limit_seconds:g}s",
+        )
+    except Exception as exc:
+        log.exception("checker %s raised", checker.kind)
+        return CheckResult(HealthStatus.UNKNOWN, error_message=f"checker failed: {exc!r}")
+
+
+class Scheduler:
+    def __init__(
+        self,
+        services: Sequence[ServiceConfig],
+        checkers: dict[str, Checker],
+        sink: ResultSink,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._services = {s.name: s for s in services}
+        self._checkers = checkers
+        self._sink = sink
+        self._clock = clock
+        self._sleep = sleep
+        self._wake: dict[str, asyncio.Event] = {}
+
+    async def run(self) -> None:
+        async with asyncio.TaskGroup() as group:
+            for name in self._services:
+                self._wake[name] = asyncio.Event()
+                group.create_task(self._loop(name), name=f"check:{name}")
+
+    async def _loop(self, name: str) -> None:
+        svc = self._services[name]
+        wake = self._wake[name]
+        while True:
+            begun = time.monotonic()
+            await self.check_now(name)
+            remaining = svc.interval_seconds - (time.monotonic() - begun)
+            wake.clear()
+            if remaining > 0:
+                sleeper = asyncio.ensure_future(self._sleep(remaining))
+                waker = asyncio.ensure_future(wake.wait())
+                try:
+                    await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    sleeper.cancel()
+                    waker.cancel()
+
+    async def check_now(self, name: str) -> CheckResult:
+        """Run one check of ``name`` right now and hand the result to the sink."""
+        svc = self._services[name]
+        result = await run_check(self._checkers[name], svc.timeout_seconds)
+        self._sink(name, result, self._clock())
+        return result
+
+    def poke(self, name: str) -> None:
+        """Make the service's loop check again at once (e.g. after a recheck request)."""
+        event = self._wake.get(name)
+        if event is not None:
+            event.set()

@@ -1,0 +1,86 @@
+"""Serving the hub: bind, pick the services, run uvicorn, report readiness.
+
+The socket is bound before the hub is built so that port 0 works (the embedded hub) and
+the default self-check can point at the real address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable, Sequence
+
+import uvicorn
+
+from .api import create_app
+from .config import HubConfig, ServiceConfig, default_config
+from .service import Hub
+
+__all__ = ["bind", "serve"]
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(False)
+    return sock
+
+
+class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_ready = on_ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if not self.should_exit:
+            self._on_ready()
+
+
+async def serve(
+    config: HubConfig,
+    *,
+    services: Sequence[ServiceConfig] | None = None,
+    bootstrap_token: str | None = None,
+    on_ready: Callable[[Hub, str], None] | None = None,
+    stop: asyncio.Event | None = None,
+    sock: socket.socket | None = None,
+) -> None:
+    """Run the hub until ``stop`` is set (or a signal, when run from the main thread)."""
+    sock = sock or bind(config.hub.host, config.hub.port)
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}"
+    if services is None:
+        services = config.services or default_config(url, config.database_path().parent)
+    hub = Hub(config, services, bootstrap_token=bootstrap_token)
+    server = _Server(
+        uvicorn.Config(
+            create_app(hub),
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            ws="websockets-sansio",
+            ws_max_size=1024 * 1024,
+            timeout_graceful_shutdown=5,
+        ),
+        on_ready=lambda: on_ready(hub, url) if on_ready else None,
+    )
+
+    async def watch_stop() -> None:
+        if stop is not None:
+            await stop.wait()
+            server.should_exit = True
+
+    watcher = asyncio.create_task(watch_stop())
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        watcher.cancel()
+        sock.close()

@@ -1,0 +1,247 @@
+"""The hub as one object: store, state, bus, scheduler, writer and auth, wired together.
+
+The HTTP layer (:mod:`studio_status.hub.api`) only reads from here; tests can drive a
+:class:`Hub` directly or through a real server on loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from studio_status.protocol import (
+    FooterChanged,
+    HealthStatus,
+    Role,
+    ServiceHealthChanged,
+    Snapshot,
+    SnapshotMessage,
+    utcnow,
+)
+
+from .auth import TokenAuth
+from .bus import FOOTER_EVENT, EventBus, Subscriber
+from .checks import build_checker
+from .checks.base import Checker, CheckResult
+from .config import HubConfig, ServiceConfig
+from .scheduler import Scheduler
+from .state import HealthState
+from .store.sqlite import CheckWrite, SqliteStore
+from .writer import StoreWriter
+
+__all__ = ["Hub"]
+
+log = logging.getLogger("hub")
+
+RETENTION_EVERY_SECONDS = 3600.0
+
+
+class Hub:
+    """Attributes:
+    config: the validated config. services: the services watched (config or defaults).
+    store, state, bus, writer, auth: the parts; ``bus`` exists once :meth:`start` ran.
+    """
+
+    def __init__(
+        self,
+        config: HubConfig,
+        services: Sequence[ServiceConfig],
+        *,
+        bootstrap_token: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.config = config
+        self.services = list(services)
+        self.store = SqliteStore(config.database_path())
+        self.state = HealthState(self.services)
+        self.writer = StoreWriter(self.store)
+        self.auth = TokenAuth(self.store, bootstrap_token=bootstrap_token)
+        self._clock = clock
+        self._bus: EventBus | None = None
+        self._checkers: dict[str, Checker] = {}
+        self._scheduler: Scheduler | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._footer_published: bytes | None = None
+        self.started_at: datetime | None = None
+
+    @property
+    def bus(self) -> EventBus:
+        if self._bus is None:
+            raise RuntimeError("hub not started")
+        return self._bus
+
+    @property
+    def heartbeat_seconds(self) -> float:
+        return self.config.hub.heartbeat_seconds
+
+    async def start(self, *, run_checks: bool = True) -> None:
+        await self.store.open()
+        hub_id = await self.store.hub_id()
+        start_seq = await self.store.max_seq()
+        self.state.restore(
+            await self.store.open_windows(),
+            await self.store.last_checks(),
+            await self.store.recent_transitions(20),
+        )
+        self._bus = EventBus(
+            hub_id,
+            start_seq,
+            ring_size=self.config.hub.event_log_size,
+            persist=self.writer.add_event,
+            clock=self._clock,
+        )
+        self._checkers = {
+            s.name: build_checker(s.check, timeout=s.timeout_seconds, bus_probe=self.bus.probe)
+            for s in self.services
+        }
+        self._scheduler = Scheduler(self.services, self._checkers, self.record, clock=self._clock)
+        self.started_at = self._clock()
+        self._spawn(self.writer.run(), "store-writer")
+        self._spawn(self._footer_refresh(), "footer-refresh")
+        self._spawn(self._retention(), "retention")
+        if run_checks:
+            self._spawn(self._scheduler.run(), "scheduler")
+        log.info("hub started: %d services, seq %d, id %s", len(self.services), start_seq, hub_id)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("hub task %s died", task.get_name(), exc_info=task.exception())
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        # the writer was cancelled mid-wait; commit what is left before closing
+        with contextlib.suppress(Exception):
+            drain = asyncio.create_task(self.writer.run())
+            try:
+                await asyncio.wait_for(self.writer.flush(), 5.0)
+            finally:
+                drain.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await drain
+        for checker in self._checkers.values():
+            with contextlib.suppress(Exception):
+                await checker.aclose()
+        await self.store.close()
+
+    # -- results ----------------------------------------------------------------------
+
+    def record(self, name: str, result: CheckResult, at: datetime) -> None:
+        """Take one check result: memory first, then the event, then the (async) write."""
+        previous = self.state.apply(name, result, at)
+        self.writer.add_check(
+            CheckWrite(
+                name, result.status, result.latency_ms, result.error_message, result.details, at
+            )
+        )
+        if previous is None:
+            return
+        if previous is not result.status or previous is HealthStatus.UNKNOWN:
+            log.info(
+                "%s: %s -> %s %s",
+                name,
+                previous.value,
+                result.status.value,
+                result.error_message or "",
+            )
+        self.bus.publish(
+            "service.health_changed",
+            ServiceHealthChanged(
+                service=name, previous=previous, current=self.state.services[name]
+            ),
+        )
+        self.publish_footer()
+
+    def publish_footer(self, *, force: bool = False) -> None:
+        """Publish the footer if what it shows changed (statuses, counts), or when forced.
+
+        Latency and check times change on every check; sending them on every check would
+        flood the stream, so they ride along with material changes and the periodic
+        refresh instead.
+        """
+        footer = self.state.footer(Role.ADMIN)
+        material = footer.model_dump_json(
+            exclude={"services": {"__all__": {"checked_at", "latency_ms"}}}
+        ).encode()
+        if not force and material == self._footer_published:
+            return
+        self._footer_published = material
+        self.bus.publish(FOOTER_EVENT, FooterChanged(footer=footer))
+
+    async def _footer_refresh(self) -> None:
+        """Refresh latencies and check times on clients once per heartbeat interval."""
+        last: bytes | None = None
+        while True:
+            await asyncio.sleep(self.heartbeat_seconds)
+            current = self.state.footer_json(Role.ADMIN)
+            if current != last:
+                self.publish_footer(force=True)
+                last = current
+
+    async def _retention(self) -> None:
+        while True:
+            cutoff = self._clock() - timedelta(days=self.config.hub.retention_days)
+            try:
+                deleted = -1
+                while deleted != 0:  # batch by batch, yielding to the API in between
+                    deleted = await self.store.prune(cutoff, self.config.hub.event_log_size)
+            except Exception as exc:  # storage trouble is the writer's to report
+                log.warning("retention skipped: %s", exc)
+            await asyncio.sleep(RETENTION_EVERY_SECONDS)
+
+    async def recheck(self, name: str) -> CheckResult:
+        if self._scheduler is None:
+            raise RuntimeError("hub not started")
+        return await self._scheduler.check_now(name)
+
+    # -- streaming --------------------------------------------------------------------
+
+    def snapshot(self, sub: Subscriber) -> SnapshotMessage:
+        """The state as ``sub`` may see it, at ``sub.cursor`` (build it without awaiting)."""
+        admin = sub.role is Role.ADMIN
+        return SnapshotMessage(
+            seq=sub.cursor,
+            ts=self._clock(),
+            hub_id=self.bus.hub_id,
+            data=Snapshot(
+                role=sub.role,
+                footer=self.state.footer(sub.role),
+                services=dict(self.state.services) if admin else None,
+                transitions=list(self.state.transitions)[-20:] if admin else None,
+                heartbeat_seconds=self.heartbeat_seconds,
+            ),
+        )
+
+    async def replay(self, sub: Subscriber, after: int) -> list[Any] | None:
+        """Events after ``after`` up to ``sub.cursor`` as ``sub`` may see them, or None
+        when the gap can no longer be filled (then the client gets a snapshot)."""
+        upto = sub.cursor
+        if after > upto:
+            return None
+        ringed = self.bus.replay_from_ring(after, upto)
+        if ringed is None:
+            ring_start = self.bus.ring_start or upto + 1
+            stored = await self.store.events_after(after, ring_start - after - 1)
+            expected = list(range(after + 1, min(ring_start, upto + 1)))
+            if [e.seq for e in stored][: len(expected)] != expected:
+                return None
+            tail = self.bus.replay_from_ring(ring_start - 1, upto) or []
+            ringed = [e for e in stored if e.seq <= upto] + tail
+        return self.bus.replay(ringed, sub)
+
+    @property
+    def storage_ok(self) -> bool:
+        return not self.writer.failing

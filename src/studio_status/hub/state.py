@@ -1,0 +1,148 @@
+"""The hub's in-memory view of the latest state: what every read endpoint serves.
+
+Nothing here waits on a probe or the database. The footer is rendered once per change and
+per audience (admin / everyone else) and cached as bytes, so ``GET /api/v1/status/footer``
+costs a dictionary lookup.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from datetime import datetime
+
+from studio_status.protocol import (
+    CheckRecord,
+    CloudGpuSummary,
+    FooterData,
+    FooterEnvelope,
+    FooterService,
+    HealthStatus,
+    JobsSummary,
+    Role,
+    ServiceHealth,
+    Transition,
+    UptimeWindow,
+    WorkflowsSummary,
+    worst_status,
+)
+
+from .checks.base import CheckResult
+from .config import ServiceConfig
+
+__all__ = ["HealthState"]
+
+TRANSITIONS_KEPT = 50
+
+
+class HealthState:
+    """Latest reading per service, recent transitions, and the rendered footer."""
+
+    def __init__(self, services: Sequence[ServiceConfig]) -> None:
+        self._configs = {s.name: s for s in services}
+        self.services: dict[str, ServiceHealth] = {
+            s.name: ServiceHealth(name=s.name, label=s.label, kind=s.check.kind) for s in services
+        }
+        self.transitions: deque[Transition] = deque(maxlen=TRANSITIONS_KEPT)
+        self.jobs = JobsSummary()
+        self.workflows = WorkflowsSummary()
+        self.cloud_gpu: CloudGpuSummary | None = None
+        self._footer_cache: dict[bool, bytes] = {}
+
+    def restore(
+        self,
+        windows: dict[str, UptimeWindow],
+        last: dict[str, CheckRecord],
+        transitions: Sequence[Transition],
+    ) -> None:
+        """Resume from storage after a restart, so ``since`` and history survive it."""
+        for name, svc in self.services.items():
+            window, check = windows.get(name), last.get(name)
+            if window is None or check is None:
+                continue
+            self.services[name] = svc.model_copy(
+                update={
+                    "status": window.status,
+                    "since": window.started_at,
+                    "checked_at": check.checked_at,
+                    "latency_ms": check.latency_ms,
+                    "error_message": check.error_message,
+                    "details": check.details,
+                }
+            )
+        self.transitions.extend(t for t in transitions if t.service in self.services)
+        self._footer_cache.clear()
+
+    def apply(self, name: str, result: CheckResult, at: datetime) -> HealthStatus | None:
+        """Record a reading; returns the previous status when the status changed, else None.
+
+        A first reading after start (previous ``unknown`` with no ``since``) counts as a
+        change, so subscribers learn the real status at once.
+        """
+        old = self.services[name]
+        changed = old.status is not result.status or old.since is None
+        self.services[name] = old.model_copy(
+            update={
+                "status": result.status,
+                "latency_ms": result.latency_ms,
+                "error_message": result.error_message,
+                "details": result.details,
+                "checked_at": at,
+                "since": at if changed else old.since,
+            }
+        )
+        self._footer_cache.clear()
+        if not changed:
+            return None
+        self.transitions.append(
+            Transition(
+                service=name,
+                previous=old.status,
+                status=result.status,
+                at=at,
+                error_message=result.error_message,
+            )
+        )
+        return old.status
+
+    @property
+    def overall(self) -> HealthStatus:
+        return worst_status([s.status for s in self.services.values()])
+
+    def footer(self, role: Role) -> FooterData:
+        admin = role is Role.ADMIN
+        return FooterData(
+            services=self._footer_services() if admin else None,
+            cloud_gpu=self.cloud_gpu if admin else None,
+            jobs=self.jobs,
+            workflows=self.workflows,
+        )
+
+    def footer_json(self, role: Role) -> bytes:
+        admin = role is Role.ADMIN
+        cached = self._footer_cache.get(admin)
+        if cached is None:
+            cached = FooterEnvelope(data=self.footer(role)).model_dump_json().encode()
+            self._footer_cache[admin] = cached
+        return cached
+
+    def _footer_services(self) -> dict[str, FooterService]:
+        out: dict[str, FooterService] = {}
+        for name, svc in self.services.items():
+            if not self._configs[name].footer:
+                continue
+            details = svc.details
+            entry = FooterService(
+                status=svc.status,
+                checked_at=svc.checked_at,
+                latency_ms=svc.latency_ms,
+                label=svc.label,
+            )
+            if svc.kind == "comfyui" and isinstance(details.get("instances"), int):
+                entry.instances = details["instances"]
+            if svc.kind == "workers":
+                online, total = details.get("online"), details.get("total")
+                if isinstance(online, int) and isinstance(total, int):
+                    entry.online, entry.total = online, total
+            out[name] = entry
+        return out

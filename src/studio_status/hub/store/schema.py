@@ -1,0 +1,61 @@
+"""Versioned SQLite migrations; ``PRAGMA user_version`` holds the applied version.
+
+The tables follow seed 001 (``health_checks``, ``uptime_records``) with ``unknown`` allowed,
+timestamps as UTC epoch seconds (REAL) so range queries and rollups are plain arithmetic,
+and a partial unique index that makes "exactly one open window per service" a database
+rule rather than a hope.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS"]
+
+MIGRATIONS: list[str] = [
+    # 1: health core
+    """
+    CREATE TABLE health_checks (
+        id INTEGER PRIMARY KEY,
+        service_name TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('healthy', 'degraded', 'down', 'unknown')),
+        latency_ms INTEGER,
+        error_message TEXT,
+        details_json TEXT,
+        checked_at REAL NOT NULL
+    );
+    CREATE INDEX idx_health_checks_checked_at ON health_checks(checked_at);
+    CREATE INDEX idx_health_checks_service_checked ON health_checks(service_name, checked_at DESC);
+
+    CREATE TABLE uptime_records (
+        id INTEGER PRIMARY KEY,
+        service_name TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('healthy', 'degraded', 'down', 'unknown')),
+        started_at REAL NOT NULL,
+        ended_at REAL,
+        duration_seconds INTEGER,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX idx_uptime_records_service_started ON uptime_records(service_name, started_at);
+    CREATE UNIQUE INDEX ux_uptime_records_open ON uptime_records(service_name)
+        WHERE ended_at IS NULL;
+
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY,
+        type TEXT NOT NULL,
+        topic TEXT,
+        ts REAL NOT NULL,
+        data_json TEXT NOT NULL
+    );
+
+    CREATE TABLE api_tokens (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'creator', 'reviewer')),
+        secret_hash TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        revoked_at REAL
+    );
+
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+]

@@ -1,0 +1,166 @@
+"""``WS /api/v1/events``: hello, snapshot or replay, then live events and heartbeats.
+
+Order of a connection: the client's ``hello`` (token in it or in the upgrade's
+``Authorization`` header) within :data:`HELLO_TIMEOUT`; a bad or missing token gets an
+``error`` and close code 4401. The subscriber is registered *before* the snapshot or replay
+is built, and the snapshot is built without awaiting, so nothing published meanwhile is
+either lost or sent twice: it waits in the subscriber's queue with a higher ``seq``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from fastapi import WebSocket, WebSocketDisconnect
+
+from studio_status.protocol import (
+    ErrorMessage,
+    HeartbeatMessage,
+    HelloMessage,
+    ProtocolError,
+    ResumedMessage,
+    ResumeMessage,
+    SubscribeMessage,
+    Topic,
+    UnsubscribeMessage,
+    WireModel,
+    parse_client_message,
+    utcnow,
+)
+
+from .bus import Subscriber
+from .service import Hub
+
+__all__ = ["HELLO_TIMEOUT", "serve_events"]
+
+log = logging.getLogger("hub.events")
+
+HELLO_TIMEOUT = 10.0
+MAX_BAD_MESSAGES = 20
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_PROTOCOL = 4400
+CLOSE_TOO_SLOW = 4408
+DEFAULT_TOPICS = (
+    Topic.FOOTER,
+    Topic.HEALTH,
+    Topic.ALERTS,
+    Topic.CLOUD,
+    Topic.JOBS,
+    Topic.WORKFLOWS,
+    Topic.SYSTEM,
+)
+
+
+async def _send(ws: WebSocket, msg: WireModel) -> None:
+    await ws.send_text(msg.model_dump_json())
+
+
+async def serve_events(hub: Hub, ws: WebSocket) -> None:
+    await ws.accept()
+    try:
+        raw = await asyncio.wait_for(ws.receive_text(), HELLO_TIMEOUT)
+        hello = parse_client_message(raw)
+        if not isinstance(hello, HelloMessage):
+            raise ProtocolError("client message", "the first message must be 'hello'")
+    except (TimeoutError, ProtocolError, WebSocketDisconnect, KeyError) as exc:
+        await _refuse(ws, "bad_hello", f"expected a hello message: {exc}", CLOSE_PROTOCOL)
+        return
+    role = await hub.auth.authenticate(hello.token or ws.headers.get("authorization"))
+    if role is None:
+        await _refuse(ws, "unauthorized", "missing or invalid token", CLOSE_UNAUTHORIZED)
+        return
+    topics = hello.topics or list(DEFAULT_TOPICS)
+    sub = hub.bus.subscribe(role, topics)
+    try:
+        await _start(hub, ws, sub, hello)
+        sender = asyncio.create_task(_send_loop(hub, ws, sub))
+        receiver = asyncio.create_task(_receive_loop(ws, sub))
+        done, pending = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for task in done:
+            err = task.exception()
+            if err is not None and not isinstance(err, WebSocketDisconnect | RuntimeError):
+                log.warning("event socket ended: %r", err)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        hub.bus.unsubscribe(sub)
+
+
+async def _start(hub: Hub, ws: WebSocket, sub: Subscriber, hello: HelloMessage) -> None:
+    """Send the gap since ``hello.last_seq`` if it can be filled, else a snapshot."""
+    resumable = hello.last_seq is not None and hello.hub_id in (None, hub.bus.hub_id)
+    if not resumable or hello.last_seq is None:
+        await _send(ws, hub.snapshot(sub))
+        return
+    snapshot = hub.snapshot(sub)  # built before any await, in case the replay fails
+    events = await hub.replay(sub, hello.last_seq)
+    if events is None:
+        await _send(ws, snapshot)
+        return
+    await _send(ws, ResumedMessage(from_seq=hello.last_seq, seq=sub.cursor, hub_id=hub.bus.hub_id))
+    for event in events:
+        await _send(ws, event)
+
+
+async def _send_loop(hub: Hub, ws: WebSocket, sub: Subscriber) -> None:
+    while True:
+        if sub.overflowed:
+            await _refuse(
+                ws, "too_slow", "client fell behind; resume from last seq", CLOSE_TOO_SLOW
+            )
+            return
+        getter = asyncio.ensure_future(sub.queue.get())
+        overflow = asyncio.ensure_future(sub.wakeup.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {getter, overflow},
+                timeout=hub.heartbeat_seconds,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            overflow.cancel()
+            if not getter.done():
+                getter.cancel()
+        if getter in done:
+            await _send(ws, getter.result())
+        elif not done and sub.queue.empty():
+            await _send(ws, HeartbeatMessage(seq=sub.cursor, ts=utcnow()))
+
+
+async def _receive_loop(ws: WebSocket, sub: Subscriber) -> None:
+    bad = 0
+    while True:
+        raw = await ws.receive_text()
+        try:
+            msg = parse_client_message(raw)
+        except ProtocolError as exc:
+            bad += 1
+            log.info("bad client message (%d): %s", bad, exc)
+            if bad >= MAX_BAD_MESSAGES:
+                await _refuse(ws, "too_many_errors", str(exc), CLOSE_PROTOCOL)
+                return
+            await _send(ws, ErrorMessage(code="bad_message", message=str(exc)))
+            continue
+        if isinstance(msg, SubscribeMessage):
+            sub.topics.update(msg.topics)
+        elif isinstance(msg, UnsubscribeMessage):
+            sub.topics.difference_update(msg.topics)
+        elif isinstance(msg, ResumeMessage | HelloMessage):
+            await _send(
+                ws,
+                ErrorMessage(
+                    code="bad_message", message=f"'{msg.type}' is only valid as the first message"
+                ),
+            )
+
+
+async def _refuse(ws: WebSocket, code: str, message: str, close_code: int) -> None:
+    with contextlib.suppress(Exception):
+        await _send(ws, ErrorMessage(code=code, message=message))
+        await ws.close(close_code, message[:120])

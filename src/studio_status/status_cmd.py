@@ -1,0 +1,81 @@
+"""``studio-status status``: the footer in one line, with an exit code for scripts.
+
+Exit codes follow the Nagios convention so the command drops into shell prompts, CI and
+monitoring: 0 healthy, 1 degraded, 2 down, 3 unreachable / unknown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+import httpx
+
+from studio_status.protocol import (
+    FooterData,
+    FooterEnvelope,
+    HealthStatus,
+    ProtocolError,
+    parse_model,
+    worst_status,
+)
+
+__all__ = ["DEFAULT_HUB", "exit_code", "one_line", "run_status"]
+
+DEFAULT_HUB = "http://127.0.0.1:8765"
+_EXIT = {
+    HealthStatus.HEALTHY: 0,
+    HealthStatus.DEGRADED: 1,
+    HealthStatus.DOWN: 2,
+    HealthStatus.UNKNOWN: 3,
+}
+
+
+def exit_code(footer: FooterData) -> int:
+    services = footer.services or {}
+    if not services:
+        return 0 if footer.services is None else 3  # non-admins see no services at all
+    return _EXIT[worst_status([s.status for s in services.values()])]
+
+
+def one_line(footer: FooterData) -> str:
+    parts = []
+    if footer.services:
+        parts.append(
+            "  ".join(f"{s.label or name}:{s.status.value}" for name, s in footer.services.items())
+        )
+    if footer.cloud_gpu is not None:
+        c = footer.cloud_gpu
+        parts.append(
+            f"{c.active_pods} pods ${c.cost_per_hour_cents / 100:.2f}/hr {c.budget_status.value}"
+        )
+    j = footer.jobs
+    progress = f" {j.overall_progress}%" if j.overall_progress is not None else ""
+    parts.append(f"jobs {j.running} running {j.queued} queued{progress}")
+    w = footer.workflows
+    parts.append(f"workflows {w.active}" + (f" {w.current_stage}" if w.current_stage else ""))
+    return " | ".join(parts)
+
+
+async def _fetch(hub: str, token: str | None) -> tuple[bytes, FooterData]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient(base_url=hub, timeout=5.0) as http:
+        response = await http.get("/api/v1/status/footer", headers=headers)
+    if response.status_code == 401:
+        raise PermissionError(
+            "the hub refused the token (401); pass --token or set STUDIO_STATUS_TOKEN"
+        )
+    response.raise_for_status()
+    envelope = parse_model(FooterEnvelope, json.loads(response.content), "footer")
+    return response.content, envelope.data
+
+
+def run_status(hub: str | None, token: str | None, *, as_json: bool) -> int:
+    try:
+        raw, footer = asyncio.run(_fetch(hub or DEFAULT_HUB, token))
+    except (httpx.HTTPError, PermissionError, ProtocolError, ValueError) as exc:
+        print(f"UNREACHABLE: {hub or DEFAULT_HUB}: {exc}", file=sys.stderr)
+        return 3
+    print(raw.decode() if as_json else one_line(footer))
+    return exit_code(footer)
