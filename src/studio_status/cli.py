@@ -23,16 +23,22 @@ BOOTSTRAP_ENV = "STUDIO_STATUS_BOOTSTRAP_TOKEN"
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="studio-status", description=__doc__.splitlines()[0])
-    p.add_argument("--hub", metavar="URL", help="hub to connect to (default: run one locally)")
-    p.add_argument("--token", help=f"hub token (default: ${TOKEN_ENV})")
-    p.add_argument("--web-url", metavar="URL", help="platform web UI for 'Open in browser'")
-    p.add_argument("-v", "--verbose", action="store_true")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--hub", metavar="URL", help="hub to connect to (default: run one locally)")
+    common.add_argument("--token", help=f"hub token (default: ${TOKEN_ENV})")
+    common.add_argument("--web-url", metavar="URL", help="platform web UI for 'Open in browser'")
+    common.add_argument("-v", "--verbose", action="store_true")
+    p = argparse.ArgumentParser(
+        prog="studio-status", description=__doc__.splitlines()[0], parents=[common]
+    )
     sub = p.add_subparsers(dest="command")
 
-    sub.add_parser("demo", help="run the app against a local hub with a simulated studio")
+    sub.add_parser(
+        "demo", parents=[common], help="run the app against a local hub with a simulated studio"
+    )
 
     hub = sub.add_parser("hub", help="run the status hub")
+    hub.add_argument("-v", "--verbose", action="store_true")
     hub.add_argument("--config", type=Path, help="hub TOML config (default: user config dir)")
     hub.add_argument("--host", help="listen address (default 127.0.0.1)")
     hub.add_argument("--port", type=int, help="listen port (default 8765; 0 picks a free one)")
@@ -52,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     revoke = token_sub.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("token_id")
 
-    status = sub.add_parser("status", help="print the footer summary in one line")
+    status = sub.add_parser("status", parents=[common], help="print the footer summary in one line")
     status.add_argument("--json", action="store_true", help="print the raw JSON")
     return p
 
@@ -64,6 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.command == "hub":
         return _hub(args)
     if args.command == "status":

@@ -5,8 +5,6 @@ which is one indexed query. Every route but ``/health`` needs a bearer token; ad
 data answers 403 to other roles and 401 to no or a bad token.
 """
 
-from __future__ import annotations
-
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from datetime import timedelta

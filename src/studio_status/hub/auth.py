@@ -3,8 +3,8 @@
 A token reads ``ss_<id>_<secret>``. Only a SHA-256 of the secret is stored; lookups go by
 ``id`` and the hash is compared in constant time. A bootstrap token (the embedded hub's
 fresh admin token, passed by its parent through the environment) lives only in memory.
-Lookups are cached briefly so a busy socket does not hit the database, while a revocation
-still takes effect within seconds.
+Tokens are looked up on every request (one primary-key read) rather than cached, so a
+revocation made by ``studio-status hub token revoke`` in another process holds at once.
 """
 
 from __future__ import annotations
@@ -12,17 +12,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
-from collections.abc import Callable
 
 from studio_status.protocol import Role
 
-from .store.sqlite import SqliteStore, TokenRow
+from .store.sqlite import SqliteStore
 
 __all__ = ["TokenAuth", "hash_secret", "new_token", "split_token"]
 
 _PREFIX = "ss"
-_CACHE_SECONDS = 5.0
 
 
 def new_token() -> tuple[str, str, str]:
@@ -44,17 +41,9 @@ def hash_secret(secret: str) -> str:
 
 
 class TokenAuth:
-    def __init__(
-        self,
-        store: SqliteStore,
-        *,
-        bootstrap_token: str | None = None,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, store: SqliteStore, *, bootstrap_token: str | None = None) -> None:
         self._store = store
         self._bootstrap = hash_secret(bootstrap_token) if bootstrap_token else None
-        self._cache: dict[str, tuple[float, TokenRow | None]] = {}
-        self._monotonic = monotonic
 
     async def create(self, role: Role, name: str) -> str:
         token_id, secret, token = new_token()
@@ -74,20 +63,9 @@ class TokenAuth:
         if parts is None:
             return None
         token_id, secret = parts
-        row = await self._lookup(token_id)
+        row = await self._store.find_token(token_id)
         if row is None or row.revoked:
             return None
         if not hmac.compare_digest(hash_secret(secret), row.secret_hash):
             return None
         return row.role
-
-    async def _lookup(self, token_id: str) -> TokenRow | None:
-        now = self._monotonic()
-        cached = self._cache.get(token_id)
-        if cached is not None and now - cached[0] < _CACHE_SECONDS:
-            return cached[1]
-        row = await self._store.find_token(token_id)
-        if len(self._cache) > 10_000:  # unknown ids must not grow the cache without bound
-            self._cache.clear()
-        self._cache[token_id] = (now, row)
-        return row

@@ -1,0 +1,106 @@
+"""The real ``studio-status`` command in subprocesses: hub start, tokens, status, bad config."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def env_for(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STUDIO_STATUS")}
+    env.update(XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"),
+               XDG_CACHE_HOME=str(tmp_path / "cache"), HOME=str(tmp_path))
+    return env
+
+
+def cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "studio_status", *args], env=env_for(tmp_path),
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+@pytest.fixture
+def hub_process(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str], float]]:
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "studio_status", "hub", "--port", "0"], env=env_for(tmp_path),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    try:
+        ready = json.loads(line)
+    except ValueError:
+        proc.kill()
+        pytest.fail(f"no ready line: {line!r} {proc.communicate()[1]}")
+    yield ready["url"], proc, started
+    proc.terminate()
+    proc.communicate(timeout=20)  # reaps it and closes the pipes
+
+
+def test_hub_with_defaults_serves_the_footer(
+    tmp_path: Path, hub_process: tuple[str, subprocess.Popen[str], float]
+) -> None:
+    url, _proc, _started = hub_process
+    created = cli(tmp_path, "hub", "token", "create", "--role", "admin", "--name", "test")
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip()
+    assert token.startswith("ss_")
+    deadline = time.monotonic() + 20
+    services: dict[str, dict[str, object]] = {}
+    while time.monotonic() < deadline:
+        body = httpx.get(f"{url}/api/v1/status/footer",
+                         headers={"Authorization": f"Bearer {token}"}).json()
+        services = body["data"]["services"]
+        if all(s["status"] != "unknown" for s in services.values()):
+            break
+        time.sleep(0.05)
+    # the embedded default watches this machine for real: itself, its bus, its disk
+    assert set(services) == {"hub", "events", "disk"}
+    assert all(s["status"] == "healthy" for s in services.values()), services
+    status = cli(tmp_path, "status", "--hub", url, "--token", token)
+    assert status.returncode == 0, status.stderr
+    assert "Hub:healthy" in status.stdout
+    as_json = cli(tmp_path, "status", "--hub", url, "--token", token, "--json")
+    assert json.loads(as_json.stdout)["data"]["services"]["disk"]["status"] == "healthy"
+    listed = cli(tmp_path, "hub", "token", "list")
+    assert "admin\tactive\ttest" in listed.stdout and token not in listed.stdout
+    token_id = token.split("_")[1]
+    assert cli(tmp_path, "hub", "token", "revoke", token_id).returncode == 0
+    refused = cli(tmp_path, "status", "--hub", url, "--token", token)
+    assert refused.returncode == 3 and "401" in refused.stderr
+
+
+def test_status_exit_code_when_unreachable(tmp_path: Path) -> None:
+    result = cli(tmp_path, "status", "--hub", "http://127.0.0.1:9")
+    assert result.returncode == 3 and "UNREACHABLE" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[hub\nport = 1", "invalid TOML"),
+        ("[hub]\nport = 'eighty'", "hub.port"),
+        ("[[services]]\nname = 'x'\n[services.check]\nkind = 'teleport'", "services.0.check"),
+        ("[[services]]\nname = 'Bad Name'\n[services.check]\nkind = 'disk'", "services.0.name"),
+    ],
+)
+def test_bad_config_is_reported_plainly(tmp_path: Path, text: str, expected: str) -> None:
+    config = tmp_path / "hub.toml"
+    config.write_text(text)
+    result = cli(tmp_path, "hub", "--config", str(config))
+    assert result.returncode == 2
+    assert str(config) in result.stderr and expected in result.stderr
+    assert config.read_text() == text  # never destroyed
+
+
+def test_missing_explicit_config_is_an_error(tmp_path: Path) -> None:
+    result = cli(tmp_path, "hub", "--config", str(tmp_path / "nope.toml"))
+    assert result.returncode == 2 and "no such config file" in result.stderr
