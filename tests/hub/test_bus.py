@@ -32,7 +32,7 @@ async def test_sequence_persist_and_fanout_by_role() -> None:
     persisted: list[Event] = []
     bus = EventBus("hub", start_seq=41, persist=persisted.append)
     admin = bus.subscribe(Role.ADMIN, [Topic.HEALTH, Topic.FOOTER])
-    creator = bus.subscribe(Role.CREATOR, [Topic.HEALTH, Topic.FOOTER, Topic.JOBS])
+    creator = bus.subscribe(Role.CREATOR, [Topic.HEALTH, Topic.FOOTER, Topic.JOB_PROGRESS])
     bus.publish("service.health_changed", health_event())
     bus.publish(FOOTER_EVENT, admin_footer())
     bus.publish("job.progress", JobProgress(job_id="j1", progress=10))
@@ -49,7 +49,7 @@ async def test_sequence_persist_and_fanout_by_role() -> None:
 
 async def test_detail_topic_delivers_only_that_job() -> None:
     bus = EventBus("hub")
-    sub = bus.subscribe(Role.REVIEWER, ["job:j2"])
+    sub = bus.subscribe(Role.REVIEWER, ["job:j2", Topic.JOBS])  # progress is detail-only
     bus.publish("job.progress", JobProgress(job_id="j1", progress=10))
     bus.publish("job.progress", JobProgress(job_id="j2", progress=20))
     assert sub.queue.qsize() == 1 and sub.queue.get_nowait().data["job_id"] == "j2"

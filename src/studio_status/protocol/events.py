@@ -105,7 +105,8 @@ class Topic:
     WORKFLOWS: Final = "workflows"
     ALERTS: Final = "alerts"
     SYSTEM: Final = "system"
-    JOB_DETAIL_PREFIX: Final = "job:"
+    JOB_PROGRESS: Final = "job_progress"  # every job's progress: for windows that show them all
+    JOB_DETAIL_PREFIX: Final = "job:"  # one job's progress and status: ``job:<id>``
 
 
 #: event type -> (data model, topic it is published on)
@@ -114,7 +115,7 @@ EVENT_TYPES: Final[dict[str, tuple[type[BaseModel], str]]] = {
     "status.footer_changed": (FooterChanged, Topic.FOOTER),
     "cloud.pod_status_changed": (CloudPodStatusChanged, Topic.CLOUD),
     "job.status_changed": (JobStatusChanged, Topic.JOBS),
-    "job.progress": (JobProgress, Topic.JOBS),
+    "job.progress": (JobProgress, Topic.JOB_PROGRESS),
     "workflow.status_changed": (WorkflowStatusChanged, Topic.WORKFLOWS),
     "alert.fired": (AlertFired, Topic.ALERTS),
     "alert.resolved": (AlertResolved, Topic.ALERTS),
