@@ -1,0 +1,102 @@
+"""Where the strip goes: screen choice, dock rectangle, X11 strut values, platform choice.
+
+Decisions, per desktop:
+
+* **X11** (and XWayland): the strip is a ``_NET_WM_WINDOW_TYPE_DOCK`` window docked full
+  width to the top or bottom edge of the chosen screen. It reserves its height with
+  ``_NET_WM_STRUT_PARTIAL`` (and the legacy ``_NET_WM_STRUT``), so maximised windows stop
+  short of it, and sets ``_NET_WM_DESKTOP`` to ``0xFFFFFFFF`` to stay on every virtual
+  desktop (see :mod:`.x11`). The dock rectangle uses the screen's full ``geometry()``, not
+  ``availableGeometry()``: our own strut shrinks the available area, and docking to it
+  would walk the strip inwards on every re-dock.
+* **Wayland**: a client may not place itself or reserve space without the layer-shell
+  protocol, which Qt does not offer. So when the session is Wayland and an X server is
+  reachable (``DISPLAY`` is set: XWayland), the app asks Qt for the ``xcb`` platform
+  (:func:`preferred_platform`), which gives the docked behaviour above. An explicit
+  ``QT_QPA_PLATFORM`` always wins, and ``STUDIO_STATUS_NATIVE_WAYLAND=1`` opts out. On native
+  Wayland the strip is a floating frameless bar the compositor places: it still works,
+  it just cannot dock (``StatusStrip.docked`` is False).
+* **Windows / macOS**: docked by geometry and always-on-top; space is not reserved yet
+  (a Windows app bar, ``SHAppBarMessage``, is future work).
+
+The place is remembered as screen *name* + edge; when that screen is gone the primary
+screen is used, and the strip re-docks when screens come and go or change geometry or
+scale (the closest peer's most common bug reports).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from PySide6.QtCore import QPoint, QRect
+from PySide6.QtGui import QScreen
+
+from studio_status.ui.settings_store import Edge
+
+__all__ = [
+    "can_dock",
+    "dock_rect",
+    "native_rect",
+    "pick_screen",
+    "preferred_platform",
+    "strut_partial",
+]
+
+
+def pick_screen(screens: Sequence[QScreen], primary: QScreen | None, name: str | None) -> QScreen:
+    """The screen called ``name``, else the primary one, else the first."""
+    if name:
+        for screen in screens:
+            if screen.name() == name:
+                return screen
+    if primary is not None:
+        return primary
+    return screens[0]
+
+
+def dock_rect(screen: QRect, edge: Edge, height: int) -> QRect:
+    """Full width of ``screen`` at ``edge``, ``height`` tall (logical pixels)."""
+    if edge is Edge.TOP:
+        return QRect(screen.x(), screen.y(), screen.width(), height)
+    return QRect(screen.x(), screen.y() + screen.height() - height, screen.width(), height)
+
+
+def native_rect(rect: QRect, screen: QRect, dpr: float) -> QRect:
+    """Logical → X11 root pixels. Qt keeps a screen's origin unscaled and scales within it."""
+    origin = screen.topLeft()
+    rel = rect.topLeft() - origin
+    top_left = origin + QPoint(round(rel.x() * dpr), round(rel.y() * dpr))
+    return QRect(top_left.x(), top_left.y(), round(rect.width() * dpr), round(rect.height() * dpr))
+
+
+def strut_partial(edge: Edge, dock: QRect, root_height: int) -> list[int]:
+    """The 12 cardinals of ``_NET_WM_STRUT_PARTIAL`` for a dock rectangle in root pixels.
+
+    Order: left, right, top, bottom, left_start_y, left_end_y, right_start_y, right_end_y,
+    top_start_x, top_end_x, bottom_start_x, bottom_end_x. Struts are measured from the edge
+    of the whole root window, so a strip on a lower monitor reserves its offset too.
+    """
+    values = [0] * 12
+    start, end = dock.x(), dock.x() + dock.width() - 1
+    if edge is Edge.TOP:
+        values[2] = dock.y() + dock.height()
+        values[8], values[9] = start, end
+    else:
+        values[3] = root_height - dock.y()
+        values[10], values[11] = start, end
+    return values
+
+
+def can_dock(platform_name: str) -> bool:
+    """Whether the platform lets a window place itself (everything but native Wayland)."""
+    return not platform_name.startswith("wayland")
+
+
+def preferred_platform(env: Mapping[str, str]) -> str | None:
+    """``"xcb"`` on a Wayland session with XWayland, unless the user chose otherwise."""
+    if env.get("QT_QPA_PLATFORM") or env.get("STUDIO_STATUS_NATIVE_WAYLAND") == "1":
+        return None
+    wayland = env.get("XDG_SESSION_TYPE") == "wayland" or bool(env.get("WAYLAND_DISPLAY"))
+    if wayland and env.get("DISPLAY"):
+        return "xcb"
+    return None

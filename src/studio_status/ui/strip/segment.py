@@ -1,0 +1,290 @@
+"""The base of every strip segment: a row of painted runs, clickable, with hover and flash.
+
+A segment turns a :class:`StatusState` into a list of :class:`Run` (text, a 14 px glyph, a
+status shape, a mini progress bar) and paints them; its :meth:`text` is the exact seed
+format (also its accessible name), so tests and screen readers read what is painted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QContextMenuEvent,
+    QEnterEvent,
+    QFont,
+    QFontMetrics,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+)
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from studio_status.client.state import Segment, StatusState
+from studio_status.protocol import HealthStatus
+from studio_status.ui.theme import Theme
+
+__all__ = ["Run", "RunKind", "SegmentWidget", "paint_status_shape"]
+
+
+class RunKind(Enum):
+    TEXT = "text"  # 11 px text
+    GLYPH = "glyph"  # a 14 px icon character (☁ ⚡ ⟳)
+    STATUS = "status"  # a status shape: ● ▲ ■ ?
+    BAR = "bar"  # the jobs segment's ~60 px mini progress bar (value None: indeterminate)
+
+
+@dataclass(frozen=True)
+class Run:
+    kind: RunKind
+    text: str = ""
+    color: str | None = None  # a theme attribute name; None: the text colour
+    status: HealthStatus = HealthStatus.UNKNOWN
+    value: int | None = None
+    gap_after: int = 0
+
+
+def paint_status_shape(
+    p: QPainter, center: QPointF, size: float, status: HealthStatus, color: QColor
+) -> None:
+    """Draw ● ▲ ■ or ? so the state reads without colour."""
+    p.save()
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(color)
+    r = size / 2
+    if status is HealthStatus.HEALTHY:
+        p.drawEllipse(center, r * 0.8, r * 0.8)
+    elif status is HealthStatus.DEGRADED:
+        path = QPainterPath()
+        path.moveTo(center.x(), center.y() - r)
+        path.lineTo(center.x() + r, center.y() + r * 0.8)
+        path.lineTo(center.x() - r, center.y() + r * 0.8)
+        path.closeSubpath()
+        p.drawPath(path)
+    elif status is HealthStatus.DOWN:
+        s = r * 0.8
+        p.drawRect(QRectF(center.x() - s, center.y() - s, 2 * s, 2 * s))
+    else:
+        font = QFont(p.font())
+        font.setPixelSize(max(6, round(size * 1.1)))
+        font.setBold(True)
+        p.setFont(font)
+        p.setPen(color)
+        p.drawText(
+            QRectF(center.x() - r * 1.5, center.y() - r * 1.5, r * 3, r * 3),
+            Qt.AlignmentFlag.AlignCenter,
+            "?",
+        )
+    p.restore()
+
+
+class SegmentWidget(QWidget):
+    """One clickable segment of the strip.
+
+    Signals:
+        open_requested(str): left click; the segment's name (a :class:`Segment` value).
+        history_requested(str): right click; the bar shows the last-5 popover.
+
+    Attributes:
+        segment: which segment this is.
+        paints: how many times it painted (tests count repaints).
+    """
+
+    open_requested = Signal(str)
+    history_requested = Signal(str)
+
+    segment: Segment
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._theme = theme
+        self._runs: list[Run] = []
+        self._text = ""
+        self._dim = False
+        self._hover = False
+        self._flash: QColor | None = None
+        self._flash_timer = QTimer(self)
+        self._flash_timer.setSingleShot(True)
+        self._flash_timer.timeout.connect(self.on_flash_timer_timeout)
+        self.paints = 0
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
+        self.setAttribute(Qt.WidgetAttribute.WA_Hover)
+        self._apply_fonts()
+
+    # -- to implement ---------------------------------------------------------------------
+
+    def build(self, state: StatusState, now: datetime) -> tuple[str, list[Run], str]:
+        """Return ``(text, runs, tooltip)`` for ``state``."""
+        raise NotImplementedError
+
+    # -- state ----------------------------------------------------------------------------
+
+    def text(self) -> str:
+        """The seed-format text currently shown."""
+        return self._text
+
+    def runs(self) -> list[Run]:
+        return list(self._runs)
+
+    @property
+    def flashing(self) -> bool:
+        return self._flash is not None
+
+    def update_state(self, state: StatusState, now: datetime) -> None:
+        text, runs, tooltip = self.build(state, now)
+        dim = state.stale or state.footer is None
+        if runs == self._runs and text == self._text and dim == self._dim:
+            if tooltip != self.toolTip():
+                self.setToolTip(tooltip)
+            return
+        resized = runs != self._runs
+        self._text, self._runs, self._dim = text, runs, dim
+        self.setToolTip(tooltip)
+        self.setAccessibleName(text)
+        if resized:
+            self.updateGeometry()
+        self.update()
+
+    def set_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        self._apply_fonts()
+        self.updateGeometry()
+        self.update()
+
+    def flash(self, status: HealthStatus) -> None:
+        """A brief (200 ms) background pulse; it does not persist (seed 000, 2.1)."""
+        self._flash = self._theme.flash_color(status)
+        self._flash_timer.start(self._theme.metrics.flash_ms)
+        self.update()
+
+    def on_flash_timer_timeout(self) -> None:
+        self._flash = None
+        self.update()
+
+    # -- geometry -------------------------------------------------------------------------
+
+    def _apply_fonts(self) -> None:
+        m = self._theme.metrics
+        self._font = QFont(self.font())
+        self._font.setPixelSize(m.font_px)
+        self._glyph_font = QFont(self.font())
+        self._glyph_font.setPixelSize(m.icon_px)
+        self._fm = QFontMetrics(self._font)
+        self._gfm = QFontMetrics(self._glyph_font)
+
+    def _run_width(self, run: Run) -> int:
+        m = self._theme.metrics
+        if run.kind is RunKind.TEXT:
+            width = self._fm.horizontalAdvance(run.text)
+        elif run.kind is RunKind.GLYPH:
+            width = self._gfm.horizontalAdvance(run.text)
+        elif run.kind is RunKind.STATUS:
+            width = m.icon_px - 4
+        else:
+            width = m.progress_width
+        return width + run.gap_after
+
+    def sizeHint(self) -> QSize:
+        m = self._theme.metrics
+        width = sum(self._run_width(r) for r in self._runs) + 2 * m.padding_x
+        return QSize(width, m.strip_height)
+
+    def minimumSizeHint(self) -> QSize:
+        return self.sizeHint()
+
+    # -- painting -------------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        self.paints += 1
+        theme, m = self._theme, self._theme.metrics
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = QRectF(self.rect())
+        if self._flash is not None:
+            p.fillRect(rect, self._flash)
+        elif self._hover:
+            p.fillRect(rect, theme.color("surface_hover"))
+        text_color = theme.color("text_dim" if self._dim else "text")
+        x = float(m.padding_x)
+        mid = rect.height() / 2
+        for run in self._runs:
+            width = self._run_width(run) - run.gap_after
+            color = theme.color(run.color) if run.color else text_color
+            if self._dim and run.kind is not RunKind.TEXT:
+                color = theme.color("text_dim") if run.color is None else color
+            if run.kind is RunKind.TEXT:
+                p.setFont(self._font)
+                p.setPen(color)
+                p.drawText(
+                    QRectF(x, 0, width + 1, rect.height()),
+                    Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                    run.text,
+                )
+            elif run.kind is RunKind.GLYPH:
+                # centre the glyph's ink, not its line box: ☁ ⚡ ⟳ sit low on the baseline
+                p.setFont(self._glyph_font)
+                p.setPen(color)
+                ink = self._gfm.tightBoundingRect(run.text)
+                p.drawText(QPointF(x, mid - ink.top() - ink.height() / 2), run.text)
+            elif run.kind is RunKind.STATUS:
+                paint_status_shape(p, QPointF(x + width / 2, mid), width, run.status, color)
+            else:
+                self._paint_bar(
+                    p, QRectF(x, mid - m.progress_height / 2, width, m.progress_height), run.value
+                )
+            x += width + run.gap_after
+        p.end()
+
+    def _paint_bar(self, p: QPainter, rect: QRectF, value: int | None) -> None:
+        theme = self._theme
+        radius = rect.height() / 2
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(theme.color("progress_track"))
+        p.drawRoundedRect(rect, radius, radius)
+        p.setBrush(theme.color("text_dim" if self._dim else "progress_fill"))
+        if value is not None:
+            fill = QRectF(rect.x(), rect.y(), rect.width() * value / 100, rect.height())
+            p.drawRoundedRect(fill, radius, radius)
+        else:
+            chunk = rect.width() / 3
+            phase = self._indeterminate_phase()
+            start = rect.x() - chunk + (rect.width() + chunk) * phase
+            fill = QRectF(max(rect.x(), start), rect.y(), chunk, rect.height())
+            fill.setRight(min(fill.right(), rect.right()))
+            if fill.width() > 0:
+                p.drawRoundedRect(fill, radius, radius)
+
+    def _indeterminate_phase(self) -> float:
+        return 0.35
+
+    # -- input ----------------------------------------------------------------------------
+
+    def enterEvent(self, event: QEnterEvent) -> None:
+        self._hover = True
+        self.update()
+        super().enterEvent(event)
+
+    def leaveEvent(self, event: object) -> None:
+        self._hover = False
+        self.update()
+        super().leaveEvent(event)  # type: ignore[arg-type]
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() is Qt.MouseButton.LeftButton and self.rect().contains(
+            event.position().toPoint()
+        ):
+            self.open_requested.emit(self.segment.value)
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        self.history_requested.emit(self.segment.value)
+        event.accept()

@@ -1,0 +1,302 @@
+"""The system-tray icon: coloured and shaped by the overall state, with menu and notices.
+
+* Admins: the worst service state (green ● / yellow ▲ / red ■, grey ? when offline or
+  nothing is known). Others: "System Stable" (green) or "Processing Data" (blue ring,
+  seed 003) and the link. The icon is drawn with QPainter at every size trays ask for
+  (16–64 px, at 1x and 2x), not one bitmap scaled, and carries an optional badge with the
+  number of services down.
+* Every click action is also in the menu (AppIndicator trays pass no clicks).
+* ``isSystemTrayAvailable()`` is checked again every few seconds, so the icon appears when
+  a tray shows up later; with no tray the strip works alone.
+* Notifications: one per incident (:mod:`.notify`), silenced while muted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QColor, QFont, QIcon, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+
+from studio_status.client.state import Segment, StatusState
+from studio_status.protocol import HealthStatus, Role, utcnow
+
+from . import formats
+from .feed import StateFeed
+from .formats import Overall
+from .notify import Notification, NotificationGate
+from .theme import Theme, current_theme
+
+__all__ = ["MUTE_CHOICES", "TRAY_SIZES", "TrayIcon", "render_tray_icon", "render_tray_pixmap"]
+
+log = logging.getLogger("ui.tray")
+
+TRAY_SIZES = (16, 22, 24, 32, 48, 64)
+#: (menu text, seconds; None = until cleared)
+MUTE_CHOICES: tuple[tuple[str, int | None], ...] = (
+    ("1 hour", 3600),
+    ("4 hours", 4 * 3600),
+    ("8 hours", 8 * 3600),
+    ("Until cleared", None),
+)
+AVAILABILITY_CHECK_MS = 5000
+
+
+def _shape_path(overall: Overall, box: QRectF) -> QPainterPath:
+    path = QPainterPath()
+    if overall is Overall.DEGRADED:
+        path.moveTo(box.center().x(), box.top())
+        path.lineTo(box.right(), box.bottom() - box.height() * 0.06)
+        path.lineTo(box.left(), box.bottom() - box.height() * 0.06)
+        path.closeSubpath()
+    elif overall is Overall.DOWN:
+        r = box.width() * 0.14
+        path.addRoundedRect(box.adjusted(box.width() * 0.04, box.width() * 0.04, 0, 0), r, r)
+    else:
+        path.addEllipse(box)
+    return path
+
+
+def _glyph(p: QPainter, overall: Overall, box: QRectF, color: QColor) -> None:
+    s = box.width()
+    x0, y0 = box.left(), box.top()
+    pen = QPen(color, max(1.5, s * 0.12))
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    p.setPen(pen)
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    if overall is Overall.HEALTHY:
+        path = QPainterPath(QPointF(x0 + s * 0.28, y0 + s * 0.52))
+        path.lineTo(x0 + s * 0.44, y0 + s * 0.67)
+        path.lineTo(x0 + s * 0.72, y0 + s * 0.36)
+        p.drawPath(path)
+    elif overall is Overall.DEGRADED:
+        p.drawLine(QPointF(x0 + s * 0.5, y0 + s * 0.36), QPointF(x0 + s * 0.5, y0 + s * 0.62))
+        p.drawPoint(QPointF(x0 + s * 0.5, y0 + s * 0.76))
+    elif overall is Overall.DOWN:
+        p.drawLine(QPointF(x0 + s * 0.35, y0 + s * 0.35), QPointF(x0 + s * 0.67, y0 + s * 0.67))
+        p.drawLine(QPointF(x0 + s * 0.67, y0 + s * 0.35), QPointF(x0 + s * 0.35, y0 + s * 0.67))
+    elif overall is Overall.PROCESSING:
+        ring = QRectF(x0 + s * 0.3, y0 + s * 0.3, s * 0.4, s * 0.4)
+        p.drawArc(ring, 90 * 16, -270 * 16)
+    else:
+        font = QFont()
+        font.setPixelSize(max(7, round(s * 0.62)))
+        font.setBold(True)
+        p.setFont(font)
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter, "?")
+
+
+def render_tray_pixmap(
+    theme: Theme, overall: Overall, size: int, dpr: float = 1.0, badge: int = 0
+) -> QPixmap:
+    """One icon image of ``size`` logical pixels at device pixel ratio ``dpr``."""
+    px = round(size * dpr)
+    pix = QPixmap(px, px)
+    pix.fill(Qt.GlobalColor.transparent)
+    pix.setDevicePixelRatio(dpr)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    margin = max(0.5, size * 0.04)
+    box = QRectF(margin, margin, size - 2 * margin, size - 2 * margin)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(theme.overall_color(overall))
+    p.drawPath(_shape_path(overall, box))
+    _glyph(p, overall, box, theme.color("on_status"))
+    if badge > 0 and size >= 22:
+        r = size * 0.24
+        center = QPointF(size - r, r)
+        p.setPen(QPen(theme.color("on_status"), max(1.0, size * 0.04)))
+        p.setBrush(theme.color("badge"))
+        p.drawEllipse(center, r, r)
+        font = QFont()
+        font.setPixelSize(max(7, round(r * 1.4)))
+        font.setBold(True)
+        p.setFont(font)
+        p.setPen(theme.color("badge_text"))
+        p.drawText(
+            QRectF(center.x() - r, center.y() - r, 2 * r, 2 * r),
+            Qt.AlignmentFlag.AlignCenter,
+            str(badge) if badge < 10 else "9+",
+        )
+    p.end()
+    return pix
+
+
+def render_tray_icon(theme: Theme, overall: Overall, badge: int = 0) -> QIcon:
+    """A QIcon holding a hand-drawn pixmap for every tray size at 1x and 2x."""
+    icon = QIcon()
+    for size in TRAY_SIZES:
+        for dpr in (1.0, 2.0):
+            icon.addPixmap(render_tray_pixmap(theme, overall, size, dpr, badge))
+    return icon
+
+
+def services_down(state: StatusState) -> int:
+    services = state.footer.services if state.footer else None
+    if state.role is not Role.ADMIN or not services:
+        return 0
+    return sum(1 for s in services.values() if s.status is HealthStatus.DOWN)
+
+
+class TrayIcon(QObject):
+    """The tray icon and its menu, over the same feed as the strip.
+
+    Signals:
+        open_requested(str): open a segment's detail window.
+        strip_toggle_requested(): show or hide the strip.
+        mute_requested(object): mute notifications for N seconds (int), None = until cleared,
+            0 = unmute. Applied locally at once; the app forwards it to the hub.
+        settings_requested(): open settings.
+        quit_requested(): quit the app.
+
+    Attributes:
+        tray: the :class:`QSystemTrayIcon`.
+        overall: the state the icon shows.
+        badge: services down, drawn on the icon.
+        shown: notifications shown so far (newest last).
+        muted_until: None when not muted; ``datetime.max`` (aware) for "until cleared".
+    """
+
+    open_requested = Signal(str)
+    strip_toggle_requested = Signal()
+    mute_requested = Signal(object)
+    settings_requested = Signal()
+    quit_requested = Signal()
+
+    def __init__(
+        self,
+        feed: StateFeed,
+        *,
+        theme: Theme | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._feed = feed
+        self._theme = theme or current_theme()
+        self._clock = clock
+        self._gate = NotificationGate(clock())
+        self.overall: Overall | None = None
+        self.badge = -1
+        self.shown: list[Notification] = []
+        self.muted_until: datetime | None = None
+        self._strip_visible = True
+
+        self.tray = QSystemTrayIcon(self)
+        self.tray.activated.connect(self.on_tray_activated)
+        self.menu = QMenu()
+        self._build_menu()
+        self.tray.setContextMenu(self.menu)
+
+        self._availability = QTimer(self)
+        self._availability.setInterval(AVAILABILITY_CHECK_MS)
+        self._availability.timeout.connect(self.on_availability_timeout)
+        feed.changed.connect(self.on_feed_changed)
+        self.on_feed_changed(feed.state)
+        self.on_availability_timeout()
+        self._availability.start()
+
+    # -- menu -----------------------------------------------------------------------------
+
+    def _build_menu(self) -> None:
+        m = self.menu
+        self._open_actions: dict[Segment, QAction] = {}
+        for seg in Segment:
+            action = m.addAction(f"Open {formats.SEGMENT_TITLES[seg]}…")
+            action.triggered.connect(lambda _c=False, s=seg: self.open_requested.emit(s.value))
+            self._open_actions[seg] = action
+        m.addSeparator()
+        self.strip_action = m.addAction("Hide strip")
+        self.strip_action.triggered.connect(self.strip_toggle_requested.emit)
+        self.mute_menu = m.addMenu("Mute notifications")
+        for text, seconds in MUTE_CHOICES:
+            action = self.mute_menu.addAction(text)
+            action.triggered.connect(lambda _c=False, s=seconds: self.request_mute(s))
+        self.unmute_action = m.addAction("Unmute notifications")
+        self.unmute_action.triggered.connect(lambda: self.request_mute(0))
+        self.unmute_action.setVisible(False)
+        m.addSeparator()
+        m.addAction("Settings…").triggered.connect(self.settings_requested.emit)
+        m.addAction("Quit Studio Status").triggered.connect(self.quit_requested.emit)
+
+    def set_strip_visible(self, visible: bool) -> None:
+        self._strip_visible = visible
+        self.strip_action.setText("Hide strip" if visible else "Show strip")
+
+    def request_mute(self, seconds: int | None) -> None:
+        now = self._clock()
+        if seconds == 0:
+            self.muted_until = None
+        elif seconds is None:
+            self.muted_until = datetime.max.replace(tzinfo=now.tzinfo)
+        else:
+            self.muted_until = now + timedelta(seconds=seconds)
+        self.unmute_action.setVisible(self.muted_until is not None)
+        self.mute_requested.emit(seconds)
+        self._refresh_tooltip(self._feed.state)
+
+    @property
+    def muted(self) -> bool:
+        return self.muted_until is not None and self._clock() < self.muted_until
+
+    # -- state ----------------------------------------------------------------------------
+
+    def on_feed_changed(self, state: StatusState) -> None:
+        overall = formats.overall_status(state)
+        badge = services_down(state)
+        if overall is not self.overall or badge != self.badge:
+            self.overall, self.badge = overall, badge
+            self.tray.setIcon(render_tray_icon(self._theme, overall, badge))
+        admin = state.role is Role.ADMIN
+        for seg in (Segment.SERVICES, Segment.CLOUD_GPU):
+            self._open_actions[seg].setVisible(admin)
+        self._refresh_tooltip(state)
+        for note in self._gate.feed(state):
+            self._notify(note)
+
+    def _refresh_tooltip(self, state: StatusState) -> None:
+        tip = formats.tray_tooltip(state, self._clock())
+        if self.muted_until is not None:
+            tip += "\nNotifications muted"
+        self.tray.setToolTip(tip)
+
+    def _notify(self, note: Notification) -> None:
+        if self.muted:
+            log.info("muted: %s", note.title)
+            return
+        self.shown.append(note)
+        del self.shown[:-50]
+        log.info("notify: %s — %s", note.title, note.body)
+        if self.tray.isVisible() and QSystemTrayIcon.supportsMessages():
+            icon = {
+                HealthStatus.DOWN: QSystemTrayIcon.MessageIcon.Critical,
+                HealthStatus.DEGRADED: QSystemTrayIcon.MessageIcon.Warning,
+            }.get(note.severity, QSystemTrayIcon.MessageIcon.Information)
+            self.tray.showMessage(note.title, note.body, icon, 8000)
+
+    def on_availability_timeout(self) -> None:
+        available = QSystemTrayIcon.isSystemTrayAvailable()
+        if available and not self.tray.isVisible():
+            log.info("system tray available: showing the icon")
+            self.tray.show()
+        elif not available and self.tray.isVisible():
+            self.tray.hide()
+
+    def on_tray_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason in (
+            QSystemTrayIcon.ActivationReason.Trigger,
+            QSystemTrayIcon.ActivationReason.DoubleClick,
+        ):
+            self.strip_toggle_requested.emit()
+        elif reason is QSystemTrayIcon.ActivationReason.MiddleClick:
+            admin = self._feed.state.role is Role.ADMIN
+            self.open_requested.emit((Segment.SERVICES if admin else Segment.JOBS).value)
+
+    def close(self) -> None:
+        self._availability.stop()
+        self.tray.hide()
+        self.menu.deleteLater()
