@@ -132,20 +132,15 @@ class HttpClientHolder:
     """
 
     def __init__(self, client: httpx.AsyncClient | None, *, verify: bool = True) -> None:
-        self._shared = client if verify else None
         self._own: httpx.AsyncClient | None = None
-        self._verify = verify
-
-    @property
-    def client(self) -> httpx.AsyncClient:
-        if self._shared is not None:
-            return self._shared
-        if self._own is None:
+        if client is not None and verify:
+            self.client = client
+        else:
+            # Made now rather than on first use: loading the CA bundle takes tens of
+            # milliseconds, which would otherwise show up as the first check's latency.
             # Redirects are followed like a browser would; the final status is what counts.
-            self._own = httpx.AsyncClient(verify=self._verify, follow_redirects=True)
-        return self._own
+            self._own = self.client = httpx.AsyncClient(verify=verify, follow_redirects=True)
 
     async def aclose(self) -> None:
         if self._own is not None:
-            own, self._own = self._own, None
-            await own.aclose()
+            await self._own.aclose()
