@@ -117,7 +117,7 @@ def test_pod_job_workflow_alert_stability_events(store: StatusStore) -> None:
         }
     }
     resolved = {"alert": {**alert["alert"], "state": "resolved", "resolved_at": T0.isoformat()}}
-    events = [
+    events: list[tuple[str, dict[str, Any]]] = [
         ("cloud.pod_status_changed", pod),
         ("job.status_changed", job),
         ("job.progress", progress),

@@ -6,7 +6,9 @@ the :class:`FakeClock`, and each test releases exactly the wait it means to.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from typing import Any
 
 import pytest
@@ -203,7 +205,7 @@ async def test_refused_socket_falls_back_to_polling_then_goes_live(
     for _ in range(12):  # two minutes of a healthy stream: polling stays stopped
         version = client.store.state.version
         await conn.heartbeat(1)
-        await wait_for_state(client.store, lambda s, v=version: s.version > v)
+        await wait_for_state(client.store, lambda s: s.version > version)  # noqa: B023
         await clock.advance(10.0)
     assert hub.footer_requests == polls
     assert client.store.state.connection is ConnectionState.LIVE
@@ -349,8 +351,6 @@ async def test_wall_clock_jump_kicks_a_reconnect(
 
 
 async def test_backoff_sequence_uses_full_jitter(make_client: MakeClient, clock: FakeClock) -> None:
-    import random
-
     make_client(
         f"http://127.0.0.1:{free_port()}",
         rng=random.Random(42),
@@ -385,3 +385,39 @@ async def test_footer_is_cached_and_painted_stale_on_next_start(
         assert fresh.state.role is not None and fresh.state.role.value == "admin"
     finally:
         await later.aclose()
+
+
+async def test_drop_while_rest_answers_goes_polling(
+    hub: ScriptedHub, make_client: MakeClient
+) -> None:
+    client = make_client(hub.base_url)
+    conn = await go_live(hub, client)
+    seen: list[ConnectionState] = []
+    client.store.subscribe(lambda s: seen.append(s.connection))
+    hub.refuse_ws = 502
+    conn.drop()
+    state = await wait_for_state(client.store, lambda s: s.connection is ConnectionState.POLLING)
+    assert not state.stale
+    assert seen[0] is ConnectionState.CONNECTING  # never "live" once the socket is gone
+
+
+async def test_run_awaited_directly_ends_on_aclose(hub: ScriptedHub, clock: FakeClock) -> None:
+    client = StatusClient(hub.base_url, RecordingStore(), clock=clock)
+    runner = asyncio.create_task(client.run())
+    conn = await go_live(hub, client)
+    await client.aclose()
+    assert runner.done() and runner.exception() is None
+    await conn.wait_closed()
+    await client.aclose()  # idempotent
+
+
+async def test_cancelling_the_run_task_cleans_up(hub: ScriptedHub, clock: FakeClock) -> None:
+    client = StatusClient(hub.base_url, RecordingStore(), clock=clock)
+    task = client.start()
+    conn = await go_live(hub, client)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await conn.wait_closed()
+    assert not clock.sleepers  # watchdog and poller are gone too
+    await client.aclose()

@@ -379,7 +379,7 @@ class StatusClient:
                 self._force_snapshot = True
             self._last_resync_seq = seq
             return _Outcome.RESYNC
-        except ConnectionClosed:
+        except (ConnectionClosed, OSError):
             pass
         if ws.close_code == UNAUTHORIZED_CLOSE_CODE:
             raise Unauthorized(f"the hub refused the token: {ws.close_reason or 'closed 4401'}")
@@ -463,6 +463,7 @@ class StatusClient:
         if not self._synced:
             log.info("event stream live (%s)", how)
         self._synced = True
+        self._kick.clear()  # a kick from before this session was answered by it
         self._backoff.reset()
         self.last_error = None
         self._stop_poller()
