@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import NamedTuple
 
@@ -112,3 +113,32 @@ async def test_statvfs_error_is_reported(tmp_path: Path) -> None:
     assert result.status is HealthStatus.DOWN
     assert result.error_message == "Input/output error"
     assert result.details == {"path": str(tmp_path)}
+
+
+async def test_blocked_statvfs_times_out_and_is_not_stacked(tmp_path: Path) -> None:
+    """A hung mount blocks statvfs in a thread; later checks must not pile up more threads."""
+    release = threading.Event()
+    calls: list[str] = []
+
+    def hung(path: str) -> FakeStatvfs:
+        calls.append(path)
+        release.wait(30)
+        return statvfs_at(10)
+
+    checker = DiskChecker(DiskSpec(path=str(tmp_path), write_test=False), TIMEOUT, statvfs=hung)
+    try:
+        first = await checker.check()
+        second = await checker.check()
+    finally:
+        release.set()
+
+    assert first.status is HealthStatus.DOWN
+    assert first.error_message == f"no answer within {TIMEOUT:g} s"
+    assert second.status is HealthStatus.DOWN
+    assert second.error_message == f"previous check of {tmp_path} is still blocked (hung mount?)"
+    assert calls == [str(tmp_path)]
+    assert checker._in_flight is not None
+    await checker._in_flight  # the released thread finishes
+    third = await checker.check()
+    assert third.status is HealthStatus.HEALTHY
+    assert len(calls) == 2

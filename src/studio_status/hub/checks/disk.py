@@ -79,6 +79,12 @@ def _write_test(directory: str) -> None:
             os.unlink(name)
 
 
+def _consume_exception(future: asyncio.Future[Any]) -> None:
+    """Marks a measurement's error as seen when no check is awaiting it any more."""
+    if not future.cancelled():
+        future.exception()
+
+
 class DiskChecker(GuardedChecker):
     kind = "disk"
 
@@ -93,6 +99,7 @@ class DiskChecker(GuardedChecker):
         super().__init__(timeout, clock=clock)
         self.spec = spec
         self._statvfs = statvfs
+        self._in_flight: asyncio.Future[tuple[DiskUsage, str | None]] | None = None
 
     def base_details(self) -> dict[str, Any]:
         return {"path": self.spec.path}
@@ -108,8 +115,21 @@ class DiskChecker(GuardedChecker):
         return usage, write_error
 
     async def probe(self, start: float) -> CheckResult:
+        if self._in_flight is not None and not self._in_flight.done():
+            # A thread blocked in the kernel cannot be cancelled. Starting another each time
+            # would drain the default executor, which DNS lookups of other checks need too.
+            return CheckResult(
+                HealthStatus.DOWN,
+                elapsed_ms(start, self.clock),
+                f"previous check of {self.spec.path} is still blocked (hung mount?)",
+                self.base_details(),
+            )
+        measure = asyncio.ensure_future(asyncio.to_thread(self._measure))
+        measure.add_done_callback(_consume_exception)
+        self._in_flight = measure
         try:
-            usage, write_error = await asyncio.to_thread(self._measure)
+            # Shielded so that a timeout leaves the thread's outcome to the next check.
+            usage, write_error = await asyncio.shield(measure)
         except FileNotFoundError:
             return CheckResult(
                 HealthStatus.DOWN,

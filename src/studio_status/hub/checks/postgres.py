@@ -61,7 +61,11 @@ class PostgresChecker(GuardedChecker):
             # A hung or cancelled session must not wait for a polite goodbye.
             conn.terminate()
             raise
-        await conn.close(timeout=self.timeout)
+        try:
+            await conn.close(timeout=self.timeout)
+        except Exception:
+            # The answer is in; a server slow to say goodbye must not turn it into a failure.
+            conn.terminate()
         return result
 
     async def _query(self, conn: Any, start: float) -> CheckResult:
