@@ -163,7 +163,7 @@ def test_malformed_known_type_is_dropped_but_its_seq_counts(
         assert not store.apply_event(event(11, "job.status_changed", {"job": {"id": "x"}}))
     assert "dropped event seq=11" in caplog.text
     assert store.state.jobs == before.jobs
-    assert store.state.last_seq == 11  # so event 12 is not taken for a gap
+    assert store.state.last_seq == 11  # so a resume does not ask for it again
 
 
 def test_parse_refuses_a_malformed_known_event() -> None:
@@ -184,11 +184,15 @@ def test_duplicate_or_old_seq_is_dropped(store: StatusStore, seq: int) -> None:
     assert store.state.jobs == {}
 
 
-def test_heartbeat_freshens_but_does_not_move_last_seq(store: StatusStore) -> None:
+def test_heartbeat_freshens_and_advances_last_seq_past_filtered_events(
+    store: StatusStore,
+) -> None:
     store.mark_stale()
-    store.apply_heartbeat(15)
+    store.apply_heartbeat(15)  # 11..15 were filtered out for us: the hub says we are caught up
     assert not store.state.stale
-    assert store.state.last_seq == 10  # moving it would skip events 11..15 on resume
+    assert store.state.last_seq == 15
+    store.apply_heartbeat(12)  # never backwards
+    assert store.state.last_seq == 15
 
 
 def test_connection_and_stale_transitions(store: StatusStore) -> None:

@@ -202,11 +202,15 @@ class StatusStore:
     def apply_heartbeat(self, seq: int) -> None:
         """The stream is alive; data is fresh even if nothing changed.
 
-        ``last_seq`` is deliberately left alone: a heartbeat ahead of it means events were
-        missed, and moving ``last_seq`` up would make the resume skip them. The stream
-        resyncs first and only reports heartbeats it is in step with.
+        The hub sends a heartbeat only when this connection's queue is empty, carrying the
+        seq up to which it has considered us: every event up to it that we may see has
+        arrived, and the rest were filtered out for our role or topics. So ``last_seq``
+        moves up to it, and a resume starts after events we were never going to get.
         """
-        self._commit(stale=False, updated_at=self._clock())
+        last = self._state.last_seq
+        self._commit(
+            stale=False, updated_at=self._clock(), last_seq=seq if last is None else max(last, seq)
+        )
 
     def apply_event(self, event: Event) -> bool:
         """Apply one event; returns False when it was ignored (duplicate, unknown, malformed)."""

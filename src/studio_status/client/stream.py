@@ -6,9 +6,11 @@ Why it is shaped like this:
   into :class:`~studio_status.client.state.StatusStore`; views never fetch.
 * **Never lose or double an event.** The hello carries the last ``seq`` applied and the
   ``hub_id`` it came from; the hub replays the gap (``resumed``) or, when it cannot (another
-  hub, history gone), sends a fresh snapshot. The store drops ``seq <= last_seq``; a gap
-  (``seq > last_seq + 1``) or a heartbeat ahead of us means we missed something, and we
-  reconnect at once to resume rather than paint a wrong picture.
+  hub, history gone), sends a fresh snapshot. The store drops ``seq <= last_seq``. Seqs are
+  global and the hub filters by role and topic, so gaps between the events we receive are
+  normal; the hub delivers in order on a connection, and a heartbeat (sent only when our
+  queue is empty) carries the seq we are caught up to. A hub that cannot keep up with us
+  closes the socket, and we resume.
 * **Never hide being disconnected.** CONNECTING / LIVE / POLLING / OFFLINE are set from what
   actually answered, and a watchdog marks data stale when nothing answered in time.
 * **Do not hammer.** Reconnects back off exponentially with full jitter; a refused token
@@ -394,8 +396,8 @@ class StatusClient:
             if event is None or not self._synced:
                 log.warning("ignored malformed message from the hub: %s", exc)
                 return
-            # The envelope is sound but the data is not: skip the data, keep the seq, so
-            # the next event is not mistaken for a gap (which would resync forever).
+            # The envelope is sound but the data is not: skip the data, keep the seq, so a
+            # resume does not ask for the same broken event again.
             log.warning("dropped malformed event seq=%s type=%s: %s", event.seq, event.type, exc)
             self._on_event(event)
             return
@@ -439,9 +441,6 @@ class StatusClient:
         if not self._synced:
             log.warning("ignored heartbeat before snapshot/resumed")
             return
-        last = self.store.state.last_seq
-        if last is not None and msg.seq > last:
-            raise _Resync(f"heartbeat says seq {msg.seq}, we are at {last}")
         self.store.apply_heartbeat(msg.seq)
 
     def _on_error(self, msg: ErrorMessage) -> None:
@@ -454,9 +453,6 @@ class StatusClient:
         if not self._synced:
             log.warning("ignored event seq=%s before snapshot/resumed", event.seq)
             return
-        last = self.store.state.last_seq
-        if last is not None and event.seq > last + 1:
-            raise _Resync(f"gap: event seq {event.seq} after {last}")
         self.store.apply_event(event)
 
     def _went_live(self, how: str) -> None:
