@@ -5,14 +5,13 @@ which is one indexed query. Every route but ``/health`` needs a bearer token; ad
 data answers 403 to other roles and 401 to no or a bad token.
 """
 
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, WebSocket
 from fastapi.responses import Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from studio_status import __version__
@@ -24,12 +23,11 @@ from studio_status.protocol import (
     utcnow,
 )
 
+from .deps import Access
 from .service import Hub
 from .ws import serve_events
 
 __all__ = ["create_app"]
-
-_bearer = HTTPBearer(auto_error=False, description="A hub token: `studio-status hub token create`")
 
 
 class PublicHealth(BaseModel):
@@ -69,26 +67,9 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
 
     app = FastAPI(title="Studio Status hub", version=__version__, lifespan=lifespan)
 
-    async def role_of(
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> Role:
-        role = await hub.auth.authenticate(credentials.credentials if credentials else None)
-        if role is None:
-            raise HTTPException(
-                401, "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"}
-            )
-        return role
-
-    def require(*roles: Role) -> Callable[[Role], Coroutine[Any, Any, Role]]:
-        async def check(role: Annotated[Role, Depends(role_of)]) -> Role:
-            if role not in roles:
-                raise HTTPException(403, f"requires role {' or '.join(r.value for r in roles)}")
-            return role
-
-        return check
-
-    Authed = Annotated[Role, Depends(role_of)]
-    Admin = Annotated[Role, Depends(require(Role.ADMIN))]
+    deps = Access(hub)
+    Authed = Annotated[Role, Depends(deps.any_role)]
+    Admin = Annotated[Role, Depends(deps.only(Role.ADMIN))]
 
     @app.get("/health", response_model=PublicHealth, tags=["public"])
     async def public_health() -> PublicHealth:

@@ -14,7 +14,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 
-from studio_status.protocol import Event
+from studio_status.protocol import Event, JobInfo, WorkflowInfo
 
 from .store.sqlite import CheckWrite, SqliteStore, StoreError
 
@@ -35,7 +35,7 @@ class StoreWriter:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._store = store
-        self._pending: deque[CheckWrite | Event] = deque()
+        self._pending: deque[CheckWrite | Event | JobInfo | WorkflowInfo] = deque()
         self._pending_checks = 0
         self._max_batch = max_batch
         self._max_pending_checks = max_pending_checks
@@ -62,6 +62,11 @@ class StoreWriter:
 
     def add_event(self, event: Event) -> None:
         self._pending.append(event)
+        self._wake()
+
+    def add_state(self, item: JobInfo | WorkflowInfo) -> None:
+        """The latest state of a job or workflow; written in order with its events."""
+        self._pending.append(item)
         self._wake()
 
     def _wake(self) -> None:
@@ -91,8 +96,10 @@ class StoreWriter:
             batch = [self._pending[i] for i in range(min(self._max_batch, len(self._pending)))]
             checks = [b for b in batch if isinstance(b, CheckWrite)]
             events = [b for b in batch if isinstance(b, Event)]
+            jobs = [b for b in batch if isinstance(b, JobInfo)]
+            workflows = [b for b in batch if isinstance(b, WorkflowInfo)]
             try:
-                await self._store.write_batch(checks, events)
+                await self._store.write_batch(checks, events, jobs, workflows)
             except StoreError as exc:
                 self.last_error = str(exc)
                 if not self.failing:

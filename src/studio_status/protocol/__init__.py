@@ -62,6 +62,7 @@ from .messages import (
     parse_client_message,
     parse_server_message,
 )
+from .push import JobEventIn, PushResult, WorkflowEventIn
 
 __all__ = [
     "ADMIN_TOPICS",
@@ -88,6 +89,7 @@ __all__ = [
     "HealthStatus",
     "HeartbeatMessage",
     "HelloMessage",
+    "JobEventIn",
     "JobInfo",
     "JobProgress",
     "JobStatus",
@@ -95,6 +97,7 @@ __all__ = [
     "JobsSummary",
     "MessageTooLarge",
     "ProtocolError",
+    "PushResult",
     "ResumeMessage",
     "ResumedMessage",
     "Role",
@@ -113,6 +116,7 @@ __all__ = [
     "UnsubscribeMessage",
     "UptimeWindow",
     "WireModel",
+    "WorkflowEventIn",
     "WorkflowInfo",
     "WorkflowStatusChanged",
     "WorkflowsSummary",

@@ -58,4 +58,22 @@ MIGRATIONS: list[str] = [
 
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 2: jobs and workflows (latest state of each; finished ones kept for the feed)
+    """
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        data_json TEXT NOT NULL
+    );
+    CREATE INDEX idx_jobs_status_updated ON jobs(status, updated_at);
+
+    CREATE TABLE workflows (
+        id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        data_json TEXT NOT NULL
+    );
+    CREATE INDEX idx_workflows_status_updated ON workflows(status, updated_at);
+    """,
 ]

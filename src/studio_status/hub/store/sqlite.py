@@ -22,9 +22,11 @@ from studio_status.protocol import (
     CheckRecord,
     Event,
     HealthStatus,
+    JobInfo,
     Role,
     Transition,
     UptimeWindow,
+    WorkflowInfo,
 )
 
 from .schema import MIGRATIONS
@@ -121,8 +123,15 @@ class SqliteStore:
 
     # -- writes -----------------------------------------------------------------------
 
-    async def write_batch(self, checks: Sequence[CheckWrite], events: Sequence[Event]) -> None:
-        """Record checks (with their window changes) and events in one transaction."""
+    async def write_batch(
+        self,
+        checks: Sequence[CheckWrite],
+        events: Sequence[Event],
+        jobs: Sequence[JobInfo] = (),
+        workflows: Sequence[WorkflowInfo] = (),
+    ) -> None:
+        """Record checks (with their window changes), events and job states in one
+        transaction, so a crash keeps all of a batch or none of it."""
 
         def write(conn: sqlite3.Connection) -> None:
             now = datetime.now(UTC).timestamp()
@@ -315,6 +324,28 @@ class SqliteStore:
             value = uuid.uuid4().hex
             conn.execute("INSERT INTO meta (key, value) VALUES ('hub_id', ?)", (value,))
             return value
+
+        return await self._run(read)
+
+    async def load_jobs(self, recent: int) -> tuple[list[JobInfo], list[WorkflowInfo]]:
+        """Active jobs and workflows plus the ``recent`` newest finished ones (for the feed)."""
+
+        def read(conn: sqlite3.Connection) -> tuple[list[JobInfo], list[WorkflowInfo]]:
+            def rows(table: str) -> list[str]:
+                active = conn.execute(
+                    f"SELECT data_json FROM {table} WHERE status IN ('queued', 'running')"
+                ).fetchall()
+                done = conn.execute(
+                    f"SELECT data_json FROM {table} WHERE status NOT IN ('queued', 'running')"
+                    " ORDER BY updated_at DESC LIMIT ?",
+                    (recent,),
+                ).fetchall()
+                return [r[0] for r in reversed(done)] + [r[0] for r in active]
+
+            return (
+                [JobInfo.model_validate_json(r) for r in rows("jobs")],
+                [WorkflowInfo.model_validate_json(r) for r in rows("workflows")],
+            )
 
         return await self._run(read)
 
