@@ -128,7 +128,7 @@ class DiskChecker(GuardedChecker):
         measure.add_done_callback(_consume_exception)
         self._in_flight = measure
         try:
-            # Shielded so that a timeout leaves the thread's outcome to the next check.
+            # Shielded: a timeout must not mark the still-running thread as finished.
             usage, write_error = await asyncio.shield(measure)
         except FileNotFoundError:
             return CheckResult(
