@@ -111,6 +111,7 @@ class StatusState:
     updated_at: datetime | None = None
     last_seq: int | None = None
     hub_id: str | None = None
+    simulated: bool = False
     version: int = 0
 
     @property
@@ -183,6 +184,10 @@ class StatusStore:
             role=snap.role,
             footer=snap.footer,
             services=services,
+            jobs={j.id: j for j in snap.jobs},
+            workflows={w.id: w for w in snap.workflows},
+            pods={p.id: p for p in snap.pods or []},
+            simulated=snap.simulated,
             connection=ConnectionState.LIVE,
             stale=False,
             offline_since=None,

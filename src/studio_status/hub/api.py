@@ -24,6 +24,7 @@ from studio_status.protocol import (
 )
 
 from .deps import Access
+from .routes_jobs import jobs_router
 from .service import Hub
 from .ws import serve_events
 
@@ -66,6 +67,7 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
                 await hub.stop()
 
     app = FastAPI(title="Studio Status hub", version=__version__, lifespan=lifespan)
+    app.include_router(jobs_router(hub))
 
     deps = Access(hub)
     Authed = Annotated[Role, Depends(deps.any_role)]

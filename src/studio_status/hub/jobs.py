@@ -52,9 +52,15 @@ Outgoing = list[tuple[str, BaseModel]]
 class Applied:
     """Outcome of one pushed event: the events to publish, or why nothing happened."""
 
-    def __init__(self, events: Outgoing | None = None, reason: str | None = None) -> None:
+    def __init__(
+        self,
+        events: Outgoing | None = None,
+        reason: str | None = None,
+        changed: JobInfo | WorkflowInfo | None = None,
+    ) -> None:
         self.events: Outgoing = events or []
         self.reason = reason
+        self.changed = changed  # the new state to store
 
     @property
     def applied(self) -> bool:
@@ -171,7 +177,7 @@ class JobBoard:
             wf = self.workflows[ev.workflow_id]
             if new.id not in wf.job_ids:
                 self.workflows[wf.id] = wf.model_copy(update={"job_ids": [*wf.job_ids, new.id]})
-        return Applied(events)
+        return Applied(events, changed=new)
 
     def _eta(self, job_id: str, at: datetime, progress: float) -> int | None:
         first = self._first_progress.setdefault(job_id, (at, progress))
@@ -207,7 +213,8 @@ class JobBoard:
             return Applied()
         previous = old.stage or old.status.value if old else None
         return Applied(
-            [("workflow.status_changed", WorkflowStatusChanged(workflow=new, previous=previous))]
+            [("workflow.status_changed", WorkflowStatusChanged(workflow=new, previous=previous))],
+            changed=new,
         )
 
     # -- summaries ----------------------------------------------------------------------

@@ -16,10 +16,13 @@ from typing import Any
 from studio_status.protocol import (
     FooterChanged,
     HealthStatus,
+    JobEventIn,
+    PushResult,
     Role,
     ServiceHealthChanged,
     Snapshot,
     SnapshotMessage,
+    WorkflowEventIn,
     utcnow,
 )
 
@@ -28,6 +31,7 @@ from .bus import FOOTER_EVENT, EventBus, Subscriber
 from .checks import build_checker
 from .checks.base import Checker, CheckResult
 from .config import HubConfig, ServiceConfig
+from .jobs import Applied, JobBoard
 from .scheduler import Scheduler
 from .state import HealthState
 from .store.sqlite import CheckWrite, SqliteStore
@@ -60,6 +64,8 @@ class Hub:
         self.state = HealthState(self.services)
         self.writer = StoreWriter(self.store)
         self.auth = TokenAuth(self.store, bootstrap_token=bootstrap_token)
+        self.jobs = JobBoard(clock)
+        self.simulated = False
         self._clock = clock
         self._bus: EventBus | None = None
         self._checkers: dict[str, Checker] = {}
@@ -87,6 +93,8 @@ class Hub:
             await self.store.last_checks(),
             await self.store.recent_transitions(20),
         )
+        self.jobs.restore(*await self.store.load_jobs(recent=200))
+        self._refresh_job_summaries()
         self._bus = EventBus(
             hub_id,
             start_seq,
@@ -207,6 +215,30 @@ class Hub:
             raise RuntimeError("hub not started")
         return await self._scheduler.check_now(name)
 
+    # -- jobs -------------------------------------------------------------------------
+
+    def push_job(self, event: JobEventIn) -> PushResult:
+        """Apply one job event from any source (push API, ComfyUI, simulator)."""
+        return self._publish_applied(self.jobs.apply_job(event))
+
+    def push_workflow(self, event: WorkflowEventIn) -> PushResult:
+        return self._publish_applied(self.jobs.apply_workflow(event))
+
+    def _publish_applied(self, applied: Applied) -> PushResult:
+        if not applied.applied:
+            return PushResult(applied=False, reason=applied.reason)
+        last = None
+        for event_type, data in applied.events:
+            last = self.bus.publish(event_type, data).seq
+        if applied.changed is not None:
+            self.writer.add_state(applied.changed)
+        self._refresh_job_summaries()
+        self.publish_footer()
+        return PushResult(applied=True, seq=last)
+
+    def _refresh_job_summaries(self) -> None:
+        self.state.set_activity(self.jobs.summary(), self.jobs.workflows_summary())
+
     # -- streaming --------------------------------------------------------------------
 
     def snapshot(self, sub: Subscriber) -> SnapshotMessage:
@@ -221,7 +253,10 @@ class Hub:
                 footer=self.state.footer(sub.role),
                 services=dict(self.state.services) if admin else None,
                 transitions=list(self.state.transitions)[-20:] if admin else None,
+                jobs=list(self.jobs.jobs.values()),
+                workflows=list(self.jobs.workflows.values()),
                 heartbeat_seconds=self.heartbeat_seconds,
+                simulated=self.simulated,
             ),
         )
 

@@ -105,6 +105,17 @@ class HealthState:
         )
         return old.status
 
+    def set_activity(self, jobs: JobsSummary, workflows: WorkflowsSummary) -> None:
+        """New job and workflow summaries for the footer (from the job board)."""
+        if jobs != self.jobs or workflows != self.workflows:
+            self.jobs, self.workflows = jobs, workflows
+            self._footer_cache.clear()
+
+    def set_cloud(self, cloud: CloudGpuSummary | None) -> None:
+        if cloud != self.cloud_gpu:
+            self.cloud_gpu = cloud
+            self._footer_cache.clear()
+
     @property
     def overall(self) -> HealthStatus:
         return worst_status([s.status for s in self.services.values()])

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter, ValidationError
 
+from .activity import CloudPod, JobInfo, WorkflowInfo
 from .common import HealthStatus, Role, WireModel, decode_json, parse_model
 from .errors import ProtocolError
 from .events import Event
@@ -89,13 +90,20 @@ class Transition(WireModel):
 
 
 class Snapshot(WireModel):
-    """Everything a client needs to paint, as its role may see it."""
+    """Everything a client needs to paint, as its role may see it.
+
+    ``simulated`` is True when the hub runs the studio simulator: every view says so.
+    """
 
     role: Role
     footer: FooterData
     services: dict[str, ServiceHealth] | None = None
     transitions: list[Transition] | None = None
+    jobs: list[JobInfo] = Field(default_factory=list)
+    workflows: list[WorkflowInfo] = Field(default_factory=list)
+    pods: list[CloudPod] | None = None
     heartbeat_seconds: float = 15.0
+    simulated: bool = False
 
 
 class SnapshotMessage(WireModel):

@@ -177,6 +177,13 @@ class SqliteStore:
                     for e in events
                 ],
             )
+            for table, rows in (("jobs", jobs), ("workflows", workflows)):
+                conn.executemany(
+                    f"INSERT INTO {table} (id, status, updated_at, data_json) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT(id) DO UPDATE SET status = excluded.status,"
+                    " updated_at = excluded.updated_at, data_json = excluded.data_json",
+                    [(r.id, r.status.value, now, r.model_dump_json()) for r in rows],
+                )
             conn.execute("COMMIT")
 
         await self._run(write)

@@ -1,0 +1,78 @@
+"""Job board rules on a fake clock: idempotent, ordered, honest progress, ETAs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from studio_status.hub.jobs import JobBoard
+from studio_status.protocol import JobEventIn, JobStatus, WorkflowEventIn
+
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+def ev(event_id: str, kind: str, job: str = "j1", seconds: float = 0, **kw: object) -> JobEventIn:
+    return JobEventIn.model_validate(
+        {"event_id": event_id, "kind": kind, "job_id": job, "at": T0 + timedelta(seconds=seconds),
+         **kw})
+
+
+def test_lifecycle_progress_eta_and_summary() -> None:
+    board = JobBoard(lambda: T0)
+    assert board.apply_job(ev("e1", "created", queue_position=2, project="p")).applied
+    assert board.summary().queued == 1 and board.summary().running == 0
+    started = board.apply_job(ev("e2", "started", seconds=10, worker="gpu-1"))
+    assert [t for t, _ in started.events] == ["job.status_changed"]
+    running = board.jobs["j1"]
+    assert running.status is JobStatus.RUNNING and running.queue_position is None
+    assert running.progress is None  # nothing reported yet: indeterminate, not 0
+    assert board.summary().overall_progress is None
+    board.apply_job(ev("e3", "progress", seconds=20, progress=10))
+    out = board.apply_job(ev("e4", "progress", seconds=30, progress=30))
+    assert [t for t, _ in out.events] == ["job.progress"]
+    # 20 points in 10 s -> 70 points left take 35 s
+    assert board.jobs["j1"].eta_seconds == 35
+    summary = board.summary()
+    assert (summary.running, summary.overall_progress, summary.eta_seconds) == (1, 30, 35)
+    done = board.apply_job(ev("e5", "completed", seconds=60))
+    assert [t for t, _ in done.events] == ["job.status_changed"]
+    assert board.jobs == {} and board.recent[-1].progress == 100.0
+    assert board.recent[-1].status is JobStatus.COMPLETED
+
+
+def test_duplicates_out_of_order_and_finished_jobs_are_refused() -> None:
+    board = JobBoard(lambda: T0)
+    board.apply_job(ev("e1", "started", seconds=10))
+    dup = board.apply_job(ev("e1", "started", seconds=10))
+    assert not dup.applied and dup.reason == "duplicate event_id"
+    late = board.apply_job(ev("e0", "created", seconds=5))
+    assert not late.applied and "out of order" in (late.reason or "")
+    board.apply_job(ev("e2", "failed", seconds=20, error="OOM on gpu-1"))
+    assert board.recent[-1].error == "OOM on gpu-1"
+    after = board.apply_job(ev("e3", "progress", seconds=30, progress=50))
+    assert not after.applied and "already finished" in (after.reason or "")
+
+
+def test_cumulative_eta_is_the_longest_running_eta() -> None:
+    board = JobBoard(lambda: T0)
+    for job, rate in (("a", 5), ("b", 1)):
+        board.apply_job(ev(f"{job}1", "progress", job=job, seconds=0, progress=0))
+        board.apply_job(ev(f"{job}2", "progress", job=job, seconds=10, progress=rate * 10))
+    # a: 50 left at 5/s -> 10 s; b: 90 left at 1/s -> 90 s; both finish after 90 s
+    assert board.jobs["a"].eta_seconds == 10
+    assert board.summary().eta_seconds == 90
+    assert board.summary().overall_progress == 30
+
+
+def test_workflows_stage_summary() -> None:
+    board = JobBoard(lambda: T0)
+    for i, stage in enumerate(["generating", "generating", "upscaling"]):
+        board.apply_workflow(WorkflowEventIn(event_id=f"w{i}", kind="created",
+                                             workflow_id=f"wf{i}", name=f"Run {i}", stage=stage))
+    s = board.workflows_summary()
+    assert (s.active, s.current_stage) == (3, "generating")
+    out = board.apply_workflow(WorkflowEventIn(event_id="w9", kind="completed",
+                                               workflow_id="wf0"))
+    assert out.events[0][1].model_dump()["previous"] == "generating"
+    assert board.workflows_summary().active == 2
+    assert not board.apply_workflow(WorkflowEventIn(event_id="w10", kind="stage_changed",
+                                                    workflow_id="wf0", stage="x")).applied
