@@ -60,7 +60,9 @@ class JobsSegment(SegmentWidget):
         color = "processing" if running and not state.stale else "text_dim"
         runs = [Run(RunKind.GLYPH, icon, color=color, gap_after=5)]
         if running:
-            runs.append(Run(RunKind.TEXT, f"{counts}{formats.SEP}", gap_after=2))
+            # "3 running · 5 queued · ▬▬ 72%"; without a percentage the bar follows the counts
+            lead = f"{counts}{formats.SEP}" if pct else counts
+            runs.append(Run(RunKind.TEXT, lead, gap_after=2 if pct else 8))
             runs.append(Run(RunKind.BAR, value=jobs.overall_progress, gap_after=6 if pct else 0))
             if pct:
                 runs.append(Run(RunKind.TEXT, pct))

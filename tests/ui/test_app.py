@@ -1,0 +1,65 @@
+"""The app's wiring, in a child process: light imports, start, paint, quit cleanly on SIGINT."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+HEAVY = ("httpx", "websockets", "PySide6.QtWidgets", "studio_status.client.stream", "fastapi")
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        QT_QPA_PLATFORM="offscreen",
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        PYTHONWARNINGS="error",
+    )
+    return env
+
+
+def test_import_is_light(tmp_path: Path) -> None:
+    code = f"import sys, studio_status.app\nprint([m for m in {HEAVY!r} if m in sys.modules])\n"
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=_env(tmp_path), capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
+def test_runs_offline_and_quits_cleanly_on_sigint(tmp_path: Path) -> None:
+    # A hub URL where nothing listens: the app must start, show the outage, and exit 0.
+    code = (
+        "import logging, sys\n"
+        "logging.basicConfig(level=logging.INFO, stream=sys.stderr)\n"
+        "from studio_status.app import run\n"
+        "raise SystemExit(run(hub_url='http://127.0.0.1:9', token=None, demo=False))\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(3.0)
+        assert proc.poll() is None, proc.communicate()
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err, err
+    assert "strip shown (docked)" in err
+    assert "INFO:app:quitting" in err
