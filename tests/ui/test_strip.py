@@ -307,3 +307,13 @@ def test_popover_shows_last_five(qtbot: Any, store: StatusStore, make_strip: Mak
     assert popover.lines[0].endswith("▲ comfyui degraded")  # newest first (the 7th)
     assert popover.lines[1].endswith("● comfyui healthy")
     popover.close()
+
+
+def test_missing_screen_falls_back_to_primary(store: StatusStore, make_strip: MakeStrip) -> None:
+    strip = make_strip()
+    strip.show()
+    strip.set_screen("HDMI-gone")
+    assert strip.settings.screen == "HDMI-gone"  # remembered for when it comes back
+    assert strip.current_screen() is QGuiApplication.primaryScreen()
+    strip.on_app_screens_changed()  # a screen came or went: re-dock (debounced)
+    assert strip._redock_timer.isActive()
