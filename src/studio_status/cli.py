@@ -44,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
     hub.add_argument("--port", type=int, help="listen port (default 8765; 0 picks a free one)")
     hub.add_argument("--database", type=Path, help="SQLite database path")
     hub.add_argument(
+        "--simulate",
+        action="store_true",
+        help="also run the studio simulator (jobs, workflows, pods, a flapping service), "
+        "clearly marked as simulated",
+    )
+    hub.add_argument("--seed", type=int, default=7, help="simulator seed (same seed, same run)")
+    hub.add_argument(
         "--embedded",
         action="store_true",
         help="child-process mode: print a JSON ready line, exit when stdin closes",
@@ -103,10 +110,10 @@ def _hub(args: argparse.Namespace) -> int:
     config.hub = config.hub.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     if args.hub_command == "token":
         return asyncio.run(_token(config, args))
-    return _serve(config, embedded=args.embedded)
+    return _serve(config, embedded=args.embedded, seed=args.seed if args.simulate else None)
 
 
-def _serve(config: object, *, embedded: bool) -> int:
+def _serve(config: object, *, embedded: bool, seed: int | None) -> int:
     from studio_status.hub.config import HubConfig
     from studio_status.hub.server import serve
     from studio_status.hub.service import Hub
@@ -130,7 +137,9 @@ def _serve(config: object, *, embedded: bool) -> int:
                 loop.call_soon_threadsafe(stop.set)
 
             threading.Thread(target=watch_parent, daemon=True, name="parent-watch").start()
-        await serve(config, bootstrap_token=bootstrap, on_ready=ready, stop=stop)
+        await serve(
+            config, bootstrap_token=bootstrap, on_ready=ready, stop=stop, simulate_seed=seed
+        )
 
     try:
         asyncio.run(run())

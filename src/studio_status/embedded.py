@@ -57,7 +57,8 @@ class EmbeddedHub:
             argv += ["--database", str(self.database)]
         if self.config is not None:
             argv += ["--config", str(self.config)]
-        # TODO(issue 5): pass --demo once the hub has the studio simulator
+        if self.demo:
+            argv += ["--simulate"]
         env = {**os.environ, BOOTSTRAP_ENV: self.token}
         self._proc = await asyncio.create_subprocess_exec(
             *argv,

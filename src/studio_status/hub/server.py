@@ -51,15 +51,42 @@ async def serve(
     on_ready: Callable[[Hub, str], None] | None = None,
     stop: asyncio.Event | None = None,
     sock: socket.socket | None = None,
+    simulate_seed: int | None = None,
 ) -> None:
-    """Run the hub until ``stop`` is set (or a signal, when run from the main thread)."""
+    """Run the hub until ``stop`` is set (or a signal, when run from the main thread).
+
+    With ``simulate_seed`` the hub also runs the studio simulator: its plant's services are
+    watched beside the configured (or default) ones, and its jobs and pods are pushed in.
+    """
     sock = sock or bind(config.hub.host, config.hub.port)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}"
     if services is None:
         services = config.services or default_config(url, config.database_path().parent)
+    plant = None
+    if simulate_seed is not None:
+        from .sources.plant import SimulatedPlant
+
+        plant = SimulatedPlant()
+        await plant.start()
+        # the studio's own services lead the strip; the hub's self-checks stay in the grid
+        own = [s.model_copy(update={"footer": False}) for s in services]
+        services = [*plant.services(), *own]
     hub = Hub(config, services, bootstrap_token=bootstrap_token)
+    simulation: set[asyncio.Task[None]] = set()
+
+    def ready() -> None:
+        if plant is not None and simulate_seed is not None:
+            from .sources.plant import run_simulation
+            from .sources.simulator import StudioScript
+
+            simulation.add(
+                asyncio.create_task(run_simulation(hub, StudioScript(simulate_seed), plant))
+            )
+        if on_ready is not None:
+            on_ready(hub, url)
+
     server = _Server(
         uvicorn.Config(
             create_app(hub),
@@ -70,7 +97,7 @@ async def serve(
             ws_max_size=1024 * 1024,
             timeout_graceful_shutdown=5,
         ),
-        on_ready=lambda: on_ready(hub, url) if on_ready else None,
+        on_ready=ready,
     )
 
     async def watch_stop() -> None:
@@ -83,4 +110,8 @@ async def serve(
         await server.serve(sockets=[sock])
     finally:
         watcher.cancel()
+        for task in simulation:
+            task.cancel()
+        if plant is not None:
+            await plant.close()
         sock.close()

@@ -210,6 +210,12 @@ class Hub:
                 log.warning("retention skipped: %s", exc)
             await asyncio.sleep(RETENTION_EVERY_SECONDS)
 
+    def poke_checks(self) -> None:
+        """Check every service again now (a source knows something just changed)."""
+        if self._scheduler is not None:
+            for service in self.services:
+                self._scheduler.poke(service.name)
+
     async def recheck(self, name: str) -> CheckResult:
         if self._scheduler is None:
             raise RuntimeError("hub not started")

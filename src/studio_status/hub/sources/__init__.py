@@ -1,0 +1,1 @@
+"""Where jobs, pods and service behaviour come from besides the checkers."""

@@ -1,0 +1,209 @@
+"""The demo's simulated plant: real loopback services that the studio script steers.
+
+The simulator does not fake check results: it runs small HTTP services on 127.0.0.1 (two
+ComfyUI instances answering ``/system_stats`` in ComfyUI's own shape, a database health
+endpoint, four GPU workers) and the hub's ordinary checkers probe them. When the script
+says "comfyui-2 slow", that instance really answers slowly and the real ComfyUI checker
+reports it degraded. Jobs, workflows and pods go through the hub's push path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from studio_status.hub.config import ServiceConfig
+from studio_status.hub.service import Hub
+from studio_status.protocol import (
+    BudgetStatus,
+    CloudGpuSummary,
+    CloudPod,
+    CloudPodStatusChanged,
+    utcnow,
+)
+
+from .simulator import StudioScript
+
+__all__ = ["SimulatedPlant", "budget_summary", "run_simulation"]
+
+log = logging.getLogger("hub.simulator")
+
+SLOW_SECONDS = 2.0
+BUDGET_CENTS_PER_HOUR = 400
+
+
+def _system_stats(instance: int) -> bytes:
+    """A ``/system_stats`` body in ComfyUI 0.33's shape (see the recorded capture)."""
+    gib = 1024**3
+    return json.dumps(
+        {
+            "system": {
+                "os": "posix",
+                "ram_total": 64 * gib,
+                "ram_free": 41 * gib,
+                "comfyui_version": "0.33.0",
+                "python_version": "3.11.7",
+                "pytorch_version": "2.9.1",
+                "embedded_python": False,
+                "argv": ["main.py"],
+            },
+            "devices": [
+                {
+                    "name": f"cuda:0 NVIDIA GeForce RTX 4090 (sim {instance})",
+                    "type": "cuda",
+                    "index": 0,
+                    "vram_total": 24 * gib,
+                    "vram_free": (9 + 4 * instance) * gib,
+                    "torch_vram_total": 20 * gib,
+                    "torch_vram_free": 8 * gib,
+                }
+            ],
+        }
+    ).encode()
+
+
+class _Endpoint:
+    """One tiny HTTP service on loopback whose behaviour the script sets."""
+
+    def __init__(self, name: str, body: bytes) -> None:
+        self.name = name
+        self.body = body
+        self.mode = "ok"
+        self.port = 0
+        self._server: asyncio.Server | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            with contextlib.suppress(asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+                await reader.readuntil(b"\r\n\r\n")
+            if self.mode == "slow":
+                await asyncio.sleep(SLOW_SECONDS)
+            status = "503 Service Unavailable" if self.mode == "down" else "200 OK"
+            body = b'{"error": "simulated outage"}' if self.mode == "down" else self.body
+            writer.write(
+                f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+                + body
+            )
+            await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+
+class SimulatedPlant:
+    def __init__(self) -> None:
+        self.endpoints: dict[str, _Endpoint] = {
+            "comfyui-1": _Endpoint("comfyui-1", _system_stats(1)),
+            "comfyui-2": _Endpoint("comfyui-2", _system_stats(2)),
+            "database": _Endpoint("database", b'{"status": "ok", "engine": "postgres 15"}'),
+            **{f"worker-{i}": _Endpoint(f"worker-{i}", b'{"status": "ok"}') for i in range(1, 5)},
+        }
+
+    async def start(self) -> None:
+        for endpoint in self.endpoints.values():
+            await endpoint.start()
+
+    async def close(self) -> None:
+        for endpoint in self.endpoints.values():
+            await endpoint.close()
+
+    def set(self, service: str, mode: str) -> None:
+        self.endpoints[service].mode = mode
+
+    def services(self, interval: float = 5.0) -> list[ServiceConfig]:
+        """The studio's services as the hub watches them: ordinary checks of real endpoints."""
+        e = self.endpoints
+        raw = [
+            {
+                "name": "comfyui",
+                "label": "ComfyUI",
+                "check": {"kind": "comfyui", "urls": [e["comfyui-1"].url, e["comfyui-2"].url]},
+            },
+            {
+                "name": "database",
+                "label": "DB",
+                "check": {
+                    "kind": "http",
+                    "url": f"{e['database'].url}/health",
+                    "degraded_ms": 1000,
+                },
+            },
+            {
+                "name": "workers",
+                "label": "Workers",
+                "check": {
+                    "kind": "workers",
+                    "urls": [e[f"worker-{i}"].url + "/health" for i in range(1, 5)],
+                    "degraded_below": 1.0,
+                    "down_below": 0.5,
+                },
+            },
+        ]
+        return [
+            ServiceConfig.model_validate({**r, "interval_seconds": interval, "timeout_seconds": 4})
+            for r in raw
+        ]
+
+
+def budget_summary(pods: list[CloudPod], cap_cents: int = BUDGET_CENTS_PER_HOUR) -> CloudGpuSummary:
+    running = [p for p in pods if p.status == "RUNNING"]
+    rate = sum(p.cost_per_hour_cents for p in running)
+    if any(p.status in {"ERROR", "DEAD"} for p in pods):
+        budget = BudgetStatus.ERROR
+    elif rate > cap_cents:
+        budget = BudgetStatus.EXCEEDED
+    elif rate >= cap_cents * 0.8:
+        budget = BudgetStatus.APPROACHING
+    else:
+        budget = BudgetStatus.WITHIN_BUDGET
+    return CloudGpuSummary(active_pods=len(running), cost_per_hour_cents=rate, budget_status=budget)
+
+
+async def run_simulation(
+    hub: Hub,
+    script: StudioScript,
+    plant: SimulatedPlant,
+    *,
+    interval: float = 1.0,
+    clock: Callable[[], datetime] = utcnow,
+) -> None:
+    """Drive the studio: one script step per ``interval``, applied through real paths."""
+    hub.simulated = True
+    hub.state.set_cloud(budget_summary([]))
+    while True:
+        step = script.step(clock())
+        for job in step.jobs:
+            hub.push_job(job)
+        for wf in step.workflows:
+            hub.push_workflow(wf)
+        for setting in step.plant:
+            plant.set(setting.service, setting.mode)
+            log.info("simulated %s is now %s", setting.service, setting.mode)
+            hub.poke_checks()
+        for pod, previous in step.pods:
+            hub.bus.publish(
+                "cloud.pod_status_changed", CloudPodStatusChanged(pod=pod, previous=previous)
+            )
+        if step.pods:
+            hub.state.set_cloud(budget_summary(script.pods))
+            hub.publish_footer()
+        await asyncio.sleep(interval)

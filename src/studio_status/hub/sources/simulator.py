@@ -1,0 +1,255 @@
+"""A believable busy studio, scripted by a seeded random generator.
+
+:class:`StudioScript` is pure: given a seed and the same step times it produces the same
+actions, so a demo run can be replayed exactly (and is tested that way). The actions are
+ordinary push events and plant settings; :mod:`.plant` applies them through the same paths
+a real platform uses (the push API's job board, real loopback services, real checks).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from studio_status.protocol import CloudPod, JobEventIn, WorkflowEventIn
+
+__all__ = ["PlantSetting", "Step", "StudioScript"]
+
+PROJECTS = ("trailer-s2", "lookdev-hero", "spot-30s", "previz-ep4")
+JOB_TYPES = ("txt2img", "img2vid", "upscale", "interpolate", "lipsync")
+USERS = ("ana", "bo", "chen", "dara", "eli")
+STAGES = ("generating", "upscaling", "encoding", "review")
+WORKERS = tuple(f"gpu-{i}" for i in range(1, 5))
+POD_TYPES = (("RTX 4090", 44), ("A100 80GB", 164), ("L40S", 86))
+
+
+@dataclass(frozen=True)
+class PlantSetting:
+    """How a simulated service should behave from now on."""
+
+    service: str  # "comfyui-1", "comfyui-2", "database", "worker-3", ...
+    mode: str  # "ok", "slow", "down"
+
+
+@dataclass
+class Step:
+    jobs: list[JobEventIn] = field(default_factory=list)
+    workflows: list[WorkflowEventIn] = field(default_factory=list)
+    plant: list[PlantSetting] = field(default_factory=list)
+    pods: list[tuple[CloudPod, str | None]] = field(default_factory=list)  # (pod, previous)
+
+    def describe(self) -> list[str]:
+        """A stable text form, for replay comparisons."""
+        out = [f"job {e.kind} {e.job_id} {e.progress}" for e in self.jobs]
+        out += [f"wf {e.kind} {e.workflow_id} {e.stage}" for e in self.workflows]
+        out += [f"plant {p.service} {p.mode}" for p in self.plant]
+        out += [f"pod {p.id} {p.status}" for p, _ in self.pods]
+        return out
+
+
+@dataclass
+class _Job:
+    id: str
+    workflow: str | None
+    speed: float  # progress points per second
+    progress: float = 0.0
+    running: bool = False
+    worker: str | None = None
+
+
+class StudioScript:
+    """Seeded studio behaviour; call :meth:`step` with increasing times."""
+
+    def __init__(self, seed: int = 7, *, max_pods: int = 3) -> None:
+        self.seed = seed
+        self._rng = random.Random(seed)
+        self._n = 0
+        self._jobs: dict[str, _Job] = {}
+        self._queue: list[str] = []
+        self._workflows: dict[str, tuple[int, list[str]]] = {}  # id -> (stage index, job ids)
+        self._pods: dict[str, CloudPod] = {}
+        self._max_pods = max_pods
+        self._plant: dict[str, str] = {}
+        self._last: datetime | None = None
+        self._n_pods_started = 0
+
+    def _id(self, prefix: str) -> str:
+        self._n += 1
+        return f"{prefix}-{self.seed}-{self._n}"
+
+    def step(self, now: datetime) -> Step:
+        dt = 0.0 if self._last is None else max(0.0, (now - self._last).total_seconds())
+        self._last = now
+        out = Step()
+        rng = self._rng
+        if rng.random() < 0.08 or not self._workflows:
+            self._new_workflow(now, out)
+        if rng.random() < 0.25:
+            self._new_job(now, out, workflow=None)
+        self._run_jobs(now, dt, out)
+        self._advance_workflows(now, out)
+        self._flap(out)
+        self._pods_step(out)
+        return out
+
+    def _new_workflow(self, now: datetime, out: Step) -> None:
+        if len(self._workflows) >= 3:
+            return
+        wf = self._id("wf")
+        project = self._rng.choice(PROJECTS)
+        jobs = [self._new_job(now, out, workflow=wf) for _ in range(self._rng.randint(2, 4))]
+        self._workflows[wf] = (0, jobs)
+        out.workflows.append(
+            WorkflowEventIn(
+                event_id=self._id("ev"),
+                kind="created",
+                workflow_id=wf,
+                at=now,
+                name=f"{project} run {self._n}",
+                stage=STAGES[0],
+                job_ids=jobs,
+            )
+        )
+
+    def _new_job(self, now: datetime, out: Step, workflow: str | None) -> str:
+        job = _Job(self._id("job"), workflow, speed=self._rng.uniform(0.8, 6.0))
+        self._jobs[job.id] = job
+        self._queue.append(job.id)
+        out.jobs.append(
+            JobEventIn(
+                event_id=self._id("ev"),
+                kind="created",
+                job_id=job.id,
+                at=now,
+                type=self._rng.choice(JOB_TYPES),
+                project=self._rng.choice(PROJECTS),
+                submitted_by=self._rng.choice(USERS),
+                queue_position=len(self._queue),
+                workflow_id=workflow,
+            )
+        )
+        return job.id
+
+    def _run_jobs(self, now: datetime, dt: float, out: Step) -> None:
+        busy = {j.worker for j in self._jobs.values() if j.running}
+        online = [w for i, w in enumerate(WORKERS, 1) if self._plant.get(f"worker-{i}") != "down"]
+        for worker in online:
+            if worker not in busy and self._queue:
+                job = self._jobs[self._queue.pop(0)]
+                job.running, job.worker = True, worker
+                out.jobs.append(
+                    JobEventIn(
+                        event_id=self._id("ev"),
+                        kind="started",
+                        job_id=job.id,
+                        at=now,
+                        worker=worker,
+                    )
+                )
+        for job in list(self._jobs.values()):
+            if not job.running or dt == 0:
+                continue
+            job.progress = min(100.0, job.progress + job.speed * dt * self._rng.uniform(0.5, 1.5))
+            if job.progress >= 100.0:
+                self._finish(job, now, out, failed=False)
+            elif self._rng.random() < 0.004 * dt * 10:
+                self._finish(job, now, out, failed=True)
+            else:
+                out.jobs.append(
+                    JobEventIn(
+                        event_id=self._id("ev"),
+                        kind="progress",
+                        job_id=job.id,
+                        at=now,
+                        progress=round(job.progress, 1),
+                    )
+                )
+
+    def _finish(self, job: _Job, now: datetime, out: Step, *, failed: bool) -> None:
+        del self._jobs[job.id]
+        error = (
+            self._rng.choice(
+                (
+                    "CUDA out of memory on " + (job.worker or "?"),
+                    "node KSampler: NaN in latent",
+                    "worker lost",
+                )
+            )
+            if failed
+            else None
+        )
+        out.jobs.append(
+            JobEventIn(
+                event_id=self._id("ev"),
+                kind="failed" if failed else "completed",
+                job_id=job.id,
+                at=now,
+                error=error,
+            )
+        )
+
+    def _advance_workflows(self, now: datetime, out: Step) -> None:
+        for wf, (stage, jobs) in list(self._workflows.items()):
+            if any(j in self._jobs for j in jobs):
+                continue  # still generating
+            if stage + 1 >= len(STAGES):
+                del self._workflows[wf]
+                out.workflows.append(
+                    WorkflowEventIn(
+                        event_id=self._id("ev"), kind="completed", workflow_id=wf, at=now
+                    )
+                )
+            elif self._rng.random() < 0.3:
+                self._workflows[wf] = (stage + 1, jobs)
+                out.workflows.append(
+                    WorkflowEventIn(
+                        event_id=self._id("ev"),
+                        kind="stage_changed",
+                        workflow_id=wf,
+                        at=now,
+                        stage=STAGES[stage + 1],
+                    )
+                )
+
+    def _flap(self, out: Step) -> None:
+        rng = self._rng
+        for service in ("comfyui-2", "database", "worker-3"):
+            mode = self._plant.get(service, "ok")
+            if mode == "ok" and rng.random() < 0.015:
+                new = rng.choice(("slow", "down")) if service != "worker-3" else "down"
+            elif mode != "ok" and rng.random() < 0.12:
+                new = "ok"
+            else:
+                continue
+            self._plant[service] = new
+            out.plant.append(PlantSetting(service, new))
+
+    def _pods_step(self, out: Step) -> None:
+        rng = self._rng
+        running = [p for p in self._pods.values() if p.status == "RUNNING"]
+        first = self._n_pods_started == 0
+        if len(running) < self._max_pods and (first or rng.random() < 0.05):
+            self._n_pods_started += 1
+            gpu, cents = rng.choice(POD_TYPES)
+            pod = CloudPod(
+                id=self._id("pod"),
+                name=f"render-{self._n}",
+                status="RUNNING",
+                cost_per_hour_cents=cents,
+                gpu_type=gpu,
+                gpu_count=1,
+                uptime_seconds=0,
+                provider="simulated",
+            )
+            self._pods[pod.id] = pod
+            out.pods.append((pod, None))
+        elif running and rng.random() < 0.03:
+            pod = rng.choice(running)
+            stopped = pod.model_copy(update={"status": "EXITED", "cost_per_hour_cents": 0})
+            del self._pods[pod.id]
+            out.pods.append((stopped, pod.status))
+
+    @property
+    def pods(self) -> list[CloudPod]:
+        return list(self._pods.values())

@@ -1,0 +1,81 @@
+"""The studio simulator: same seed, same run; its plant is real loopback services."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from studio_status.hub.checks import build_checker
+from studio_status.hub.jobs import JobBoard
+from studio_status.hub.sources.plant import SimulatedPlant, budget_summary
+from studio_status.hub.sources.simulator import StudioScript
+from studio_status.protocol import BudgetStatus, CloudPod, HealthStatus
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def run_script(seed: int, steps: int) -> list[str]:
+    script = StudioScript(seed)
+    out: list[str] = []
+    for i in range(steps):
+        out += script.step(T0 + timedelta(seconds=i)).describe()
+    return out
+
+
+def test_same_seed_same_events_other_seed_other_events() -> None:
+    first, second = run_script(11, 400), run_script(11, 400)
+    assert first == second and len(first) > 400
+    assert run_script(12, 400) != first
+
+
+def test_script_drives_a_believable_studio_through_the_job_board() -> None:
+    script, board = StudioScript(3), JobBoard(lambda: T0)
+    kinds: set[str] = set()
+    stages: set[str] = set()
+    for i in range(600):
+        step = script.step(T0 + timedelta(seconds=i))
+        for job in step.jobs:
+            assert board.apply_job(job).applied, job  # the script never breaks the rules
+            kinds.add(job.kind)
+        for wf in step.workflows:
+            board.apply_workflow(wf)
+            stages.add(wf.stage or wf.kind)
+    assert {"created", "started", "progress", "completed", "failed"} <= kinds
+    assert {"generating", "upscaling", "completed"} <= stages
+    assert board.summary().running <= 4  # four simulated workers
+
+
+def test_budget_colours() -> None:
+    def pod(cents: int, status: str = "RUNNING") -> CloudPod:
+        return CloudPod(id=str(cents), status=status, cost_per_hour_cents=cents)
+
+    assert budget_summary([pod(100)], 400).budget_status is BudgetStatus.WITHIN_BUDGET
+    assert budget_summary([pod(320)], 400).budget_status is BudgetStatus.APPROACHING
+    assert budget_summary([pod(300), pod(200)], 400).budget_status is BudgetStatus.EXCEEDED
+    summary = budget_summary([pod(100), pod(50, "EXITED")], 400)
+    assert (summary.active_pods, summary.cost_per_hour_cents) == (1, 100)
+    assert budget_summary([pod(10, "ERROR")], 400).budget_status is BudgetStatus.ERROR
+
+
+async def test_plant_services_are_checked_for_real(tmp_path: Path) -> None:
+    plant = SimulatedPlant()
+    await plant.start()
+    try:
+        services = {s.name: s for s in plant.services()}
+        checkers = {n: build_checker(s.check, timeout=3) for n, s in services.items()}
+        results = {n: await c.check() for n, c in checkers.items()}
+        assert all(r.status is HealthStatus.HEALTHY for r in results.values()), results
+        assert results["comfyui"].details["instances"] == 2
+        assert results["workers"].details["online"] == 4
+        plant.set("worker-3", "down")
+        plant.set("comfyui-2", "down")
+        workers = await checkers["workers"].check()
+        comfy = await checkers["comfyui"].check()
+        assert workers.status is HealthStatus.DEGRADED and workers.details["online"] == 3
+        assert comfy.status is HealthStatus.DEGRADED and comfy.details["instances"] == 1
+        for c in checkers.values():
+            await c.aclose()
+    finally:
+        await plant.close()
+    await asyncio.sleep(0)
