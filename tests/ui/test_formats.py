@@ -214,3 +214,17 @@ def test_tray_tooltip_by_role() -> None:
 def test_notice_line() -> None:
     notice = Notice(7, Segment.SERVICES, NOW, "comfyui", HealthStatus.DEGRADED, "ComfyUI degraded")
     assert formats.notice_line(notice, UTC) == "12:04:31  ▲ ComfyUI degraded"
+
+
+
+def test_simulated_data_is_always_labelled() -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from studio_status.client.state import ConnectionState, StatusState
+
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    live = StatusState(connection=ConnectionState.LIVE, stale=False)
+    assert formats.connection_text(live, now) is None
+    demo = replace(live, simulated=True)
+    assert formats.connection_text(demo, now) == "Simulated studio"

@@ -327,7 +327,13 @@ def connection_text(state: StatusState, now: datetime, tz: tzinfo | None = None)
         return f"{last} — waiting for the hub"
     if conn is ConnectionState.POLLING:
         return "Polling"
+    if state.simulated:
+        return SIMULATED_TEXT
     return None
+
+
+#: Shown while live data comes from the studio simulator, so a demo never passes for real.
+SIMULATED_TEXT = "Simulated studio"
 
 
 def connection_tooltip(

@@ -1,6 +1,7 @@
 """Connection segment: says plainly when the hub cannot be reached, and since when.
 
-Hidden while the stream is live and fresh; otherwise ``Last update 3 min ago — hub
+Hidden while the stream is live and fresh (except for a plain "Simulated studio" label
+when the data comes from the demo simulator); otherwise ``Last update 3 min ago — hub
 unreachable since 12:04`` (offline), ``Connecting…``, ``Polling`` with a status shape.
 """
 
@@ -36,6 +37,9 @@ class ConnectionSegment(SegmentWidget):
         tooltip = formats.connection_tooltip(state, now, self._hub)
         if not text:
             return "", [], tooltip
+        if text == formats.SIMULATED_TEXT:
+            tooltip = "Data from the studio simulator (studio-status demo), not a real platform"
+            return text, [Run(RunKind.TEXT, text)], tooltip
         status, color = _SHAPE[state.connection]
         runs = [Run(RunKind.STATUS, status=status, color=color, gap_after=5)]
         runs.append(Run(RunKind.TEXT, text))
