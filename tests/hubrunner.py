@@ -22,7 +22,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from studio_status.hub.config import HubConfig, HubSettings, ServiceConfig
 from studio_status.hub.server import bind, serve
 from studio_status.hub.service import Hub
-from studio_status.protocol import Role
+from studio_status.protocol import HealthStatus, Role, Topic
 
 
 @dataclass
@@ -49,20 +49,21 @@ class RunningHub:
         self, token: str | None, topics: Sequence[str] = (), **hello: Any
     ) -> AsyncIterator[ClientConnection]:
         async with connect(self.ws_url, open_timeout=10) as ws:
-            await ws.send(json.dumps({"type": "hello", "token": token, "topics": list(topics),
-                                      **hello}))
+            await ws.send(
+                json.dumps({"type": "hello", "token": token, "topics": list(topics), **hello})
+            )
             yield ws
 
 
-async def recv_json(ws: ClientConnection, timeout: float = 10) -> dict[str, Any]:
-    raw = await asyncio.wait_for(ws.recv(), timeout)
+async def recv_json(ws: ClientConnection, limit: float = 10) -> dict[str, Any]:
+    raw = await asyncio.wait_for(ws.recv(), limit)
     data: dict[str, Any] = json.loads(raw)
     return data
 
 
-async def recv_until(ws: ClientConnection, kind: str, timeout: float = 10) -> dict[str, Any]:
+async def recv_until(ws: ClientConnection, kind: str, limit: float = 10) -> dict[str, Any]:
     """Next message of type ``kind``, skipping others (heartbeats, footer refreshes)."""
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(limit):
         while True:
             msg = await recv_json(ws)
             if msg.get("type") == kind:
@@ -108,10 +109,23 @@ async def run_hub(
         await asyncio.wait_for(task, 20)
 
 
-def http_service(name: str, url: str, **kw: Any) -> ServiceConfig:
-    return ServiceConfig.model_validate({
-        "name": name, "interval_seconds": kw.pop("interval_seconds", 3600),
-        "timeout_seconds": kw.pop("timeout_seconds", 2),
-        "check": {"kind": "http", "url": url, **kw},
-    })
+async def wait_for_status(hub: Hub, name: str, status: HealthStatus, limit: float = 10) -> None:
+    """Wait, on the hub's own bus, until service ``name`` reads ``status``."""
+    sub = hub.bus.subscribe(Role.ADMIN, [Topic.HEALTH])
+    try:
+        async with asyncio.timeout(limit):
+            while hub.state.services[name].status is not status:
+                await sub.queue.get()
+    finally:
+        hub.bus.unsubscribe(sub)
 
+
+def http_service(name: str, url: str, **kw: Any) -> ServiceConfig:
+    return ServiceConfig.model_validate(
+        {
+            "name": name,
+            "interval_seconds": kw.pop("interval_seconds", 3600),
+            "timeout_seconds": kw.pop("timeout_seconds", 2),
+            "check": {"kind": "http", "url": url, **kw},
+        }
+    )

@@ -20,8 +20,11 @@ from studio_status.protocol import (
 
 
 def health_event(name: str = "db") -> ServiceHealthChanged:
-    return ServiceHealthChanged(service=name, previous=HealthStatus.HEALTHY,
-                                current=ServiceHealth(name=name, status=HealthStatus.DOWN))
+    return ServiceHealthChanged(
+        service=name,
+        previous=HealthStatus.HEALTHY,
+        current=ServiceHealth(name=name, status=HealthStatus.DOWN),
+    )
 
 
 def admin_footer() -> FooterChanged:

@@ -12,8 +12,14 @@ T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 def ev(event_id: str, kind: str, job: str = "j1", seconds: float = 0, **kw: object) -> JobEventIn:
     return JobEventIn.model_validate(
-        {"event_id": event_id, "kind": kind, "job_id": job, "at": T0 + timedelta(seconds=seconds),
-         **kw})
+        {
+            "event_id": event_id,
+            "kind": kind,
+            "job_id": job,
+            "at": T0 + timedelta(seconds=seconds),
+            **kw,
+        }
+    )
 
 
 def test_lifecycle_progress_eta_and_summary() -> None:
@@ -66,13 +72,16 @@ def test_cumulative_eta_is_the_longest_running_eta() -> None:
 def test_workflows_stage_summary() -> None:
     board = JobBoard(lambda: T0)
     for i, stage in enumerate(["generating", "generating", "upscaling"]):
-        board.apply_workflow(WorkflowEventIn(event_id=f"w{i}", kind="created",
-                                             workflow_id=f"wf{i}", name=f"Run {i}", stage=stage))
+        board.apply_workflow(
+            WorkflowEventIn(
+                event_id=f"w{i}", kind="created", workflow_id=f"wf{i}", name=f"Run {i}", stage=stage
+            )
+        )
     s = board.workflows_summary()
     assert (s.active, s.current_stage) == (3, "generating")
-    out = board.apply_workflow(WorkflowEventIn(event_id="w9", kind="completed",
-                                               workflow_id="wf0"))
+    out = board.apply_workflow(WorkflowEventIn(event_id="w9", kind="completed", workflow_id="wf0"))
     assert out.events[0][1].model_dump()["previous"] == "generating"
     assert board.workflows_summary().active == 2
-    assert not board.apply_workflow(WorkflowEventIn(event_id="w10", kind="stage_changed",
-                                                    workflow_id="wf0", stage="x")).applied
+    assert not board.apply_workflow(
+        WorkflowEventIn(event_id="w10", kind="stage_changed", workflow_id="wf0", stage="x")
+    ).applied

@@ -14,10 +14,14 @@ from tests.hub.checks.servers import Behaviour, LoopbackServer
 
 
 def svc(name: str, url: str, interval: float, timeout: float) -> ServiceConfig:
-    return ServiceConfig.model_validate({
-        "name": name, "interval_seconds": interval, "timeout_seconds": timeout,
-        "check": {"kind": "http", "url": url},
-    })
+    return ServiceConfig.model_validate(
+        {
+            "name": name,
+            "interval_seconds": interval,
+            "timeout_seconds": timeout,
+            "check": {"kind": "http", "url": url},
+        }
+    )
 
 
 async def test_hung_target_times_out_while_others_keep_their_interval() -> None:
@@ -27,9 +31,12 @@ async def test_hung_target_times_out_while_others_keep_their_interval() -> None:
     checkers = {s.name: build_checker(s.check, timeout=s.timeout_seconds) for s in services}
     results: dict[str, list[tuple[CheckResult, datetime]]] = {"hung": [], "fast": []}
     fast_checks_before_hung_result = asyncio.Event()
+    hung_answered = asyncio.Event()
 
     def sink(name: str, result: CheckResult, at: datetime) -> None:
         results[name].append((result, at))
+        if name == "hung":
+            hung_answered.set()
         if name == "fast" and len(results["fast"]) >= 3 and not results["hung"]:
             fast_checks_before_hung_result.set()
 
@@ -38,9 +45,7 @@ async def test_hung_target_times_out_while_others_keep_their_interval() -> None:
     try:
         # the fast service is checked several times while the hung one is still waiting
         await asyncio.wait_for(fast_checks_before_hung_result.wait(), 5)
-        async with asyncio.timeout(5):
-            while not results["hung"]:
-                await asyncio.sleep(0.01)
+        await asyncio.wait_for(hung_answered.wait(), 5)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -15,7 +15,9 @@ from studio_status.protocol import Event, HealthStatus, Role
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
-def check(service: str, status: HealthStatus, minutes: float, error: str | None = None) -> CheckWrite:
+def check(
+    service: str, status: HealthStatus, minutes: float, error: str | None = None
+) -> CheckWrite:
     return CheckWrite(service, status, 5, error, {"n": minutes}, T0 + timedelta(minutes=minutes))
 
 
@@ -23,22 +25,31 @@ async def test_every_check_recorded_and_windows_follow_transitions(tmp_path: Pat
     store = SqliteStore(tmp_path / "hub.sqlite3")
     await store.open()
     try:
-        await store.write_batch([
-            check("db", HealthStatus.HEALTHY, 0),
-            check("db", HealthStatus.HEALTHY, 1),
-            check("db", HealthStatus.DOWN, 2, "refused"),
-        ], [])
-        await store.write_batch([check("db", HealthStatus.DOWN, 3),
-                                 check("db", HealthStatus.HEALTHY, 4)], [])
+        await store.write_batch(
+            [
+                check("db", HealthStatus.HEALTHY, 0),
+                check("db", HealthStatus.HEALTHY, 1),
+                check("db", HealthStatus.DOWN, 2, "refused"),
+            ],
+            [],
+        )
+        await store.write_batch(
+            [check("db", HealthStatus.DOWN, 3), check("db", HealthStatus.HEALTHY, 4)], []
+        )
         history = await store.history("db", T0 - timedelta(hours=1), 100)
         assert [c.status for c in history] == [
-            HealthStatus.HEALTHY, HealthStatus.HEALTHY, HealthStatus.DOWN, HealthStatus.DOWN,
+            HealthStatus.HEALTHY,
+            HealthStatus.HEALTHY,
+            HealthStatus.DOWN,
+            HealthStatus.DOWN,
             HealthStatus.HEALTHY,
         ]
         assert history[2].error_message == "refused" and history[2].details == {"n": 2}
         windows = await store.windows("db")
         assert [(w.status, w.duration_seconds) for w in windows] == [
-            (HealthStatus.HEALTHY, 120), (HealthStatus.DOWN, 120), (HealthStatus.HEALTHY, None),
+            (HealthStatus.HEALTHY, 120),
+            (HealthStatus.DOWN, 120),
+            (HealthStatus.HEALTHY, None),
         ]
         assert windows[0].ended_at == T0 + timedelta(minutes=2)
         assert [w.ended_at for w in windows].count(None) == 1
@@ -74,8 +85,10 @@ async def test_one_open_window_per_service_is_a_database_rule(tmp_path: Path) ->
 async def test_events_persist_and_page(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "hub.sqlite3")
     await store.open()
-    events = [Event(seq=i, type="job.progress", ts=T0, data={"job_id": "j", "progress": i})
-              for i in range(1, 6)]
+    events = [
+        Event(seq=i, type="job.progress", ts=T0, data={"job_id": "j", "progress": i})
+        for i in range(1, 6)
+    ]
     await store.write_batch([], events)
     await store.write_batch([], events[:2])  # a retried batch must not duplicate
     assert await store.max_seq() == 5
@@ -93,9 +106,10 @@ async def test_events_persist_and_page(tmp_path: Path) -> None:
 async def test_prune_batches_old_checks_and_trims_event_log(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "hub.sqlite3")
     await store.open()
-    await store.write_batch([check("db", HealthStatus.HEALTHY, m) for m in range(10)], [
-        Event(seq=i, type="job.progress", ts=T0, data={"job_id": "j"}) for i in range(1, 11)
-    ])
+    await store.write_batch(
+        [check("db", HealthStatus.HEALTHY, m) for m in range(10)],
+        [Event(seq=i, type="job.progress", ts=T0, data={"job_id": "j"}) for i in range(1, 11)],
+    )
     cutoff = T0 + timedelta(minutes=6)
     assert await store.prune(cutoff, keep_events=3, batch=4) == 4
     assert await store.prune(cutoff, keep_events=3, batch=4) == 2

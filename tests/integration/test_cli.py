@@ -16,22 +16,35 @@ import pytest
 
 def env_for(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STUDIO_STATUS")}
-    env.update(XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"),
-               XDG_CACHE_HOME=str(tmp_path / "cache"), HOME=str(tmp_path))
+    env.update(
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+        HOME=str(tmp_path),
+    )
     return env
 
 
 def cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "studio_status", *args], env=env_for(tmp_path),
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "studio_status", *args],
+        env=env_for(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 @pytest.fixture
 def hub_process(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str], float]]:
     started = time.monotonic()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "studio_status", "hub", "--port", "0"], env=env_for(tmp_path),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "studio_status", "hub", "--port", "0"],
+        env=env_for(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -56,8 +69,9 @@ def test_hub_with_defaults_serves_the_footer(
     deadline = time.monotonic() + 20
     services: dict[str, dict[str, object]] = {}
     while time.monotonic() < deadline:
-        body = httpx.get(f"{url}/api/v1/status/footer",
-                         headers={"Authorization": f"Bearer {token}"}).json()
+        body = httpx.get(
+            f"{url}/api/v1/status/footer", headers={"Authorization": f"Bearer {token}"}
+        ).json()
         services = body["data"]["services"]
         if all(s["status"] != "unknown" for s in services.values()):
             break

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from studio_status.protocol import (
 )
 from studio_status.protocol.messages import SnapshotMessage
 from tests.hub.checks.servers import LoopbackServer, Request, Response
-from tests.hubrunner import http_service, recv_json, recv_until, run_hub
+from tests.hubrunner import http_service, recv_json, recv_until, run_hub, wait_for_status
 
 
 class Target:
@@ -39,16 +38,9 @@ async def target() -> object:
     await t.server.close()
 
 
-async def wait_for_status(hub: object, name: str, status: HealthStatus) -> None:
-    from studio_status.hub.service import Hub
-
-    assert isinstance(hub, Hub)
-    async with asyncio.timeout(10):
-        while hub.state.services[name].status is not status:
-            await asyncio.sleep(0.01)
-
-
-async def test_status_change_reaches_footer_socket_and_windows(tmp_path: Path, target: Target) -> None:
+async def test_status_change_reaches_footer_socket_and_windows(
+    tmp_path: Path, target: Target
+) -> None:
     services = [http_service("api", target.server.url), http_service("comfy", target.server.url)]
     async with run_hub(tmp_path, services) as h:
         await wait_for_status(h.hub, "api", HealthStatus.HEALTHY)
@@ -77,7 +69,9 @@ async def test_status_change_reaches_footer_socket_and_windows(tmp_path: Path, t
         await h.hub.writer.flush()
         windows = await h.hub.store.windows("api")
         assert [(w.status, w.ended_at is None) for w in windows] == [
-            (HealthStatus.HEALTHY, False), (HealthStatus.DOWN, True)]
+            (HealthStatus.HEALTHY, False),
+            (HealthStatus.DOWN, True),
+        ]
         assert windows[0].duration_seconds is not None
         assert len(await h.hub.store.history("api", windows[0].started_at, 100)) == 2
 
@@ -126,8 +120,12 @@ async def test_socket_refuses_bad_tokens_and_survives_bad_messages(
     async with run_hub(tmp_path, [http_service("api", target.server.url)]) as h:
         async with h.socket("ss_nope_nope") as ws:
             msg = await recv_json(ws)
-            assert msg == {"type": "error", "code": "unauthorized",
-                           "message": "missing or invalid token", "details": {}}
+            assert msg == {
+                "type": "error",
+                "code": "unauthorized",
+                "message": "missing or invalid token",
+                "details": {},
+            }
             await ws.wait_closed()
             assert ws.close_code == 4401
         async with h.socket(h.admin_token, ["footer"]) as ws:
@@ -177,8 +175,9 @@ async def test_resume_replays_the_gap_even_across_a_restart(tmp_path: Path, targ
 
 
 async def test_heartbeat_carries_the_cursor(tmp_path: Path, target: Target) -> None:
-    async with run_hub(tmp_path, [http_service("api", target.server.url)],
-                       heartbeat_seconds=0.2) as h:
+    async with run_hub(
+        tmp_path, [http_service("api", target.server.url)], heartbeat_seconds=0.2
+    ) as h:
         creator = await h.token(Role.CREATOR)
         async with h.socket(creator, ["health", "footer"]) as ws:
             snap = await recv_json(ws)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -32,12 +33,23 @@ SEED_FOOTER = {
     "data": {
         "services": {
             "comfyui": {"status": "healthy", "instances": 2, "checked_at": "2026-02-24T10:00:00Z"},
-            "database": {"status": "healthy", "latency_ms": 3, "checked_at": "2026-02-24T10:00:00Z"},
-            "workers": {"status": "healthy", "online": 3, "total": 4,
-                        "checked_at": "2026-02-24T10:00:00Z"},
+            "database": {
+                "status": "healthy",
+                "latency_ms": 3,
+                "checked_at": "2026-02-24T10:00:00Z",
+            },
+            "workers": {
+                "status": "healthy",
+                "online": 3,
+                "total": 4,
+                "checked_at": "2026-02-24T10:00:00Z",
+            },
         },
-        "cloud_gpu": {"active_pods": 2, "cost_per_hour_cents": 124,
-                      "budget_status": "within_budget"},
+        "cloud_gpu": {
+            "active_pods": 2,
+            "cost_per_hour_cents": 124,
+            "budget_status": "within_budget",
+        },
         "jobs": {"running": 3, "queued": 5, "overall_progress": 72},
         "workflows": {"active": 2, "current_stage": "generating"},
     }
@@ -88,10 +100,16 @@ def _event(kind: str, data: object, seq: int = 7) -> str:
 
 
 def test_known_event_is_typed() -> None:
-    msg = parse_server_message(_event("service.health_changed", {
-        "service": "db", "previous": "healthy",
-        "current": {"name": "db", "status": "down", "error_message": "refused"},
-    }))
+    msg = parse_server_message(
+        _event(
+            "service.health_changed",
+            {
+                "service": "db",
+                "previous": "healthy",
+                "current": {"name": "db", "status": "down", "error_message": "refused"},
+            },
+        )
+    )
     assert isinstance(msg, Event) and msg.known and msg.topic == "health"
     typed = msg.typed()
     assert isinstance(typed, ServiceHealthChanged)
@@ -129,22 +147,35 @@ def test_oversized_frame_refused_before_parsing() -> None:
 
 
 def test_snapshot_message() -> None:
-    msg = parse_server_message(json.dumps({
-        "type": "snapshot", "seq": 12, "ts": "2026-11-23T10:00:00Z", "hub_id": "h",
-        "data": {"role": "creator", "footer": {"jobs": {"running": 1, "queued": 0}}},
-    }))
+    msg = parse_server_message(
+        json.dumps(
+            {
+                "type": "snapshot",
+                "seq": 12,
+                "ts": "2026-11-23T10:00:00Z",
+                "hub_id": "h",
+                "data": {"role": "creator", "footer": {"jobs": {"running": 1, "queued": 0}}},
+            }
+        )
+    )
     assert isinstance(msg, SnapshotMessage)
     assert msg.data.role is Role.CREATOR and msg.data.services is None
 
 
 def test_client_messages() -> None:
-    hello = parse_client_message('{"type": "hello", "token": "t", "topics": ["footer"], '
-                                 '"last_seq": 4}')
+    hello = parse_client_message(
+        '{"type": "hello", "token": "t", "topics": ["footer"], "last_seq": 4}'
+    )
     assert isinstance(hello, HelloMessage) and hello.last_seq == 4
     sub = parse_client_message('{"type": "subscribe", "topics": ["job:42"]}')
     assert isinstance(sub, SubscribeMessage)
-    for bad in ('{"type": "hello", "last_seq": -3}', '{"type": "nope"}', "{", '"hello"',
-                '{"type": "subscribe", "topics": [""]}'):
+    for bad in (
+        '{"type": "hello", "last_seq": -3}',
+        '{"type": "nope"}',
+        "{",
+        '"hello"',
+        '{"type": "subscribe", "topics": [""]}',
+    ):
         with pytest.raises(ProtocolError):
             parse_client_message(bad)
 
@@ -165,21 +196,22 @@ def test_worst_status_never_shows_doubt_as_green() -> None:
 
 @given(st.binary(max_size=300) | st.text(max_size=300))
 def test_any_bytes_either_parse_or_raise_protocol_error(raw: bytes | str) -> None:
-    try:
+    with contextlib.suppress(ProtocolError):
         parse_server_message(raw)
-    except ProtocolError:
-        pass
-    try:
+    with contextlib.suppress(ProtocolError):
         parse_client_message(raw)
-    except ProtocolError:
-        pass
 
 
-@given(st.dictionaries(st.sampled_from(["seq", "type", "ts", "data", "x"]),
-                       st.none() | st.integers() | st.text(max_size=20) | st.dictionaries(
-                           st.text(max_size=5), st.integers(), max_size=3), max_size=5))
+@given(
+    st.dictionaries(
+        st.sampled_from(["seq", "type", "ts", "data", "x"]),
+        st.none()
+        | st.integers()
+        | st.text(max_size=20)
+        | st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
+        max_size=5,
+    )
+)
 def test_any_object_either_parses_or_raises_protocol_error(obj: dict[str, object]) -> None:
-    try:
+    with contextlib.suppress(ProtocolError):
         parse_server_message(json.dumps(obj))
-    except ProtocolError:
-        pass
