@@ -13,6 +13,8 @@ from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
+
 from studio_status.protocol import (
     FooterChanged,
     HealthStatus,
@@ -69,6 +71,7 @@ class Hub:
         self._clock = clock
         self._bus: EventBus | None = None
         self._checkers: dict[str, Checker] = {}
+        self._http: httpx.AsyncClient | None = None
         self._scheduler: Scheduler | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._footer_published: bytes | None = None
@@ -102,8 +105,13 @@ class Hub:
             persist=self.writer.add_event,
             clock=self._clock,
         )
+        # one connection pool for every HTTP-based checker (each private client would load
+        # the CA bundle again and keep its own idle connections)
+        self._http = httpx.AsyncClient(follow_redirects=True)
         self._checkers = {
-            s.name: build_checker(s.check, timeout=s.timeout_seconds, bus_probe=self.bus.probe)
+            s.name: build_checker(
+                s.check, timeout=s.timeout_seconds, http=self._http, bus_probe=self.bus.probe
+            )
             for s in self.services
         }
         self._scheduler = Scheduler(self.services, self._checkers, self.record, clock=self._clock)
@@ -143,6 +151,8 @@ class Hub:
         for checker in self._checkers.values():
             with contextlib.suppress(Exception):
                 await checker.aclose()
+        if self._http is not None:
+            await self._http.aclose()
         await self.store.close()
 
     # -- results ----------------------------------------------------------------------
