@@ -24,6 +24,7 @@ from studio_status.protocol import (
 )
 
 from .deps import Access
+from .routes_health import health_router
 from .routes_jobs import jobs_router
 from .service import Hub
 from .ws import serve_events
@@ -67,6 +68,7 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
                 await hub.stop()
 
     app = FastAPI(title="Studio Status hub", version=__version__, lifespan=lifespan)
+    app.include_router(health_router(hub))  # before /admin/health/{service} takes its paths
     app.include_router(jobs_router(hub))
 
     deps = Access(hub)

@@ -29,6 +29,7 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .checks.specs import CheckSpec, DiskSpec, EventBusSpec, HttpSpec
+from .health_settings import HealthSettings
 
 __all__ = [
     "ConfigError",
@@ -95,6 +96,7 @@ class HubSettings(_Model):
 class HubConfig(_Model):
     hub: HubSettings = Field(default_factory=HubSettings)
     services: list[ServiceConfig] = Field(default_factory=list)
+    health: HealthSettings = Field(default_factory=HealthSettings)
 
     @model_validator(mode="after")
     def _unique_names(self) -> HubConfig:

@@ -37,6 +37,7 @@ from .jobs import Applied, JobBoard
 from .scheduler import Scheduler
 from .state import HealthState
 from .store.sqlite import CheckWrite, SqliteStore
+from .uptime_tracker import UptimeTracker
 from .writer import StoreWriter
 
 __all__ = ["Hub"]
@@ -65,6 +66,14 @@ class Hub:
         self.store = SqliteStore(config.database_path())
         self.state = HealthState(self.services)
         self.writer = StoreWriter(self.store)
+        self.uptime = UptimeTracker(
+            self.store,
+            self.writer,
+            self.state,
+            [s.name for s in self.services],
+            config.health,
+            clock=clock,
+        )
         self.auth = TokenAuth(self.store, bootstrap_token=bootstrap_token)
         self.jobs = JobBoard(clock)
         self.simulated = False
@@ -116,6 +125,8 @@ class Hub:
         }
         self._scheduler = Scheduler(self.services, self._checkers, self.record, clock=self._clock)
         self.started_at = self._clock()
+        await self.uptime.start()
+        self._spawn(self.uptime.run(), "uptime-rollup")
         self._spawn(self.writer.run(), "store-writer")
         self._spawn(self._footer_refresh(), "footer-refresh")
         self._spawn(self._retention(), "retention")
@@ -153,12 +164,15 @@ class Hub:
                 await checker.aclose()
         if self._http is not None:
             await self._http.aclose()
+        with contextlib.suppress(Exception):
+            await self.uptime.finish()
         await self.store.close()
 
     # -- results ----------------------------------------------------------------------
 
     def record(self, name: str, result: CheckResult, at: datetime) -> None:
         """Take one check result: memory first, then the event, then the (async) write."""
+        result = self.uptime.adjust(name, result)
         previous = self.state.apply(name, result, at)
         self.writer.add_check(
             CheckWrite(
@@ -216,6 +230,7 @@ class Hub:
                 deleted = -1
                 while deleted != 0:  # batch by batch, yielding to the API in between
                     deleted = await self.store.prune(cutoff, self.config.hub.event_log_size)
+                await self.uptime.prune(self._clock())  # windows and rollups, batched too
             except Exception as exc:  # storage trouble is the writer's to report
                 log.warning("retention skipped: %s", exc)
             await asyncio.sleep(RETENTION_EVERY_SECONDS)

@@ -76,4 +76,27 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX idx_workflows_status_updated ON workflows(status, updated_at);
     """,
+    # 3: uptime rollups (seconds per state per bucket) and the spans the hub was running
+    """
+    CREATE TABLE uptime_rollups (
+        service_name TEXT NOT NULL,
+        resolution INTEGER NOT NULL,
+        bucket_start INTEGER NOT NULL,
+        healthy_s REAL NOT NULL DEFAULT 0,
+        degraded_s REAL NOT NULL DEFAULT 0,
+        down_s REAL NOT NULL DEFAULT 0,
+        unknown_s REAL NOT NULL DEFAULT 0,
+        maintenance_s REAL NOT NULL DEFAULT 0,
+        PRIMARY KEY (service_name, resolution, bucket_start)
+    ) WITHOUT ROWID;
+    CREATE INDEX idx_uptime_rollups_range ON uptime_rollups(resolution, bucket_start);
+
+    CREATE TABLE hub_runs (
+        id INTEGER PRIMARY KEY,
+        started_at REAL NOT NULL,
+        alive_at REAL NOT NULL
+    );
+    CREATE INDEX idx_hub_runs_alive ON hub_runs(alive_at);
+    CREATE INDEX idx_uptime_records_ended ON uptime_records(ended_at);
+    """,
 ]

@@ -96,6 +96,11 @@ class SqliteStore:
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` on the store's one thread: for the store modules beside this one
+        (uptime, alerts, audit), which keep their SQL out of this file."""
+        return await self._run(fn)
+
     async def open(self) -> None:
         def connect() -> None:
             try:

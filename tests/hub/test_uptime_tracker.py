@@ -1,0 +1,181 @@
+"""Uptime through a real hub object and SQLite file on a fake clock: rollups agree with the
+windows, hub downtime is no-data, connectivity loss is unknown, retention keeps windows."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from studio_status.hub.checks.base import CheckResult
+from studio_status.hub.config import HubConfig, HubSettings, ServiceConfig
+from studio_status.hub.health_settings import HealthSettings
+from studio_status.hub.service import Hub
+from studio_status.hub.store.uptime import UptimeStore
+from studio_status.protocol import HealthStatus
+from tests.hub.checks.servers import free_port
+from tests.hub.fakeclock import T0, FakeClock
+
+H = 3600.0
+
+
+def service(name: str) -> ServiceConfig:
+    return ServiceConfig.model_validate(
+        {
+            "name": name,
+            "interval_seconds": 3600,
+            "check": {"kind": "tcp", "host": "127.0.0.1", "port": free_port()},
+        }
+    )
+
+
+def make_hub(tmp_path: Path, clock: FakeClock, **health: object) -> Hub:
+    config = HubConfig(
+        hub=HubSettings(database=tmp_path / "hub.sqlite3"),
+        services=[service("api"), service("gateway")],
+        health=HealthSettings.model_validate(health),
+    )
+    return Hub(config, config.services, clock=clock)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def hub(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Hub]:
+    h = make_hub(tmp_path, clock, connectivity_service="gateway")
+    await h.start(run_checks=False)
+    yield h
+    await h.stop()
+
+
+def rec(hub: Hub, clock: FakeClock, name: str, status: HealthStatus, error: str = "") -> None:
+    hub.record(name, CheckResult(status, error_message=error or None), clock())
+
+
+async def play_day(hub: Hub, clock: FakeClock) -> None:
+    """api: 6 h healthy, 2 h degraded, 1 h down, 1 h healthy (now = T0 + 10 h)."""
+    for status, hours in (
+        (HealthStatus.HEALTHY, 6),
+        (HealthStatus.DEGRADED, 2),
+        (HealthStatus.DOWN, 1),
+        (HealthStatus.HEALTHY, 1),
+    ):
+        rec(hub, clock, "api", status, "refused" if status is HealthStatus.DOWN else "")
+        clock.advance(hours=hours / 2)
+        rec(hub, clock, "api", status, "refused" if status is HealthStatus.DOWN else "")
+        clock.advance(hours=hours / 2)
+    await hub.writer.flush()
+
+
+async def test_report_is_time_weighted_before_and_after_rollup(hub: Hub, clock: FakeClock) -> None:
+    await play_day(hub, clock)
+    before = await hub.uptime.report("24h", ["api"])
+    api = before.services[0]
+    assert api.uptime_percent == pytest.approx(80.0)  # (7 + 0.5 * 2) / 10
+    assert api.seconds.healthy == 7 * H and api.seconds.down == H
+    assert api.seconds.no_data == pytest.approx(14 * H)  # the period reaches before T0
+    assert await hub.uptime.roll_once()
+    after = await hub.uptime.report("24h", ["api"])
+    assert after.services[0].uptime_percent == pytest.approx(80.0)
+    assert after.services[0].seconds == api.seconds
+    totals = await UptimeStore(hub.store).bucket_totals(3600, T0.timestamp(), 1e12, ["api"])
+    assert totals["api"].total == pytest.approx(10 * H)
+    # the live tail after the watermark counts too
+    clock.advance(hours=0.5)
+    later = (await hub.uptime.report("7d", ["api"])).services[0]
+    assert later.uptime_percent == pytest.approx(100 * 8.5 / 10.5)
+    assert later.uptime_7d == later.uptime_percent and later.uptime_30d == later.uptime_percent
+
+
+async def test_timeline_and_outage_with_errors(hub: Hub, clock: FakeClock) -> None:
+    await play_day(hub, clock)
+    report = await hub.uptime.report("24h", ["api"])
+    api = report.services[0]
+    assert api.timeline is not None and api.outages is not None
+    assert [s.state.value for s in api.timeline] == [
+        "no_data",
+        "healthy",
+        "degraded",
+        "down",
+        "healthy",
+    ]
+    assert api.timeline[0].start == report.start and api.timeline[-1].end == report.end
+    down = [o for o in api.outages if o.status is HealthStatus.DOWN]
+    assert len(down) == 1
+    assert down[0].start == T0 + timedelta(hours=8) and down[0].duration_seconds == H
+    assert [(e.message, e.count) for e in down[0].errors] == [("refused", 2)]
+    assert not down[0].ongoing
+
+
+async def test_hub_downtime_is_no_data(tmp_path: Path, clock: FakeClock) -> None:
+    first = make_hub(tmp_path, clock)
+    await first.start(run_checks=False)
+    rec(first, clock, "api", HealthStatus.HEALTHY)
+    clock.advance(hours=2)
+    rec(first, clock, "api", HealthStatus.HEALTHY)
+    await first.stop()
+    clock.advance(hours=3)  # hub off: the open healthy window must not count
+    second = make_hub(tmp_path, clock)
+    await second.start(run_checks=False)
+    try:
+        rec(second, clock, "api", HealthStatus.DOWN, "refused")
+        clock.advance(hours=1)
+        await second.writer.flush()
+        assert await second.uptime.roll_once()
+        api = (await second.uptime.report("24h", ["api"])).services[0]
+        assert api.seconds.healthy == pytest.approx(2 * H)
+        assert api.seconds.down == pytest.approx(H)
+        assert api.uptime_percent == pytest.approx(100 * 2 / 3)
+        assert api.timeline is not None
+        assert [s.state.value for s in api.timeline][-3:] == ["healthy", "no_data", "down"]
+    finally:
+        await second.stop()
+
+
+async def test_connectivity_loss_records_unknown_not_down(hub: Hub, clock: FakeClock) -> None:
+    rec(hub, clock, "gateway", HealthStatus.HEALTHY)
+    rec(hub, clock, "api", HealthStatus.HEALTHY)
+    clock.advance(hours=1)
+    rec(hub, clock, "gateway", HealthStatus.DOWN, "no route to host")
+    rec(hub, clock, "api", HealthStatus.DOWN, "connect timeout")
+    assert hub.state.services["gateway"].status is HealthStatus.DOWN
+    api = hub.state.services["api"]
+    assert api.status is HealthStatus.UNKNOWN
+    assert api.error_message is not None and "connectivity lost" in api.error_message
+    clock.advance(hours=1)
+    rec(hub, clock, "gateway", HealthStatus.HEALTHY)
+    rec(hub, clock, "api", HealthStatus.DOWN, "refused")  # now it is the service
+    assert hub.state.services["api"].status is HealthStatus.DOWN
+    clock.advance(hours=1)
+    await hub.writer.flush()
+    report = (await hub.uptime.report("24h", ["api"])).services[0]
+    assert report.seconds.unknown == H and report.seconds.down == H
+    assert report.uptime_percent == pytest.approx(50.0)
+
+
+async def test_rollup_waits_for_the_writer(hub: Hub, clock: FakeClock) -> None:
+    rec(hub, clock, "api", HealthStatus.HEALTHY)
+    clock.advance(hours=1)
+    assert hub.writer.pending  # handed to the writer, not committed yet
+    assert not await hub.uptime.roll_once()
+    await hub.writer.flush()
+    assert await hub.uptime.roll_once()
+
+
+async def test_retention_drops_old_windows_and_buckets_keeps_open(
+    hub: Hub, clock: FakeClock
+) -> None:
+    await play_day(hub, clock)
+    assert await hub.uptime.roll_once()
+    clock.advance(days=401)
+    await hub.uptime.prune(clock())
+    windows = await hub.store.windows("api")
+    assert [(w.status, w.ended_at) for w in windows] == [(HealthStatus.HEALTHY, None)]
+    ustore = UptimeStore(hub.store)
+    for res in (60, 3600, 86400):
+        assert await ustore.bucket_totals(res, 0, 1e12) == {}
