@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .checks.specs import CheckSpec, DiskSpec, EventBusSpec, HttpSpec
 from .health_settings import HealthSettings
+from .sources.specs import SourcesConfig
 
 __all__ = [
     "ConfigError",
@@ -97,6 +98,7 @@ class HubConfig(_Model):
     hub: HubSettings = Field(default_factory=HubSettings)
     services: list[ServiceConfig] = Field(default_factory=list)
     health: HealthSettings = Field(default_factory=HealthSettings)
+    sources: SourcesConfig = Field(default_factory=SourcesConfig)
 
     @model_validator(mode="after")
     def _unique_names(self) -> HubConfig:

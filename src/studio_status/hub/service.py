@@ -35,6 +35,7 @@ from .checks.base import Checker, CheckResult
 from .config import HubConfig, ServiceConfig
 from .jobs import Applied, JobBoard
 from .scheduler import Scheduler
+from .sources.configured import Source, build_sources
 from .state import HealthState
 from .store.sqlite import CheckWrite, SqliteStore
 from .uptime_tracker import UptimeTracker
@@ -77,6 +78,7 @@ class Hub:
         self.auth = TokenAuth(self.store, bootstrap_token=bootstrap_token)
         self.jobs = JobBoard(clock)
         self.simulated = False
+        self.sources: list[Source] = []  # configured job/stability sources, once started
         self._clock = clock
         self._bus: EventBus | None = None
         self._checkers: dict[str, Checker] = {}
@@ -130,6 +132,9 @@ class Hub:
         self._spawn(self.writer.run(), "store-writer")
         self._spawn(self._footer_refresh(), "footer-refresh")
         self._spawn(self._retention(), "retention")
+        self.sources = build_sources(self)
+        for source in self.sources:
+            self._spawn(source.run(), source.name)
         if run_checks:
             self._spawn(self._scheduler.run(), "scheduler")
         log.info("hub started: %d services, seq %d, id %s", len(self.services), start_seq, hub_id)

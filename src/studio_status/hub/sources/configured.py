@@ -1,0 +1,32 @@
+"""The sources named in the hub config's ``[sources]`` table, built for one hub.
+
+Each source pushes through the hub's own paths (``push_job``, the bus), the same as the
+push API and the simulator, so every rule (idempotency, ordering, ETAs) holds for all.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from .comfyui import ComfyUISource
+
+if TYPE_CHECKING:
+    from studio_status.hub.service import Hub
+
+__all__ = ["Source", "build_sources"]
+
+
+class Source(Protocol):
+    name: str
+
+    async def run(self) -> None: ...
+
+
+def build_sources(hub: Hub) -> list[Source]:
+    """One source per configured entry; the hub runs each as a background task."""
+    specs = hub.config.sources
+    active = list(hub.jobs.jobs)
+    sources: list[Source] = [
+        ComfyUISource(spec, hub.push_job, active_job_ids=active) for spec in specs.comfyui
+    ]
+    return sources

@@ -1,0 +1,120 @@
+"""ComfyUI tracker rules without I/O, fed the real recorded bodies and messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from studio_status.hub.config import HubConfig
+from studio_status.hub.sources.comfyui import (
+    ComfyUITracker,
+    Outcome,
+    outcome_from_history,
+    outcome_from_job,
+    parse_queue,
+)
+from tests.hub.comfyreplay import load_capture
+
+RUN4 = "c4ae9295-7036-4d7d-9e18-6905e32ade6a"
+RUN5 = "29935c0d-ad6f-4572-89f5-85a47fe3cd96"
+
+
+def body(req: str) -> Any:
+    return next(r["body"] for r in load_capture() if r.get("req") == req)
+
+
+def test_parse_queue_gives_running_and_pending_in_order() -> None:
+    running, pending = parse_queue(body("GET /queue (while running)"))
+    assert [i.prompt_id for i in running] == [RUN4]
+    assert [i.prompt_id for i in pending] == [RUN5]
+    assert running[0].client_id == "cfe69f37aa584acda00107b179ec1f05" and running[0].nodes == 4
+    with pytest.raises(ValueError):
+        parse_queue({"queue_running": None})
+
+
+def test_outcomes_from_recorded_history_and_jobs() -> None:
+    assert outcome_from_history(body("GET /history/<interrupted>")[RUN4]) == Outcome(
+        "cancelled", "interrupted (node 3 ColorTransfer)"
+    )
+    first = next(r for r in load_capture() if r.get("req", "").startswith("GET /history/4981"))
+    (entry,) = first["body"].values()
+    assert outcome_from_history(entry) == Outcome("completed", cached=False)
+    assert outcome_from_history(body("GET /history/<no client_id>")) == Outcome("completed")
+    assert outcome_from_history({}) is None
+    assert outcome_from_job(body("GET /api/jobs/<interrupted>")) == Outcome(
+        "cancelled", "interrupted (node 3 ColorTransfer)"
+    )
+    failed = outcome_from_job(body("GET /api/jobs/<failed>"))
+    assert (
+        failed is not None
+        and failed.kind == "failed"
+        and "ZeroDivisionError" in (failed.error or "")
+    )
+    listing = body("GET /api/jobs?limit=5")["jobs"]
+    assert [outcome_from_job(j) is None for j in listing] == [True, True, False, False, False]
+
+
+def test_stale_queue_never_moves_a_prompt_back_and_outcomes_are_told_once() -> None:
+    t = ComfyUITracker("box")
+    start = t.on_message({"type": "execution_start", "data": {"prompt_id": RUN5}})
+    assert [e.kind for e in start] == ["started"]
+    # a /queue body fetched before the prompt started still lists it as pending
+    events = t.on_queue(body("GET /queue (while running)"))
+    assert [(e.kind, e.job_id) for e in events] == [("started", f"comfyui:box:{RUN4}")]
+    assert t.active[RUN5] == "running"
+    done = t.on_message({"type": "execution_success", "data": {"prompt_id": RUN5}})
+    assert [e.kind for e in done] == ["completed"]
+    assert t.on_lookup(RUN5, Outcome("failed"), known=True) == []
+    assert t.on_listing([(RUN5, Outcome("completed"))]) == []
+    assert (
+        t.on_message({"type": "progress", "data": {"prompt_id": RUN5, "value": 1, "max": 2}}) == []
+    )
+
+
+def test_first_listing_is_a_baseline_and_later_finishes_are_news() -> None:
+    t = ComfyUITracker("box")
+    assert t.on_listing([("old", Outcome("completed"))]) == []
+    (event,) = t.on_listing([("old", Outcome("completed")), ("new", Outcome("failed", "x"))])
+    assert (event.kind, event.job_id, event.error) == ("failed", "comfyui:box:new", "x")
+
+
+def test_status_changes_ask_for_a_poll_and_odd_messages_are_ignored() -> None:
+    t = ComfyUITracker("box")
+    t.on_message({"type": "status", "data": {"status": {"exec_info": {"queue_remaining": 1}}}})
+    assert t.poll_wanted
+    for odd in (
+        {"type": "crystools.monitor", "data": {}},
+        ["x"],
+        {"type": "progress"},
+        {"type": "progress", "data": {"prompt_id": "p", "value": 1, "max": 0}},
+    ):
+        t.on_message(odd)
+    assert t.stats.ignored == 3
+
+
+def test_job_ids_fit_the_hub_rules_even_for_odd_prompt_ids() -> None:
+    t = ComfyUITracker("box")
+    assert t.job_id("abc-1") == "comfyui:box:abc-1"
+    odd = t.job_id("my prompt/with spaces")
+    assert odd.startswith("comfyui:box:h-") and t.prompt_of(odd) is None
+    assert t.prompt_of("comfyui:box:abc-1") == "abc-1"
+    (event,) = t.on_message({"type": "execution_start", "data": {"prompt_id": "x" * 300}})
+    assert len(event.event_id) <= 200
+
+
+def test_config_names_the_bad_field() -> None:
+    with pytest.raises(ValidationError, match="url"):
+        HubConfig.model_validate({"sources": {"comfyui": [{"name": "a", "url": "nope"}]}})
+    with pytest.raises(ValidationError, match="duplicate source name"):
+        HubConfig.model_validate(
+            {
+                "sources": {
+                    "comfyui": [
+                        {"name": "a", "url": "http://h:1"},
+                        {"name": "a", "url": "http://h:2"},
+                    ]
+                }
+            }
+        )
