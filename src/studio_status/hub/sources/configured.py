@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 from .comfyui import ComfyUISource
+from .pg_notify import PgNotifySource
 
 if TYPE_CHECKING:
     from studio_status.hub.service import Hub
@@ -28,5 +29,9 @@ def build_sources(hub: Hub) -> list[Source]:
     active = list(hub.jobs.jobs)
     sources: list[Source] = [
         ComfyUISource(spec, hub.push_job, active_job_ids=active) for spec in specs.comfyui
+    ]
+    sources += [
+        PgNotifySource(spec, hub.push_job, hub.bus.publish, active_job_ids=active)
+        for spec in specs.postgres
     ]
     return sources
