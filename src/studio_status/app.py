@@ -19,18 +19,25 @@ httpx/websockets, the embedded hub, detail windows) are imported when needed.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import signal
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
-__all__ = ["run"]
+    from studio_status.desktop.single import SingleInstance
+    from studio_status.ui.config import ConfigStore
+    from studio_status.ui.theme import Theme
+
+__all__ = ["Options", "run"]
 
 log = logging.getLogger("app")
 
@@ -65,21 +72,61 @@ def _make_app() -> QApplication:
     return app
 
 
-def run(*, hub_url: str | None, token: str | None, demo: bool, web_url: str | None = None) -> int:
+@dataclass
+class Options:
+    """What the command line asked for; anything unset comes from the settings."""
+
+    hub_url: str | None = None
+    token: str | None = None
+    demo: bool = False
+    web_url: str | None = None
+    profile: str | None = None
+    config_path: Path | None = None
+    #: Smoke run (packaging): quit once the first live snapshot is cached, or fail after N s.
+    smoke_exit: float | None = None
+    single_instance: bool = True
+
+
+def run(
+    *,
+    hub_url: str | None = None,
+    token: str | None = None,
+    demo: bool = False,
+    web_url: str | None = None,
+    options: Options | None = None,
+) -> int:
     """Run the app until quit; returns the process exit code."""
     import qasync
 
+    from studio_status.appconfig import ConfigFile
+    from studio_status.ui.config import ConfigStore
+
+    opts = options or Options(hub_url=hub_url, token=token, demo=demo, web_url=web_url)
     app = _make_app()
+    config = ConfigStore(ConfigFile(opts.config_path))
+    if opts.profile is not None and config.config.profile(opts.profile) is None:
+        log.error("no profile named %r (have: %s)", opts.profile, _names(config))
+        return 2
+    if opts.profile is not None:
+        config.switch_profile(opts.profile)
+    instance = None
+    if opts.single_instance and opts.smoke_exit is None:
+        from studio_status.desktop.single import SingleInstance
+
+        instance = SingleInstance(config.config.active.name)
+        if not instance.claim():
+            if instance.hand_off():
+                log.info("Studio Status already runs for this profile: raised it")
+                return 0
+            log.error("another instance holds the lock but does not answer")
+            return 1
     previous_hook = sys.excepthook
     sys.excepthook = _logging_excepthook
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     quit_event = asyncio.Event()
     app.aboutToQuit.connect(quit_event.set)
-    main = loop.create_task(
-        _main(quit_event, hub_url=hub_url, token=token, demo=demo, web_url=web_url),
-        name="app-main",
-    )
+    main = loop.create_task(_main(quit_event, opts, config, instance), name="app-main")
     try:
         try:
             return int(loop.run_until_complete(main))
@@ -99,17 +146,24 @@ def run(*, hub_url: str | None, token: str | None, demo: bool, web_url: str | No
             loop.close()
             asyncio.set_event_loop(None)
             sys.excepthook = previous_hook
+            if instance is not None:
+                instance.release()
+
+
+def _names(config: ConfigStore) -> str:
+    return ", ".join(p.name for p in config.config.profiles)
 
 
 async def _main(
     quit_event: asyncio.Event,
-    *,
-    hub_url: str | None,
-    token: str | None,
-    demo: bool,
-    web_url: str | None,
+    opts: Options,
+    config: ConfigStore,
+    instance: SingleInstance | None,
 ) -> int:
-    from studio_status.client.state import ConnectionState, StatusStore
+    from studio_status.appconfig import Profile
+    from studio_status.client.state import StatusStore
+    from studio_status.session import ProfileSession
+    from studio_status.tokens import TokenStore, TokenStoreError
     from studio_status.ui.feed import StateFeed
     from studio_status.ui.settings_store import SettingsStore
     from studio_status.ui.strip import StatusStrip
@@ -119,13 +173,55 @@ async def _main(
     loop = asyncio.get_running_loop()
     _install_signal_handlers(loop, quit_event.set)
     tasks: set[asyncio.Task[Any]] = set()  # qasync keeps only weak refs (pitfall 4)
+    exit_code = 0
 
+    tokens = TokenStore(allow_insecure_file=config.config.insecure_token_file)
+    if tokens.problem and not tokens.usable:
+        log.warning("%s", tokens.problem)
+
+    def profile_now() -> Profile:
+        """The active profile, with this run's command-line overrides (never saved)."""
+        p = config.config.active
+        changes = {"hub_url": opts.hub_url, "web_url": opts.web_url}
+        return p.model_copy(update={k: v for k, v in changes.items() if v is not None})
+
+    def token_for(profile: Profile) -> str | None:
+        if opts.token is not None:
+            return opts.token
+        try:
+            return tokens.get(profile.name)
+        except TokenStoreError as exc:
+            log.warning("%s", exc)
+            return None
+
+    theme = _theme(config.config.theme.value)
     store = StatusStore()
-    cache = _load_cache(store)
     feed = StateFeed(store)
-    strip = StatusStrip(feed, SettingsStore(), hub_label=hub_url or "embedded hub")
-    tray = TrayIcon(feed)
-    opener = WindowOpener(web_url)
+    profile = profile_now()
+    session = ProfileSession(
+        store, profile, token=token_for(profile), refresh=config.config.refresh, demo=opts.demo
+    )
+    session.paint_cached()
+    strip = StatusStrip(
+        feed, SettingsStore(config), theme=theme, hub_label=profile.hub_url or "embedded hub"
+    )
+    tray = TrayIcon(feed, theme=theme, notifications=config.config.notifications)
+    tray.set_profiles([p.name for p in config.config.profiles], profile.name)
+    opener = WindowOpener(profile.web_url)
+    settings_window: Any = None
+
+    def renew_opener(web_url: str | None) -> None:
+        """Windows of the old profile close; new ones link to the new web UI."""
+        nonlocal opener
+        if web_url != opener_web_url[0]:
+            opener.close_all()
+            opener = WindowOpener(web_url)
+            opener_web_url[0] = web_url
+
+    opener_web_url = [profile.web_url]
+
+    def open_window(name: str) -> None:
+        opener.on_open_requested(name)  # the opener in use now (a profile switch renews it)
 
     def toggle_strip() -> None:
         strip.setVisible(not strip.isVisible())
@@ -135,66 +231,175 @@ async def _main(
         # TODO(hub mute endpoint): forward to the hub so the mute holds on every desktop.
         log.info("mute requested: %s", "until cleared" if seconds is None else f"{seconds} s")
 
-    strip.open_requested.connect(opener.on_open_requested)
-    tray.open_requested.connect(opener.on_open_requested)
+    def open_settings() -> None:
+        nonlocal settings_window
+        if settings_window is None:
+            from studio_status.ui.settings_window import SettingsWindow
+
+            settings_window = SettingsWindow(config, tokens, feed)
+            settings_window.token_changed.connect(on_token_changed)
+        settings_window.show()
+        settings_window.raise_()
+        settings_window.activateWindow()
+
+    def on_token_changed(name: str) -> None:
+        if name == session.profile.name and opts.token is None:
+            session.set_token(token_for(session.profile))
+
+    def on_raise_requested(_message: object) -> None:
+        strip.show()
+        strip.raise_()
+        tray.set_strip_visible(True)
+        tray.show_message("Studio Status is already running", f"Profile: {session.profile.name}")
+
+    switching = asyncio.Lock()
+
+    async def restart_session() -> None:
+        nonlocal session
+        async with switching:
+            new = profile_now()
+            old = session.profile
+            if (new.name, new.hub_url) == (old.name, old.hub_url):
+                session.profile = new  # only the web URL or role changed: no reconnect
+                renew_opener(new.web_url)
+                return
+            log.info("switching profile %r -> %r", old.name, new.name)
+            await session.stop()
+            store.reset()
+            tray.reset_notifications()
+            session = ProfileSession(
+                store, new, token=token_for(new), refresh=config.config.refresh, demo=opts.demo
+            )
+            session.paint_cached()
+            strip.connection.set_hub(new.hub_url or "embedded hub")
+            renew_opener(new.web_url)
+            if instance is not None and not instance.rekey(new.name):
+                log.info("another instance already shows profile %r", new.name)
+            started = await session.start()
+            if started is not None:
+                tasks.add(started)
+
+    def spawn(coro: Any, name: str) -> None:
+        task = loop.create_task(coro, name=name)
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    def on_config_changed(name: str) -> None:
+        c = config.config
+        if name in ("active_profile", "profiles"):
+            tray.set_profiles([p.name for p in c.profiles], c.active.name)
+            spawn(restart_session(), "profile-switch")
+        elif name.startswith("strip."):
+            strip.set_edge(c.strip.edge)
+            strip.set_screen(c.strip.screen)
+            strip.set_collapsed(c.strip.collapsed)
+            strip.set_order(c.strip.order)
+            if name == "strip.shortcut":
+                strip.set_shortcut(c.strip.shortcut)
+        elif name.startswith("notifications."):
+            tray.set_notification_settings(c.notifications)
+        elif name == "start_at_login":
+            _apply_autostart(c.start_at_login)
+        elif name == "insecure_token_file":
+            tokens.allow_insecure_file = c.insecure_token_file
+
+    def on_role_seen(state: Any) -> None:
+        role = state.role
+        active = config.config.active
+        if role is not None and role != active.role and session.profile.name == active.name:
+            config.set_profile(active.model_copy(update={"role": role}), replacing=active.name)
+
+    config.changed.connect(on_config_changed)
+    feed.changed.connect(on_role_seen)
+    strip.open_requested.connect(open_window)
+    tray.open_requested.connect(open_window)
     tray.strip_toggle_requested.connect(toggle_strip)
-    tray.settings_requested.connect(lambda: opener.open("settings"))
+    tray.settings_requested.connect(open_settings)
+    tray.profile_requested.connect(config.switch_profile)
     tray.mute_requested.connect(on_mute)
     tray.quit_requested.connect(quit_event.set)
+    if instance is not None:
+        instance.raise_requested.connect(on_raise_requested)
     strip.show()
     log.info("strip shown (%s)", "docked" if strip.docked else "floating")
+    for problem in config.loaded.problems:
+        tray.show_message("Settings file repaired", problem)
 
-    hub = None
-    client = None
     try:
-        url = hub_url
-        if url is None:
-            from studio_status.embedded import EmbeddedHub
-
-            hub = EmbeddedHub(demo=demo)
-            try:
-                await hub.start()
-            except Exception:
-                log.exception("could not start the embedded hub")
-                store.set_connection(ConnectionState.OFFLINE)
-                hub = None
-            else:
-                url, token = hub.url, hub.token
-        if url is not None:
-            from studio_status.client import StatusClient
-
-            client = StatusClient(url, store, token=token, cache=cache)
-            tasks.add(client.start())
+        started = await session.start()
+        if started is not None:
+            tasks.add(started)
+        smoke = None
+        if opts.smoke_exit is not None:
+            smoke = loop.create_task(
+                _smoke(store, lambda: session, opts.smoke_exit, quit_event), name="smoke"
+            )
+            tasks.add(smoke)
         await quit_event.wait()
+        if smoke is not None:
+            exit_code = 0 if smoke.done() and not smoke.cancelled() and smoke.result() else 1
         log.info("quitting")
     finally:
+        if settings_window is not None:
+            settings_window.close()
         opener.close_all()
         strip.close()
         tray.close()
         feed.close()
-        if client is not None:
-            await client.aclose()
+        await session.stop()
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        if hub is not None:
-            await hub.stop()
         _remove_signal_handlers(loop)
-    return 0
+    return exit_code
 
 
-def _load_cache(store: Any) -> Any:
-    """Paint the last good footer at once (stale); returns the cache for the client."""
+async def _smoke(
+    store: Any, session: Callable[[], Any], limit: float, quit_event: asyncio.Event
+) -> bool:
+    """Packaging smoke run: wait for live data, write the snapshot cache, report, quit."""
+    from studio_status.client.state import ConnectionState
+
+    ok = False
+
+    changed = asyncio.Event()
+    unsubscribe = store.subscribe(lambda _s: changed.set())
     try:
-        from studio_status.client.cache import SnapshotCache
-    except ImportError:  # pragma: no cover - the client is always installed with the app
-        return None
-    cache = SnapshotCache()
-    cached = cache.load()
-    if cached is not None:
-        store.load_cached(cached.footer, cached.role, cached.at)
-    return cache
+        async with asyncio.timeout(limit):
+            while not (store.state.connection is ConnectionState.LIVE and store.state.footer):
+                changed.clear()
+                await changed.wait()
+        cache = session().cache
+        cache.save(store.state.footer, store.state.role, store.state.updated_at)
+        cache.flush(force=True)
+        ok = cache.path.exists()
+        print(json.dumps({"event": "smoke", "ok": ok, "cache": str(cache.path)}), flush=True)
+    except TimeoutError:
+        print(json.dumps({"event": "smoke", "ok": False, "error": "no live data"}), flush=True)
+    finally:
+        unsubscribe()
+        quit_event.set()
+    return ok
+
+
+def _theme(choice: str) -> Theme:
+    from studio_status.ui.theme import DARK, LIGHT, current_theme
+
+    return {"light": LIGHT, "dark": DARK}.get(choice) or current_theme()
+
+
+def _apply_autostart(enabled: bool) -> None:
+    from studio_status.desktop.autostart import AutostartError, for_platform
+
+    try:
+        entry = for_platform()
+        if enabled:
+            entry.enable()
+        else:
+            entry.disable()
+    except AutostartError as exc:
+        log.warning("start at login: %s", exc)
 
 
 def _install_signal_handlers(loop: asyncio.AbstractEventLoop, stop: Callable[[], None]) -> None:

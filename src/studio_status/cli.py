@@ -1,4 +1,5 @@
-"""Command line: ``studio-status`` (the app), ``demo``, ``hub``, ``status``.
+"""Command line: ``studio-status`` (the app), ``demo``, ``hub``, ``status``, ``install-desktop``,
+``autostart``, ``config``.
 
 Kept import-light: each sub-command imports what it needs when it runs, so the app's
 start-up does not pay for the hub's server stack and the other way round.
@@ -27,6 +28,20 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--hub", metavar="URL", help="hub to connect to (default: run one locally)")
     common.add_argument("--token", help=f"hub token (default: ${TOKEN_ENV})")
     common.add_argument("--web-url", metavar="URL", help="platform web UI for 'Open in browser'")
+    common.add_argument(
+        "--profile",
+        help="settings profile to use (default: the active one); its token comes from the keyring",
+    )
+    common.add_argument(
+        "--config", dest="app_config", type=Path, metavar="FILE", help="app settings file"
+    )
+    common.add_argument(
+        "--smoke-exit",
+        type=float,
+        metavar="SECONDS",
+        help="smoke test: quit once the first live snapshot is cached (exit 0), or fail "
+        "after SECONDS (exit 1)",
+    )
     common.add_argument("-v", "--verbose", action="store_true")
     p = argparse.ArgumentParser(
         prog="studio-status", description=__doc__.splitlines()[0], parents=[common]
@@ -67,31 +82,107 @@ def _parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", parents=[common], help="print the footer summary in one line")
     status.add_argument("--json", action="store_true", help="print the raw JSON")
+
+    desk = sub.add_parser(
+        "install-desktop", help="install the desktop entry and icons for this user (XDG)"
+    )
+    desk.add_argument("--uninstall", action="store_true", help="remove them again")
+    auto = sub.add_parser("autostart", help="start at login: on, off, or show the state")
+    auto.add_argument("state", nargs="?", choices=["on", "off"])
+    conf = sub.add_parser("config", help="show where the app settings are, or document them")
+    conf.add_argument("--reference", action="store_true", help="print every setting (Markdown)")
+    conf.add_argument("--config", dest="app_config", type=Path, metavar="FILE")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    verbose = bool(getattr(args, "verbose", False))
+    if args.command in (None, "demo"):
+        from studio_status import logs
+
+        logs.setup(verbose=verbose)  # the app: stderr + the rotated file, tokens redacted
+    else:
+        logging.basicConfig(
+            level=logging.DEBUG if verbose else logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            stream=sys.stderr,
+        )
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.command == "hub":
         return _hub(args)
     if args.command == "status":
-        from studio_status.status_cmd import run_status
+        from studio_status.status_cmd import resolve_target, run_status
 
-        return run_status(args.hub, args.token or os.environ.get(TOKEN_ENV), as_json=args.json)
-    from studio_status.app import run
+        try:
+            hub, token = resolve_target(
+                args.hub, args.token or os.environ.get(TOKEN_ENV), args.profile, args.app_config
+            )
+        except LookupError as exc:
+            print(f"studio-status status: {exc}", file=sys.stderr)
+            return 3
+        return run_status(hub, token, as_json=args.json)
+    if args.command == "install-desktop":
+        return _install_desktop(args.uninstall)
+    if args.command == "autostart":
+        return _autostart(args.state)
+    if args.command == "config":
+        return _config(args)
+    from studio_status.app import Options, run
 
     return run(
-        hub_url=args.hub,
-        token=args.token or os.environ.get(TOKEN_ENV),
-        demo=args.command == "demo",
-        web_url=args.web_url,
+        options=Options(
+            hub_url=args.hub,
+            token=args.token or os.environ.get(TOKEN_ENV),
+            demo=args.command == "demo",
+            web_url=args.web_url,
+            profile=args.profile,
+            config_path=args.app_config,
+            smoke_exit=args.smoke_exit,
+        )
     )
+
+
+def _install_desktop(uninstall: bool) -> int:
+    from studio_status.desktop import install
+
+    try:
+        files = install.uninstall() if uninstall else install.install()
+    except OSError as exc:
+        print(f"studio-status install-desktop: {exc}", file=sys.stderr)
+        return 1
+    for path in files:
+        print(path)
+    return 0
+
+
+def _autostart(state: str | None) -> int:
+    from studio_status.desktop.autostart import AutostartError, for_platform
+
+    entry = for_platform()
+    try:
+        if state == "on":
+            entry.enable()
+        elif state == "off":
+            entry.disable()
+    except AutostartError as exc:
+        print(f"studio-status autostart: {exc}", file=sys.stderr)
+        return 1
+    print("on" if entry.enabled() else "off")
+    return 0
+
+
+def _config(args: argparse.Namespace) -> int:
+    from studio_status.appconfig import ConfigFile, reference
+
+    if args.reference:
+        print(reference(), end="")
+        return 0
+    loaded = ConfigFile(args.app_config).load()
+    print(ConfigFile(args.app_config).path)
+    for problem in loaded.problems:
+        print(problem, file=sys.stderr)
+    return 1 if loaded.problems else 0
 
 
 def _hub(args: argparse.Namespace) -> int:

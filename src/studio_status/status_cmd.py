@@ -2,6 +2,11 @@
 
 Exit codes follow the Nagios convention so the command drops into shell prompts, CI and
 monitoring: 0 healthy, 1 degraded, 2 down, 3 unreachable / unknown.
+
+Which hub and token: ``--hub`` / ``--token`` (or ``$STUDIO_STATUS_TOKEN``) win; otherwise the
+profile (``--profile``, else the active one in the app's settings) names the hub, and its
+token comes from the keyring, exactly as the app would use it. A profile that runs its own
+hub (no URL) is asked at the hub's default local address.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from pathlib import Path
 
 import httpx
 
@@ -21,7 +27,7 @@ from studio_status.protocol import (
     worst_status,
 )
 
-__all__ = ["DEFAULT_HUB", "exit_code", "one_line", "run_status"]
+__all__ = ["DEFAULT_HUB", "exit_code", "one_line", "resolve_target", "run_status"]
 
 DEFAULT_HUB = "http://127.0.0.1:8765"
 _EXIT = {
@@ -30,6 +36,29 @@ _EXIT = {
     HealthStatus.DOWN: 2,
     HealthStatus.UNKNOWN: 3,
 }
+
+
+def resolve_target(
+    hub: str | None, token: str | None, profile: str | None, config_path: Path | None = None
+) -> tuple[str, str | None]:
+    """The hub URL and token to ask; raises LookupError for an unknown profile."""
+    if hub is not None and token is not None:
+        return hub, token
+    from studio_status.appconfig import ConfigFile
+    from studio_status.tokens import TokenStore, TokenStoreError
+
+    config = ConfigFile(config_path).load().config
+    chosen = config.profile(profile) if profile is not None else config.active
+    if chosen is None:
+        names = ", ".join(p.name for p in config.profiles)
+        raise LookupError(f"no profile named {profile!r} (have: {names})")
+    if token is None and hub is None:
+        try:
+            tokens = TokenStore(allow_insecure_file=config.insecure_token_file)
+            token = tokens.get(chosen.name)
+        except TokenStoreError as exc:
+            print(f"studio-status status: {exc}", file=sys.stderr)
+    return hub or chosen.hub_url or DEFAULT_HUB, token
 
 
 def exit_code(footer: FooterData) -> int:

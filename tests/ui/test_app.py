@@ -21,6 +21,8 @@ def _env(tmp_path: Path) -> dict[str, str]:
         XDG_CONFIG_HOME=str(tmp_path / "config"),
         XDG_CACHE_HOME=str(tmp_path / "cache"),
         XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_STATE_HOME=str(tmp_path / "state"),
+        XDG_RUNTIME_DIR=str(tmp_path),
         PYTHONWARNINGS="error",
     )
     return env

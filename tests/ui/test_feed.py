@@ -27,7 +27,7 @@ def test_burst_is_coalesced(
 ) -> None:
     store.apply_snapshot(snapshot(Role.ADMIN, seq=0))
     feed = StateFeed(store)
-    strip = StatusStrip(feed, SettingsStore(tmp_path / "strip.json"), theme=LIGHT)
+    strip = StatusStrip(feed, SettingsStore(tmp_path / "app.toml"), theme=LIGHT)
     qtbot.addWidget(strip)
     strip.show()
     jobs = strip.segments[Segment.JOBS]

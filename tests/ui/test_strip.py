@@ -29,7 +29,7 @@ MakeStrip = Callable[..., StatusStrip]
 
 @pytest.fixture
 def settings_path(tmp_path: Path) -> Path:
-    return tmp_path / "strip.json"
+    return tmp_path / "app.toml"
 
 
 @pytest.fixture
@@ -154,7 +154,7 @@ def test_collapse_persists_and_expands(
     strip._chevron.click()
     assert strip.collapsed and strip.height() == 4
     assert strip.collapsed_line.isVisible()
-    assert '"collapsed": true' in settings_path.read_text()
+    assert "collapsed = true" in settings_path.read_text()
     again = make_strip()
     assert again.collapsed
     qtbot.mouseClick(strip.collapsed_line, Qt.MouseButton.LeftButton)

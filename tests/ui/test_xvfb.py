@@ -102,7 +102,7 @@ def _xprop(display: str, wid: int, *props: str) -> dict[str, str]:
 def test_strip_docks_reserves_and_shows_tray(display: str, tmp_path: Path) -> None:
     env = _env(display, tmp_path)
     child = subprocess.Popen(
-        [sys.executable, "-m", "tests.ui.xvfb_child", str(ARTIFACTS), str(tmp_path / "s.json")],
+        [sys.executable, "-m", "tests.ui.xvfb_child", str(ARTIFACTS), str(tmp_path / "s.toml")],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

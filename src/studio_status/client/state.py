@@ -281,6 +281,17 @@ class StatusStore:
         if not self._state.stale:
             self._commit(stale=True)
 
+    def reset(self) -> None:
+        """Forget everything: the app switched to another hub (profile), nothing carries over.
+
+        Notice ids keep counting up, so listeners that remember the last id they saw (the
+        tray's notification gate) never mistake old numbers for new notices.
+        """
+        for history in self._history.values():
+            history.clear()
+        self._state = StatusState(version=self._state.version)
+        self._commit()
+
     # -- event rules ------------------------------------------------------------------
 
     def _on_service(self, data: ServiceHealthChanged, at: datetime) -> dict[str, object]:

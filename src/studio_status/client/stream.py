@@ -132,6 +132,7 @@ class StatusClient:
         http: httpx.AsyncClient | None = None,
         cache: SnapshotCache | None = None,
         poll_interval: float = 30.0,
+        stale_after: float = 0.0,
         backoff_initial: float = 0.5,
         backoff_max: float = 30.0,
         rng: random.Random | None = None,
@@ -153,6 +154,8 @@ class StatusClient:
         self._rest = RestClient(self.base_url, self._http, token=token)
         self._cache = cache
         self._poll_interval = poll_interval
+        # the user's threshold (settings); it can only be more patient than the rule below
+        self._stale_after = stale_after
         self._backoff = Backoff(backoff_initial, backoff_max, rng)
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._heartbeat = heartbeat_seconds
@@ -577,6 +580,7 @@ class StatusClient:
         else:
             # Polling answers only every poll_interval; do not flag stale between polls.
             limit = 2 * max(self._heartbeat, self._poll_interval)
+        limit = max(limit, self._stale_after)
         if silence <= limit:
             return
         self.store.mark_stale()

@@ -8,29 +8,52 @@
 * Every click action is also in the menu (AppIndicator trays pass no clicks).
 * ``isSystemTrayAvailable()`` is checked again every few seconds, so the icon appears when
   a tray shows up later; with no tray the strip works alone.
-* Notifications: one per incident (:mod:`.notify`), silenced while muted.
+* Notifications: one per incident (:mod:`.notify`), filtered by the user's choices (which
+  transitions, quiet hours), silenced while muted. They go through Qt's tray message, which
+  on Linux desktops with a D-Bus tray *is* the desktop's notifier (org.freedesktop.
+  Notifications) and elsewhere the platform's balloon / notification centre. A click opens
+  the window of the segment the notice is about.
+* Profiles: a "Profile" submenu switches the platform at once (radio items).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QFont, QIcon, QPainter, QPainterPath, QPen, QPixmap
-from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QColor,
+    QFont,
+    QIcon,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPixmap,
+)
+from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
+from studio_status.appconfig import NotificationSettings
 from studio_status.client.state import Segment, StatusState
 from studio_status.protocol import HealthStatus, Role, utcnow
 
 from . import formats
 from .feed import StateFeed
 from .formats import Overall
-from .notify import Notification, NotificationGate
+from .notify import Notification, NotificationGate, wanted
 from .theme import Theme, current_theme
 
-__all__ = ["MUTE_CHOICES", "TRAY_SIZES", "TrayIcon", "render_tray_icon", "render_tray_pixmap"]
+__all__ = [
+    "MUTE_CHOICES",
+    "TRAY_SIZES",
+    "TrayIcon",
+    "paint_tray_icon",
+    "render_tray_icon",
+    "render_tray_pixmap",
+]
 
 log = logging.getLogger("ui.tray")
 
@@ -99,6 +122,13 @@ def render_tray_pixmap(
     pix.fill(Qt.GlobalColor.transparent)
     pix.setDevicePixelRatio(dpr)
     p = QPainter(pix)
+    paint_tray_icon(p, theme, overall, size, badge)
+    p.end()
+    return pix
+
+
+def paint_tray_icon(p: QPainter, theme: Theme, overall: Overall, size: int, badge: int = 0) -> None:
+    """Draw the icon on any device: a pixmap here, an SVG for ``resources/`` (one source)."""
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
     margin = max(0.5, size * 0.04)
     box = QRectF(margin, margin, size - 2 * margin, size - 2 * margin)
@@ -122,8 +152,6 @@ def render_tray_pixmap(
             Qt.AlignmentFlag.AlignCenter,
             str(badge) if badge < 10 else "9+",
         )
-    p.end()
-    return pix
 
 
 def render_tray_icon(theme: Theme, overall: Overall, badge: int = 0) -> QIcon:
@@ -151,6 +179,7 @@ class TrayIcon(QObject):
         mute_requested(object): mute notifications for N seconds (int), None = until cleared,
             0 = unmute. Applied locally at once; the app forwards it to the hub.
         settings_requested(): open settings.
+        profile_requested(str): switch to the named profile.
         quit_requested(): quit the app.
 
     Attributes:
@@ -158,6 +187,7 @@ class TrayIcon(QObject):
         overall: the state the icon shows.
         badge: services down, drawn on the icon.
         shown: notifications shown so far (newest last).
+        held: notifications the user's choices held back (kind not chosen, quiet hours).
         muted_until: None when not muted; ``datetime.max`` (aware) for "until cleared".
     """
 
@@ -165,6 +195,7 @@ class TrayIcon(QObject):
     strip_toggle_requested = Signal()
     mute_requested = Signal(object)
     settings_requested = Signal()
+    profile_requested = Signal(str)
     quit_requested = Signal()
 
     def __init__(
@@ -173,21 +204,28 @@ class TrayIcon(QObject):
         *,
         theme: Theme | None = None,
         clock: Callable[[], datetime] = utcnow,
+        local_time: Callable[[], time] | None = None,
+        notifications: NotificationSettings | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._feed = feed
         self._theme = theme or current_theme()
         self._clock = clock
+        self._local_time = local_time or (lambda: datetime.now().time())
         self._gate = NotificationGate(clock())
+        self.notifications = notifications or NotificationSettings()
         self.overall: Overall | None = None
         self.badge = -1
         self.shown: list[Notification] = []
+        self.held: list[Notification] = []
+        self._last_note: Notification | None = None
         self.muted_until: datetime | None = None
         self._strip_visible = True
 
         self.tray = QSystemTrayIcon(self)
         self.tray.activated.connect(self.on_tray_activated)
+        self.tray.messageClicked.connect(self.on_tray_message_clicked)
         self.menu = QMenu()
         self._build_menu()
         self.tray.setContextMenu(self.menu)
@@ -220,8 +258,46 @@ class TrayIcon(QObject):
         self.unmute_action.triggered.connect(lambda: self.request_mute(0))
         self.unmute_action.setVisible(False)
         m.addSeparator()
+        self.profile_menu = m.addMenu("Profile")
+        self._profile_group = QActionGroup(self)
+        self._profile_group.setExclusive(True)
+        self.profile_actions: dict[str, QAction] = {}
         m.addAction("Settings…").triggered.connect(self.settings_requested.emit)
         m.addAction("Quit Studio Status").triggered.connect(self.quit_requested.emit)
+
+    def set_profiles(self, names: list[str], active: str) -> None:
+        """Rebuild the quick switch: one radio item per profile, the active one checked."""
+        for action in self.profile_actions.values():
+            self._profile_group.removeAction(action)
+            action.deleteLater()
+        self.profile_menu.clear()
+        self.profile_actions = {}
+        for name in names:
+            action = self.profile_menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(name == active)
+            self._profile_group.addAction(action)
+            action.triggered.connect(lambda _c=False, n=name: self.on_profile_triggered(n))
+            self.profile_actions[name] = action
+        # one profile: nothing to switch to, keep the menu short
+        self.profile_menu.menuAction().setVisible(len(names) > 1)
+
+    def on_profile_triggered(self, name: str) -> None:
+        self.profile_requested.emit(name)
+
+    def set_notification_settings(self, settings: NotificationSettings) -> None:
+        self.notifications = settings
+
+    def reset_notifications(self) -> None:
+        """Another profile: its incidents are new news, the old ones are gone."""
+        self._gate = NotificationGate(self._clock())
+        self._last_note = None
+
+    def show_message(self, title: str, body: str) -> None:
+        """A plain notice from the app itself (settings repaired, already running)."""
+        log.info("message: %s — %s", title, body)
+        if self.tray.isVisible() and QSystemTrayIcon.supportsMessages():
+            self.tray.showMessage(title, body, QSystemTrayIcon.MessageIcon.Information, 8000)
 
     def set_strip_visible(self, visible: bool) -> None:
         self._strip_visible = visible
@@ -268,9 +344,17 @@ class TrayIcon(QObject):
         if self.muted:
             log.info("muted: %s", note.title)
             return
+        if not wanted(note, self.notifications, self._local_time()):
+            self.held.append(note)
+            del self.held[:-50]
+            log.info("held by notification settings: %s", note.title)
+            return
         self.shown.append(note)
         del self.shown[:-50]
+        self._last_note = note
         log.info("notify: %s — %s", note.title, note.body)
+        if self.notifications.sound:
+            QApplication.beep()
         if self.tray.isVisible() and QSystemTrayIcon.supportsMessages():
             icon = {
                 HealthStatus.DOWN: QSystemTrayIcon.MessageIcon.Critical,
@@ -295,6 +379,11 @@ class TrayIcon(QObject):
         elif reason is QSystemTrayIcon.ActivationReason.MiddleClick:
             admin = self._feed.state.role is Role.ADMIN
             self.open_requested.emit((Segment.SERVICES if admin else Segment.JOBS).value)
+
+    def on_tray_message_clicked(self) -> None:
+        """A click on the notice opens the window of what it is about."""
+        if self._last_note is not None:
+            self.open_requested.emit(self._last_note.segment.value)
 
     def close(self) -> None:
         self._availability.stop()

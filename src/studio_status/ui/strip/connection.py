@@ -32,6 +32,10 @@ class ConnectionSegment(SegmentWidget):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._hub = hub
 
+    def set_hub(self, hub: str | None) -> None:
+        """Name another hub in the tooltip (the app switched profile)."""
+        self._hub = hub
+
     def build(self, state: StatusState, now: datetime) -> tuple[str, list[Run], str]:
         text = formats.connection_text(state, now) or ""
         tooltip = formats.connection_tooltip(state, now, self._hub)

@@ -1,0 +1,117 @@
+"""One profile's connection: an embedded hub when the profile names none, and the client.
+
+Why its own object: switching profile (tray or settings) must stop exactly what the old
+profile started (client tasks, the hub child) before the new one starts, with the store
+emptied in between so one platform's state never shows under another's name. No Qt here.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from studio_status.appconfig import Profile, RefreshSettings
+from studio_status.client.state import ConnectionState, StatusStore
+
+if TYPE_CHECKING:
+    from studio_status.client import SnapshotCache, StatusClient
+    from studio_status.embedded import EmbeddedHub
+
+__all__ = ["ProfileSession", "cache_path"]
+
+log = logging.getLogger("app")
+
+
+def cache_path(profile: str, cache_dir: Path | None = None) -> Path:
+    """Each profile keeps its own last-good footer: another hub's must never paint."""
+    if cache_dir is None:
+        import platformdirs
+
+        cache_dir = Path(platformdirs.user_cache_dir("studio-status"))
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", profile).strip("._") or "profile"
+    return cache_dir / f"footer-{slug}.json"
+
+
+class ProfileSession:
+    """Starts and stops what one profile needs.
+
+    Attributes:
+        profile: the profile this session runs.
+        hub: the embedded hub child, when the profile names no hub URL.
+        client: the :class:`StatusClient`, once started.
+        cache: the profile's snapshot cache.
+        url: the hub URL in use ('' until known).
+    """
+
+    def __init__(
+        self,
+        store: StatusStore,
+        profile: Profile,
+        *,
+        token: str | None,
+        refresh: RefreshSettings,
+        demo: bool = False,
+        cache_dir: Path | None = None,
+    ) -> None:
+        from studio_status.client.cache import SnapshotCache
+
+        self.store = store
+        self.profile = profile
+        self.refresh = refresh
+        self.demo = demo
+        self._token = token
+        self.hub: EmbeddedHub | None = None
+        self.client: StatusClient | None = None
+        self.cache: SnapshotCache = SnapshotCache(cache_path(profile.name, cache_dir))
+        self.url = profile.hub_url or ""
+
+    def paint_cached(self) -> None:
+        """Show this profile's last good footer at once (stale), before any network."""
+        cached = self.cache.load()
+        if cached is not None:
+            self.store.load_cached(cached.footer, cached.role, cached.at)
+
+    async def start(self) -> Any:
+        """Start the hub (if embedded) and the client; returns the client's task or None."""
+        url, token = self.profile.hub_url, self._token
+        if url is None:
+            from studio_status.embedded import EmbeddedHub
+
+            hub = EmbeddedHub(demo=self.demo)
+            try:
+                await hub.start()
+            except Exception:
+                log.exception("could not start the embedded hub")
+                self.store.set_connection(ConnectionState.OFFLINE)
+                return None
+            self.hub = hub
+            url, token = hub.url, hub.token
+        from studio_status.client import StatusClient
+
+        self.url = url
+        self.client = StatusClient(
+            url,
+            self.store,
+            token=token,
+            cache=self.cache,
+            poll_interval=self.refresh.poll_seconds,
+            stale_after=self.refresh.stale_after_seconds,
+        )
+        log.info("profile %r: connecting to %s", self.profile.name, url)
+        return self.client.start()
+
+    def set_token(self, token: str | None) -> None:
+        """A new token for this profile (settings): reconnect with it, no restart."""
+        self._token = token
+        if self.client is not None and self.hub is None:
+            self.client.set_token(token)
+
+    async def stop(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+            self.client = None
+        if self.hub is not None:
+            await self.hub.stop()
+            self.hub = None
