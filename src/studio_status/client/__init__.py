@@ -8,9 +8,9 @@ from .backoff import Backoff
 from .cache import CachedFooter, SnapshotCache
 from .clock import Clock, SystemClock
 from .coalesce import Coalescer
-from .errors import BadResponse, ClientError, HubUnavailable, Unauthorized
+from .errors import BadResponse, ClientError, HubUnavailable, NotFound, Unauthorized
 from .rest import RestClient
-from .state import ConnectionState, Notice, Segment, StatusState, StatusStore
+from .state import ConnectionState, DetailEntry, Notice, Segment, StatusState, StatusStore
 from .stream import DEFAULT_TOPICS, StatusClient
 
 __all__ = [
@@ -22,7 +22,9 @@ __all__ = [
     "Clock",
     "Coalescer",
     "ConnectionState",
+    "DetailEntry",
     "HubUnavailable",
+    "NotFound",
     "Notice",
     "RestClient",
     "Segment",

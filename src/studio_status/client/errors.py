@@ -7,7 +7,9 @@ Exception tree::
     │                        "unauthorized" or close code 4401); retrying will not help
     │                        until the token changes
     ├── HubUnavailable       the hub could not be reached or answered 5xx / timed out;
-    │                        worth retrying with backoff
+    │   │                    worth retrying with backoff
+    │   └── NotFound         HTTP 404: not a hub, or a hub without this route (an older
+    │                        hub) or without this resource (a service that is gone)
     └── BadResponse          the hub answered, but not in the contract's shape;
                              ``protocol_error`` holds the :class:`ProtocolError` if any
 
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 from studio_status.protocol import ProtocolError
 
-__all__ = ["BadResponse", "ClientError", "HubUnavailable", "Unauthorized"]
+__all__ = ["BadResponse", "ClientError", "HubUnavailable", "NotFound", "Unauthorized"]
 
 
 class ClientError(Exception):
@@ -32,6 +34,11 @@ class Unauthorized(ClientError):
 
 class HubUnavailable(ClientError):
     """The hub did not answer usefully (refused, timed out, 5xx, connection dropped)."""
+
+
+class NotFound(HubUnavailable):
+    """HTTP 404. Still a :class:`HubUnavailable` for the footer poll (a proxy page on the
+    wrong port says 404 too), but a detail window can say "this hub has no such page"."""
 
 
 class BadResponse(ClientError):

@@ -9,6 +9,7 @@ httpx error and every off-contract body is translated here into the
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import httpx
 
@@ -20,7 +21,7 @@ from studio_status.protocol import (
     parse_model,
 )
 
-from .errors import BadResponse, HubUnavailable, Unauthorized
+from .errors import BadResponse, HubUnavailable, NotFound, Unauthorized
 
 __all__ = ["FOOTER_PATH", "RestClient", "join_url"]
 
@@ -64,29 +65,74 @@ class RestClient:
         except ProtocolError as exc:
             raise BadResponse(f"GET {FOOTER_PATH}: {exc}", exc) from exc
 
+    async def get_json(self, path: str, params: dict[str, str | int | float] | None = None) -> Any:
+        """``GET path`` and the decoded JSON body (detail windows' data; see ``details``)."""
+        return _json(await self._request("GET", path, params=params), path)
+
+    async def post_json(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        """``POST path`` with an optional JSON body; the decoded JSON answer (or None)."""
+        raw = await self._request("POST", path, json=body)
+        return _json(raw, path) if raw.strip() else None
+
+    async def put_json(self, path: str, body: dict[str, Any]) -> Any:
+        raw = await self._request("PUT", path, json=body)
+        return _json(raw, path) if raw.strip() else None
+
     async def _get(self, path: str) -> bytes:
+        return await self._request("GET", path)
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str | int | float] | None = None,
+        json: dict[str, Any] | None = None,
+    ) -> bytes:
         headers = {"Accept": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         url = join_url(self.base_url, path)
+        what = f"{method} {path}"
         try:
-            response = await self._http.get(url, headers=headers, timeout=self._timeout)
+            response = await self._http.request(
+                method, url, headers=headers, params=params, json=json, timeout=self._timeout
+            )
         except httpx.TimeoutException as exc:
-            raise HubUnavailable(f"GET {path}: timed out ({type(exc).__name__})") from exc
+            raise HubUnavailable(f"{what}: timed out ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:  # connect refused, DNS, reset, proxy...
-            raise HubUnavailable(f"GET {path}: {_describe(exc)}") from exc
+            raise HubUnavailable(f"{what}: {_describe(exc)}") from exc
         except httpx.InvalidURL as exc:
-            raise HubUnavailable(f"GET {path}: invalid hub address {url!r}") from exc
+            raise HubUnavailable(f"{what}: invalid hub address {url!r}") from exc
         status = response.status_code
         if status in (401, 403):
-            raise Unauthorized(f"GET {path}: HTTP {status} — the hub refused the token")
-        if status >= 500 or status in (404, 408, 429):
+            raise Unauthorized(f"{what}: HTTP {status} — the hub refused the token")
+        if status == 404:
+            raise NotFound(f"{what}: HTTP 404{_detail(response)}")
+        if status >= 500 or status in (408, 429):
             # 404 here usually means "not a hub" (a proxy page, a wrong port): keep retrying.
-            raise HubUnavailable(f"GET {path}: HTTP {status}")
+            raise HubUnavailable(f"{what}: HTTP {status}{_detail(response)}")
         if not 200 <= status < 300:
-            raise BadResponse(f"GET {path}: unexpected HTTP {status}")
-        log.debug("GET %s -> %s (%d bytes)", path, status, len(response.content))
+            raise BadResponse(f"{what}: unexpected HTTP {status}{_detail(response)}")
+        log.debug("%s -> %s (%d bytes)", what, status, len(response.content))
         return response.content
+
+
+def _json(raw: bytes, path: str) -> Any:
+    try:
+        return decode_json(raw, path)
+    except ProtocolError as exc:
+        raise BadResponse(f"{path}: {exc}", exc) from exc
+
+
+def _detail(response: httpx.Response) -> str:
+    """The ``detail`` of a FastAPI error body, if any, for the person reading the error."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    detail = body.get("detail") if isinstance(body, dict) else None
+    return f" ({detail})" if isinstance(detail, str) and detail else ""
 
 
 def _describe(exc: httpx.TransportError) -> str:

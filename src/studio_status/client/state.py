@@ -8,6 +8,12 @@ Segment history: every change worth telling (a service changing status, a pod, a
 failing, the budget) becomes a :class:`Notice` with an increasing ``id``, kept per segment
 (last :data:`HISTORY` of each) so the strip can show "last 5 transitions", flash on a new
 degrade, and the tray can notify once per notice.
+
+Details: data a detail window needs beyond the live state (a service's 24 h of checks, the
+uptime timeline, logs, costs ...) is fetched by :mod:`studio_status.client.details` and
+kept here under a resource key (``service:comfyui``, ``uptime:24h``) as a
+:class:`DetailEntry`: the last good value, when it was fetched, and the last error. A failed
+refresh keeps the old value, so a window can show it with the error beside it.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from studio_status.protocol import (
     ServiceHealthChanged,
     SnapshotMessage,
     StabilityState,
+    SystemSnapshotReceived,
     SystemStabilityChanged,
     WorkflowInfo,
     WorkflowStatusChanged,
@@ -51,6 +58,7 @@ from studio_status.protocol import (
 __all__ = [
     "HISTORY",
     "ConnectionState",
+    "DetailEntry",
     "Notice",
     "Segment",
     "StatusState",
@@ -93,6 +101,22 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class DetailEntry:
+    """One fetched resource: ``value`` is the last good answer (None until one came).
+
+    ``loading`` is True while a fetch runs; ``error`` is the last failure's one-line reason,
+    cleared by the next success; ``missing`` says the hub has no such route or resource
+    (HTTP 404), which a window shows as "not available" rather than as an outage.
+    """
+
+    value: object | None = None
+    fetched_at: datetime | None = None
+    error: str | None = None
+    loading: bool = False
+    missing: bool = False
+
+
+@dataclass(frozen=True)
 class StatusState:
     """An immutable view of everything known; views read only this."""
 
@@ -112,6 +136,8 @@ class StatusState:
     last_seq: int | None = None
     hub_id: str | None = None
     simulated: bool = False
+    systems: dict[str, SystemSnapshotReceived] = field(default_factory=dict)
+    details: dict[str, DetailEntry] = field(default_factory=dict)
     version: int = 0
 
     @property
@@ -261,6 +287,10 @@ class StatusStore:
             changes["alerts"] = alerts
         elif isinstance(data, SystemStabilityChanged):
             changes["stability"] = data.state
+        elif isinstance(data, SystemSnapshotReceived):
+            systems = dict(self._state.systems)
+            systems[data.system] = data
+            changes["systems"] = systems
         self._commit(**changes)
         return True
 
@@ -275,6 +305,19 @@ class StatusStore:
         elif connection is ConnectionState.LIVE:
             changes["offline_since"] = None
         self._commit(**changes)
+
+    def set_detail(self, key: str, entry: DetailEntry) -> None:
+        """Store a fetched resource (see :mod:`studio_status.client.details`)."""
+        details = dict(self._state.details)
+        details[key] = entry
+        self._commit(details=details)
+
+    def drop_detail(self, key: str) -> None:
+        """Forget a resource nobody shows any more (its window closed)."""
+        if key in self._state.details:
+            details = dict(self._state.details)
+            del details[key]
+            self._commit(details=details)
 
     def mark_stale(self) -> None:
         """Neither the stream nor polling answered in time (2x heartbeat)."""

@@ -187,6 +187,11 @@ class StatusClient:
         return self._token
 
     @property
+    def rest(self) -> RestClient:
+        """The REST client on this client's httpx pool and token (for ``details``)."""
+        return self._rest
+
+    @property
     def live(self) -> bool:
         """True while the event stream is up and in step with the hub."""
         return self._synced

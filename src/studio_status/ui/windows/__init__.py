@@ -1,43 +1,110 @@
-"""Detail windows, opened from strip segments and the tray menu, imported on first use.
+"""Detail windows, opened from strip segments, the tray menu and each other, imported on use.
 
-Until the real detail windows land, :mod:`.placeholder` names what each will show.
+Window names (what ``open_requested`` carries):
+
+=================  ==========================================  ==============
+name               window                                      module
+=================  ==========================================  ==============
+``services``       health grid                                 ``health``
+``service:<n>``    one service: history, actions, logs         ``service``
+``jobs``           job progress (``workflows`` opens it too)   ``jobs``
+``uptime``         uptime timeline                             ``uptime``
+``checklist``      startup checklist                           ``checklist``
+``cloud_gpu``      GPU costs                                   ``costs``
+``activity``       activity feed                               ``activity``
+``pulse``          studio pulse: projects, disk                ``pulse``
+``systems``        external systems (seed 004)                 ``systems``
+=================  ==========================================  ==============
+
+Anything else (``settings`` until its window lands) opens :mod:`.placeholder`. Without a
+:class:`~.base.WindowContext` the opener only has placeholders (the strip's own tests).
 """
 
 from __future__ import annotations
 
+import importlib
+import logging
+import time
+
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
-__all__ = ["WindowOpener"]
+from .base import WindowContext
+
+__all__ = ["WINDOWS", "WindowContext", "WindowOpener"]
+
+log = logging.getLogger("ui.windows")
+
+#: name (or the part before ``:``) → (module, class)
+WINDOWS: dict[str, tuple[str, str]] = {
+    "services": ("health", "HealthWindow"),
+    "service": ("service", "ServiceWindow"),
+    "jobs": ("jobs", "JobsWindow"),
+    "uptime": ("uptime", "UptimeWindow"),
+    "checklist": ("checklist", "ChecklistWindow"),
+    "cloud_gpu": ("costs", "CostsWindow"),
+    "activity": ("activity", "ActivityWindow"),
+    "pulse": ("pulse", "PulseWindow"),
+    "systems": ("systems", "SystemsWindow"),
+}
+#: names that open another window
+ALIASES: dict[str, str] = {"workflows": "jobs", "health": "services"}
 
 
 class WindowOpener(QObject):
-    """Opens (or raises) one window per segment; the window module loads on the first click.
+    """Opens (or raises) one window per name; a window's module loads on its first open.
 
     Attributes:
-        windows: the open windows by segment name.
+        windows: the open windows by name.
+        open_ms: how long the last open took, in milliseconds (tests hold it under 200).
     """
 
-    def __init__(self, web_url: str | None = None, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        web_url: str | None = None,
+        parent: QObject | None = None,
+        *,
+        context: WindowContext | None = None,
+    ) -> None:
         super().__init__(parent)
         self._web_url = web_url
+        self._ctx = context
         self.windows: dict[str, QWidget] = {}
+        self.open_ms = 0.0
 
     def on_open_requested(self, name: str) -> None:
         self.open(name)
 
     def open(self, name: str) -> QWidget:
+        name = ALIASES.get(name, name)
+        started = time.perf_counter()
         window = self.windows.get(name)
         if window is None:
-            from .placeholder import PlaceholderWindow
-
-            window = PlaceholderWindow(name, self._web_url)
+            window = self._create(name)
             window.destroyed.connect(lambda *_a, n=name: self.windows.pop(n, None))
             self.windows[name] = window
         window.show()
         window.raise_()
         window.activateWindow()
+        self.open_ms = (time.perf_counter() - started) * 1000
+        log.debug("opened %s in %.0f ms", name, self.open_ms)
         return window
+
+    def _create(self, name: str) -> QWidget:
+        spec = WINDOWS.get(name.partition(":")[0])
+        if self._ctx is not None and spec is not None:
+            try:
+                module = importlib.import_module(f"{__name__}.{spec[0]}")
+            except ModuleNotFoundError:
+                module = None
+            cls = getattr(module, spec[1], None) if module is not None else None
+            if cls is not None:
+                window: QWidget = cls(self._ctx, name)
+                window.open_requested.connect(self.on_open_requested)  # type: ignore[attr-defined]
+                return window
+        from .placeholder import PlaceholderWindow
+
+        return PlaceholderWindow(name, self._web_url)
 
     def close_all(self) -> None:
         for window in list(self.windows.values()):

@@ -1,0 +1,332 @@
+"""What every detail window shares: reading the store, intents, honest states, geometry.
+
+A window is thin: :meth:`DetailWindow.show_state` turns the latest
+:class:`~studio_status.client.state.StatusState` into widgets, nothing else. What it needs
+beyond the live state it names in :meth:`resources` (detail keys, fetched by
+:class:`~studio_status.client.details.Details` while the window is open) and
+:meth:`topics` (detail topics, subscribed while it is open, seed 003). Opening another
+window is an intent too: :attr:`open_requested`, routed by the opener.
+
+Every window: Esc / Ctrl+W close it, F5 refreshes, geometry is remembered per kind, the
+palette follows the theme (light / dark), and the connection banner says when what is
+shown is not live.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ClassVar
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QColor, QKeySequence, QPalette, QShortcut, QShowEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from studio_status.client.details import Details
+from studio_status.client.state import ConnectionState, DetailEntry, StatusState
+from studio_status.protocol import Role, utcnow
+from studio_status.ui import formats
+from studio_status.ui.feed import StateFeed
+from studio_status.ui.theme import Theme, current_theme
+from studio_status.ui.widgets import Banner, StatePane
+
+from .geometry import GeometryStore
+
+__all__ = ["DetailWindow", "WindowContext", "apply_palette", "entry_problem"]
+
+log = logging.getLogger("ui.windows")
+
+_WINDOW_BG = {"light": "#ffffff", "dark": "#16191e"}
+
+
+@dataclass
+class WindowContext:
+    """What the opener hands every window (no global registry, STYLE.md 12).
+
+    Attributes:
+        feed: the coalesced store feed every view reads.
+        details: fetches detail resources on the windows' intents; None runs the windows on
+            the live state alone (a hub without REST, or tests of live-only views).
+        geometry: remembered window geometry.
+        theme: light or dark.
+        reconnect: asks the client to reconnect now (the Retry of a live-only window).
+        clock: "now", for "for 12 min" and "3 s ago" texts.
+        web_url: the platform's web UI, for "Open in browser".
+    """
+
+    feed: StateFeed
+    details: Details | None = None
+    geometry: GeometryStore = field(default_factory=GeometryStore)
+    theme: Theme = field(default_factory=current_theme)
+    reconnect: Callable[[], None] | None = None
+    clock: Callable[[], datetime] = utcnow
+    web_url: str | None = None
+
+
+def apply_palette(widget: QWidget, theme: Theme) -> None:
+    """Window, text, base and button colours from the theme, so dark means dark everywhere."""
+    pal = QPalette(widget.palette())
+    bg = QColor(_WINDOW_BG.get(theme.name, "#ffffff"))
+    roles = {
+        QPalette.ColorRole.Window: bg,
+        QPalette.ColorRole.Base: bg,
+        QPalette.ColorRole.AlternateBase: QColor(theme.surface),
+        QPalette.ColorRole.WindowText: QColor(theme.text),
+        QPalette.ColorRole.Text: QColor(theme.text),
+        QPalette.ColorRole.Button: QColor(theme.surface),
+        QPalette.ColorRole.ButtonText: QColor(theme.text),
+        QPalette.ColorRole.PlaceholderText: QColor(theme.text_dim),
+        QPalette.ColorRole.Highlight: QColor(theme.processing),
+        QPalette.ColorRole.HighlightedText: QColor("#ffffff"),
+        QPalette.ColorRole.ToolTipBase: QColor(theme.surface),
+        QPalette.ColorRole.ToolTipText: QColor(theme.text),
+        QPalette.ColorRole.Mid: QColor(theme.border),
+    }
+    for role, color in roles.items():
+        pal.setColor(role, color)
+    pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor(theme.text_dim))
+    pal.setColor(
+        QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor(theme.text_dim)
+    )
+    widget.setPalette(pal)
+
+
+def entry_problem(entry: DetailEntry, what: str) -> str | None:
+    """The sentence an error page shows for a failed fetch, or None when there is none."""
+    if entry.error is None:
+        return None
+    if entry.missing:
+        return f"This hub does not provide {what} (it may be an older version)."
+    return f"Could not load {what}: {entry.error}"
+
+
+class DetailWindow(QWidget):
+    """Base of every detail window.
+
+    Signals:
+        open_requested(str): open another window (``service:comfyui``, ``uptime`` ...).
+
+    Attributes:
+        key: the opener's name for this window (``services``, ``service:comfyui``).
+        kind: the window kind (geometry is remembered per kind).
+        banner: the connection / staleness banner.
+        renders: how many times :meth:`show_state` ran (tests count repaints).
+    """
+
+    open_requested = Signal(str)
+
+    kind: ClassVar[str] = "window"
+    title: ClassVar[str] = "Studio Status"
+    default_size: ClassVar[tuple[int, int]] = (760, 520)
+    #: Shown only to admins (infrastructure data, seed 000 role visibility).
+    admin_only: ClassVar[bool] = False
+
+    def __init__(self, ctx: WindowContext, key: str | None = None) -> None:
+        super().__init__(None, Qt.WindowType.Window)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.ctx = ctx
+        self.theme = ctx.theme
+        self.key = key or self.kind
+        self.renders = 0
+        self._watching: list[str] = []
+        self._holding: list[str] = []
+        self._started = False
+        apply_palette(self, self.theme)
+        self.setWindowTitle(f"{self.title} — Studio Status")
+        self.setAccessibleName(self.title)
+
+        self.root = QVBoxLayout(self)
+        self.root.setContentsMargins(14, 12, 14, 12)
+        self.root.setSpacing(8)
+        head = QHBoxLayout()
+        self.heading = QLabel(self.title)
+        self.heading.setAccessibleName(self.title)
+        font = self.heading.font()
+        font.setPointSizeF(font.pointSizeF() * 1.45)
+        font.setBold(True)
+        self.heading.setFont(font)
+        head.addWidget(self.heading)
+        self.subtitle = QLabel()
+        self.subtitle.setStyleSheet(f"color: {self.theme.text_dim};")
+        head.addWidget(self.subtitle, 1, Qt.AlignmentFlag.AlignBottom)
+        self.header_actions = QHBoxLayout()
+        self.header_actions.setSpacing(6)
+        head.addLayout(self.header_actions)
+        self.root.addLayout(head)
+        self.banner = Banner(theme=self.theme)
+        self.banner.retry_requested.connect(self.on_banner_retry_requested)
+        self.root.addWidget(self.banner)
+
+        for seq, slot in (
+            (QKeySequence(Qt.Key.Key_Escape), self.close),
+            (QKeySequence.StandardKey.Close, self.close),
+            (QKeySequence.StandardKey.Refresh, self.refresh),
+        ):
+            shortcut = QShortcut(seq, self)
+            shortcut.activated.connect(slot)
+        ctx.feed.changed.connect(self.on_feed_changed)
+        self._restore_geometry()
+
+    # -- for subclasses -----------------------------------------------------------------
+
+    def resources(self) -> Sequence[str]:
+        """Detail keys this window shows while open."""
+        return ()
+
+    def topics(self) -> Sequence[str]:
+        """Detail topics this window holds while open (seed 003)."""
+        return ()
+
+    def show_state(self, state: StatusState) -> None:
+        """Show ``state``; called on open and on every coalesced change while visible."""
+
+    def add_action(
+        self, text: str, slot: Callable[[], None], name: str | None = None
+    ) -> QPushButton:
+        button = QPushButton(text)
+        button.setAccessibleName(name or text)
+        button.clicked.connect(slot)
+        self.header_actions.addWidget(button)
+        return button
+
+    def add_link(self, text: str, target: str) -> QPushButton:
+        """A header button opening another window (routed by the opener)."""
+        return self.add_action(text, lambda: self.open_requested.emit(target), f"Open {text}")
+
+    def entry(self, key: str) -> DetailEntry:
+        return self.ctx.feed.state.details.get(key) or DetailEntry()
+
+    def show_entry(self, pane: StatePane, key: str, what: str) -> DetailEntry | None:
+        """Put ``pane`` in the loading / error state for ``key``; the entry when it has a
+        value to show (then the caller fills the content and calls ``show_content``)."""
+        entry = self.entry(key)
+        if self.ctx.details is None:
+            pane.show_error(f"{what.capitalize()} needs a connection to the hub.", retry=False)
+            return None
+        if entry.value is None:
+            problem = entry_problem(entry, what)
+            if problem is not None:
+                pane.show_error(problem, retry=not entry.missing)
+            else:
+                pane.show_loading(f"Loading {what}…")
+            return None
+        return entry
+
+    @property
+    def is_admin(self) -> bool:
+        return self.ctx.feed.state.role is Role.ADMIN
+
+    def now(self) -> datetime:
+        return self.ctx.clock()
+
+    # -- intents --------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """F5 / Retry: refetch what this window shows, or reconnect a live-only window."""
+        details = self.ctx.details
+        if details is not None and self._watching:
+            for key in self._watching:
+                details.refresh(key)
+        elif self.ctx.reconnect is not None:
+            self.ctx.reconnect()
+
+    def on_banner_retry_requested(self) -> None:
+        if self.ctx.reconnect is not None:
+            self.ctx.reconnect()
+        self.refresh()
+
+    def on_pane_retry_requested(self) -> None:
+        self.refresh()
+
+    # -- life -----------------------------------------------------------------------------
+
+    def on_feed_changed(self, state: StatusState) -> None:
+        if self.isVisible():
+            self._render(state)
+
+    def _render(self, state: StatusState) -> None:
+        self.renders += 1
+        self._update_banner(state)
+        self.show_state(state)
+
+    def _update_banner(self, state: StatusState) -> None:
+        now = self.now()
+        if state.connection is ConnectionState.OFFLINE:
+            since = state.offline_since
+            when = f" since {formats.clock(since)}" if since else ""
+            self.banner.say(
+                f"Hub unreachable{when} — showing the last known state.",
+                severity="down",
+                retry=self.ctx.reconnect is not None,
+            )
+        elif state.stale and state.updated_at is not None:
+            self.banner.say(
+                f"Not live — last update {formats.ago(state.updated_at, now)}.",
+                severity="degraded",
+                retry=self.ctx.reconnect is not None,
+            )
+        elif state.stale and state.connection is ConnectionState.CONNECTING:
+            self.banner.say("Connecting to the hub…", severity="unknown")
+        else:
+            self.banner.say("")
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._started:
+            self._started = True
+            self._start()
+        self._render(self.ctx.feed.state)
+
+    def _start(self) -> None:
+        details = self.ctx.details
+        if details is None:
+            return
+        self._watching = list(self.resources())
+        self._holding = list(self.topics())
+        for key in self._watching:
+            details.watch(key)
+        if self._holding:
+            log.info("%s: holding topics %s", self.key, ", ".join(self._holding))
+            details.hold_topics(self._holding)
+
+    def rewatch(self) -> None:
+        """The resources changed (a filter, a period): swap what is watched."""
+        details = self.ctx.details
+        if details is None or not self._started:
+            return
+        wanted = list(self.resources())
+        for key in self._watching:
+            if key not in wanted:
+                details.unwatch(key)
+        for key in wanted:
+            if key not in self._watching:
+                details.watch(key)
+        self._watching = wanted
+        self._render(self.ctx.feed.state)
+
+    def _stop(self) -> None:
+        details = self.ctx.details
+        if details is not None:
+            for key in self._watching:
+                details.unwatch(key)
+            if self._holding:
+                log.info("%s: releasing topics %s", self.key, ", ".join(self._holding))
+                details.release_topics(self._holding)
+        self._watching, self._holding = [], []
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.ctx.geometry.save(self.kind, self.saveGeometry())
+        if self._started:
+            self._started = False
+            self._stop()
+        with contextlib.suppress(RuntimeError, TypeError):  # already disconnected
+            self.ctx.feed.changed.disconnect(self.on_feed_changed)
+        super().closeEvent(event)
+
+    def _restore_geometry(self) -> None:
+        saved = self.ctx.geometry.load(self.kind)
+        if saved is None or not self.restoreGeometry(saved):
+            self.resize(*self.default_size)

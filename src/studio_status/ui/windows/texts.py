@@ -1,0 +1,90 @@
+"""Texts the detail windows show, as pure functions (no Qt), beside :mod:`ui.formats`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from studio_status.protocol import HealthStatus, JobInfo, ServiceHealth
+from studio_status.ui.formats import SEP, SERVICE_LABELS, STATUS_GLYPHS, ago, clock
+
+__all__ = [
+    "duration",
+    "elapsed",
+    "job_title",
+    "percent",
+    "service_lines",
+    "service_title",
+    "service_tooltip",
+]
+
+
+def duration(seconds: float | None) -> str:
+    """``42 s``, ``12 min``, ``3 h 05 min``, ``2 d 4 h``; ``—`` for None."""
+    if seconds is None:
+        return "—"
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min"
+    if s < 86400:
+        h, rest = divmod(s, 3600)
+        return f"{h} h {rest // 60:02d} min"
+    d, rest = divmod(s, 86400)
+    return f"{d} d {rest // 3600} h"
+
+
+def elapsed(since: datetime | None, now: datetime) -> str:
+    return "—" if since is None else duration((now - since).total_seconds())
+
+
+def percent(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f} %"
+
+
+def service_title(svc: ServiceHealth) -> str:
+    return svc.label or SERVICE_LABELS.get(svc.name, svc.name)
+
+
+def service_lines(svc: ServiceHealth, now: datetime) -> list[str]:
+    """The card's lines: time in state, latency and last check, the error if any."""
+    lines = []
+    if svc.since is not None:
+        lines.append(f"{svc.status.value.capitalize()} for {elapsed(svc.since, now)}")
+    else:
+        lines.append("No reading yet" if svc.checked_at is None else svc.status.value.capitalize())
+    bits = []
+    if svc.latency_ms is not None:
+        bits.append(f"{svc.latency_ms} ms")
+    if svc.checked_at is not None:
+        bits.append(f"checked {ago(svc.checked_at, now)}")
+    if bits:
+        lines.append(SEP.join(bits))
+    if svc.error_message and svc.status is not HealthStatus.HEALTHY:
+        lines.append(svc.error_message)
+    if svc.muted_until is not None and svc.muted_until > now:
+        lines.append(f"Alerts muted until {clock(svc.muted_until)}")
+    return lines
+
+
+def service_tooltip(svc: ServiceHealth, now: datetime) -> str:
+    head = f"{STATUS_GLYPHS[svc.status]} {service_title(svc)} — {svc.status.value}"
+    lines = [head]
+    if svc.kind:
+        lines.append(f"Check: {svc.kind}")
+    if svc.since is not None:
+        lines.append(f"In this state since {clock(svc.since, seconds=True)}")
+    if svc.latency_ms is not None:
+        lines.append(f"Latency {svc.latency_ms} ms")
+    if svc.checked_at is not None:
+        lines.append(
+            f"Last check {clock(svc.checked_at, seconds=True)} ({ago(svc.checked_at, now)})"
+        )
+    if svc.error_message:
+        lines.append(f"Error: {svc.error_message}")
+    lines.append("Click or Enter: history, quick actions and logs")
+    return "\n".join(lines)
+
+
+def job_title(job: JobInfo) -> str:
+    return f"{job.type or 'job'} · {job.id}"

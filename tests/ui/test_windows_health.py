@@ -1,0 +1,164 @@
+"""Health grid and service detail over a store filled from a real hub (the simulated plant)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import qasync
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from studio_status.client.details import ActionRecord, actions_key
+from studio_status.protocol import HealthStatus, Role, ServiceDetail
+from studio_status.ui.theme import LIGHT
+from studio_status.ui.widgets import PaneState
+from studio_status.ui.windows.health import HealthWindow
+from studio_status.ui.windows.service import ServiceWindow
+
+from .live import live_studio, until
+
+
+def test_grid_shows_a_card_per_service_and_routes_clicks(
+    qloop: qasync.QEventLoop, qtbot: Any, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with live_studio(tmp_path) as live:
+            opener = live.opener()
+            grid = opener.open("services")
+            assert isinstance(grid, HealthWindow)
+            assert opener.open_ms < 200
+            await until(lambda: list(grid.cards) == ["comfyui", "database", "workers"])
+            card = grid.cards["database"]
+            assert card.title == "DB"
+            assert card.status is HealthStatus.HEALTHY
+            assert card.lines[0].startswith("Healthy for")
+            assert "ms" in card.lines[1] and "checked" in card.lines[1]
+            assert "Latency" in card.toolTip() and "Last check" in card.toolTip()
+            assert card.accessibleName() == "DB: healthy"
+            assert grid.subtitle.text() == "3 services · all healthy"
+            # the card paints in the healthy colour (its left accent)
+            image = card.grab().toImage()
+            assert image.pixelColor(4, card.height() // 2).name() == LIGHT.healthy
+
+            # a status change on the hub reaches the card through the stream, no timer
+            live.plant.set("database", "down")
+            await live.hub.hub.recheck("database")
+            await until(lambda: grid.cards["database"].status is HealthStatus.DOWN)
+            assert "1 down" in grid.subtitle.text()
+
+            # Enter on a focused card (keyboard) routes to the service window
+            card.setFocus()
+            QTest.keyClick(card, Qt.Key.Key_Return)
+            assert "service:database" in opener.windows
+            detail = opener.windows["service:database"]
+            assert isinstance(detail, ServiceWindow)
+            # a mouse click on another card opens that one
+            QTest.mouseClick(grid.cards["comfyui"], Qt.MouseButton.LeftButton)
+            assert "service:comfyui" in opener.windows
+            opener.close_all()
+
+    qloop.run_until_complete(scenario())
+
+
+def test_service_window_history_chart_and_actions(
+    qloop: qasync.QEventLoop, qtbot: Any, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with live_studio(tmp_path) as live:
+            hub = live.hub.hub
+            live.plant.set("database", "down")
+            await hub.recheck("database")
+            live.plant.set("database", "ok")
+            await hub.recheck("database")
+            await hub.writer.flush()
+            opener = live.opener()
+            win = opener.open("service:database")
+            assert isinstance(win, ServiceWindow)
+            assert "service:database" in live.details.watched
+            await until(lambda: win.pane.state is PaneState.CONTENT)
+            entry = live.store.state.details["service:database"]
+            assert isinstance(entry.value, ServiceDetail)
+            assert len(entry.value.history) >= 3
+            band = win.chart.data.bands[0] if win.chart.data else None
+            assert band is not None
+            assert [s.color for s in band.spans][-2:] == ["down", "healthy"]
+            assert win.chart.data is not None and win.chart.data.line is not None
+            # a click on the outage block says when it was and why
+            win.chart.span_clicked.emit(band.spans[-2].payload)
+            assert win.selection.text().startswith("Down from")
+
+            # a new reading reaches the chart without a new request (appended by details)
+            before = len(live.store.state.details["service:database"].value.history)  # type: ignore[union-attr]
+            requests = live.details.requests
+            await hub.recheck("database")
+            hub.publish_footer(force=True)  # the hub's periodic footer refresh, now
+            await until(
+                lambda: (
+                    len(live.store.state.details["service:database"].value.history)  # type: ignore[union-attr]
+                    > before
+                )
+            )
+            assert live.details.requests == requests
+
+            # admin quick actions are there
+            assert set(win.action_buttons) == {"recheck", "diagnose", "restart"}
+            # restart asks first (a dialog opened with open(), not exec())
+            win.action_buttons["restart"].click()
+            assert win._confirm is not None and win._confirm.isVisible()
+            win._confirm.reject()
+            assert not any(
+                isinstance(r, ActionRecord) and r.action == "restart"
+                for r in (live.store.state.details.get(actions_key("database")) or _none()).value
+                or ()
+            )
+            win.close()
+            await until(lambda: "service:database" not in live.details.watched)
+
+    qloop.run_until_complete(scenario())
+
+
+def test_creator_sees_no_health_and_no_actions(
+    qloop: qasync.QEventLoop, qtbot: Any, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with live_studio(tmp_path, role=Role.CREATOR) as live:
+            assert live.store.state.role is Role.CREATOR
+            opener = live.opener()
+            grid = opener.open("services")
+            assert isinstance(grid, HealthWindow)
+            assert grid.pane.state is PaneState.EMPTY
+            assert "admins only" in grid.pane.message
+            assert grid.cards == {}
+            win = opener.open("service:database")
+            assert isinstance(win, ServiceWindow)
+            assert win.action_buttons == {}
+            assert not win.tabs.isVisible()
+            assert "admins only" in win.pane.message
+            opener.close_all()
+
+    qloop.run_until_complete(scenario())
+
+
+def test_grid_says_when_the_hub_is_unreachable(
+    qloop: qasync.QEventLoop, qtbot: Any, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with live_studio(tmp_path) as live:
+            opener = live.opener()
+            grid = opener.open("services")
+            await until(lambda: len(grid.cards) == 3)
+            await live.hub.hub.writer.flush()
+            # stop the hub: the client goes offline; the grid keeps the last state and says so
+            live.hub.stop.set()
+            await live.hub.task
+            await until(lambda: grid.banner.text.startswith("Hub unreachable"), limit=40)
+            assert grid.banner.retry_button.isVisible()
+            assert len(grid.cards) == 3
+            opener.close_all()
+
+    qloop.run_until_complete(scenario())
+
+
+class _none:
+    value: tuple[object, ...] = ()

@@ -1,0 +1,74 @@
+"""Job progress window over a real hub fed by the studio script: rows, progress, topics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import qasync
+
+from studio_status.protocol import JobEventIn, JobStatus, Role, Topic
+from studio_status.ui.widgets import PaneState
+from studio_status.ui.windows.jobs import JobsWindow
+
+from .live import live_studio, until
+
+
+def test_jobs_window_rows_progress_and_detail_topic(
+    qloop: qasync.QEventLoop, qtbot: Any, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with live_studio(tmp_path, steps=12) as live:
+            state = live.store.state
+            running = [j for j in state.jobs.values() if j.status is JobStatus.RUNNING]
+            queued = [j for j in state.jobs.values() if j.status is JobStatus.QUEUED]
+            assert running, "the script should have started jobs"
+            opener = live.opener()
+            win = opener.open("jobs")
+            assert isinstance(win, JobsWindow)
+            assert opener.open_ms < 200
+            # the detail topic is held while the window is open (seed 003)
+            assert live.details.held_topics[Topic.JOB_PROGRESS] == 1
+            await until(lambda: Topic.JOB_PROGRESS in live.client.topics)
+            await until(lambda: win.pane.state is PaneState.CONTENT)
+            rows = win.running.texts()
+            assert len(rows) == len(running)
+            assert {r[0] for r in rows} == {f"{j.type} · {j.id}" for j in running}
+            assert all(r[2] == "⚡ running" for r in rows)
+            assert len(win.queued.texts()) == len(queued)
+            assert win.subtitle.text().startswith(f"{len(running)} running · {len(queued)} queued")
+
+            # progress pushed to the hub reaches the bar (a job_progress event, live)
+            job = running[0]
+            live.hub.hub.push_job(
+                JobEventIn(event_id="p-test", kind="progress", job_id=job.id, progress=63.0)
+            )
+            await until(lambda: win.bars[job.id].value == 63.0)
+            assert win.bars[job.id].accessibleName() == "63%"
+
+            # a finished job moves to "recently completed" (refetched by the client layer)
+            live.hub.hub.push_job(JobEventIn(event_id="done-test", kind="completed", job_id=job.id))
+            await until(lambda: any(r[0].endswith(job.id) for r in win.recent.texts()))
+            row = next(r for r in win.recent.texts() if r[0].endswith(job.id))
+            assert row[2] == "✓ completed"
+            assert job.id not in win.running.rows
+
+            win.close()
+            assert Topic.JOB_PROGRESS not in live.details.held_topics
+            await until(lambda: Topic.JOB_PROGRESS not in live.client.topics)
+
+    qloop.run_until_complete(scenario())
+
+
+def test_jobs_window_for_a_creator_and_empty_hub(
+    qloop: qasync.QEventLoop, qtbot: Any, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with live_studio(tmp_path, role=Role.CREATOR) as live:
+            win = live.opener().open("jobs")
+            assert isinstance(win, JobsWindow)
+            await until(lambda: win.pane.state is PaneState.EMPTY)
+            assert win.pane.message.startswith("No active jobs")
+            win.close()
+
+    qloop.run_until_complete(scenario())
