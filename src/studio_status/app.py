@@ -168,7 +168,7 @@ async def _main(
     from studio_status.ui.settings_store import SettingsStore
     from studio_status.ui.strip import StatusStrip
     from studio_status.ui.tray import TrayIcon
-    from studio_status.ui.windows import WindowOpener
+    from studio_status.ui.windows import WindowContext, WindowOpener
 
     loop = asyncio.get_running_loop()
     _install_signal_handlers(loop, quit_event.set)
@@ -207,7 +207,8 @@ async def _main(
     )
     tray = TrayIcon(feed, theme=theme, notifications=config.config.notifications)
     tray.set_profiles([p.name for p in config.config.profiles], profile.name)
-    opener = WindowOpener(profile.web_url)
+    windows = WindowContext(feed, theme=theme, web_url=profile.web_url)  # + details: attach
+    opener = WindowOpener(profile.web_url, context=windows)
     settings_window: Any = None
 
     def renew_opener(web_url: str | None) -> None:
@@ -215,7 +216,8 @@ async def _main(
         nonlocal opener
         if web_url != opener_web_url[0]:
             opener.close_all()
-            opener = WindowOpener(web_url)
+            windows.web_url = web_url
+            opener = WindowOpener(web_url, context=windows)
             opener_web_url[0] = web_url
 
     opener_web_url = [profile.web_url]
@@ -264,6 +266,7 @@ async def _main(
                 renew_opener(new.web_url)
                 return
             log.info("switching profile %r -> %r", old.name, new.name)
+            await windows.attach(None, store)
             await session.stop()
             store.reset()
             tray.reset_notifications()
@@ -276,6 +279,7 @@ async def _main(
             if instance is not None and not instance.rekey(new.name):
                 log.info("another instance already shows profile %r", new.name)
             started = await session.start()
+            await windows.attach(session.client, store)
             if started is not None:
                 tasks.add(started)
 
@@ -327,6 +331,7 @@ async def _main(
 
     try:
         started = await session.start()
+        await windows.attach(session.client, store)
         if started is not None:
             tasks.add(started)
         smoke = None
@@ -346,6 +351,7 @@ async def _main(
         strip.close()
         tray.close()
         feed.close()
+        await windows.attach(None, store)
         await session.stop()
         for task in tasks:
             task.cancel()

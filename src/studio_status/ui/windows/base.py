@@ -26,7 +26,8 @@ from PySide6.QtGui import QCloseEvent, QColor, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from studio_status.client.details import Details
-from studio_status.client.state import ConnectionState, DetailEntry, StatusState
+from studio_status.client.state import ConnectionState, DetailEntry, StatusState, StatusStore
+from studio_status.client.stream import StatusClient
 from studio_status.protocol import Role, utcnow
 from studio_status.ui import formats
 from studio_status.ui.feed import StateFeed
@@ -64,6 +65,16 @@ class WindowContext:
     reconnect: Callable[[], None] | None = None
     clock: Callable[[], datetime] = utcnow
     web_url: str | None = None
+
+    async def attach(self, client: StatusClient | None, store: StatusStore) -> None:
+        """Bind the windows to a (new) client: details over its REST client and token, Retry
+        to its reconnect. ``None`` detaches (a profile switch, quitting)."""
+        old, self.details, self.reconnect = self.details, None, None
+        if old is not None:
+            await old.aclose()
+        if client is not None:
+            self.details = Details(client.rest, store, client)
+            self.reconnect = client.kick
 
 
 def apply_palette(widget: QWidget, theme: Theme) -> None:
