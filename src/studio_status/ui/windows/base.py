@@ -295,6 +295,9 @@ class DetailWindow(QWidget):
         details = self.ctx.details
         if details is None:
             return
+        role = self.ctx.feed.state.role
+        if self.admin_only and role is not None and role is not Role.ADMIN:
+            return  # nothing to fetch: the hub would refuse, the window says why
         self._watching = list(self.resources())
         self._holding = list(self.topics())
         for key in self._watching:
