@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -33,10 +34,12 @@ from .health_settings import HealthSettings
 from .sources.specs import SourcesConfig
 
 __all__ = [
+    "CloudSettings",
     "ConfigError",
     "HubConfig",
     "HubSettings",
     "ServiceConfig",
+    "SystemsSettings",
     "default_config",
     "default_config_path",
     "default_data_dir",
@@ -94,9 +97,47 @@ class HubSettings(_Model):
     history_limit: int = Field(default=500, ge=1, le=100_000)
 
 
+class CloudSettings(_Model):
+    """``[cloud]``: where pods come from and the budget (USD). ``provider = "none"`` still
+    takes pushed pods. The RunPod key comes from the OS keyring (service ``studio-status``,
+    user ``runpod``) or ``RUNPOD_API_KEY``, never from this file.
+    """
+
+    provider: Literal["none", "runpod"] = "none"
+    api: Literal["graphql", "rest"] = "graphql"
+    poll_seconds: float = Field(default=30.0, ge=1, le=3600)
+    max_backoff_seconds: float = Field(default=600.0, ge=1, le=86400)
+    request_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
+    budget_per_hour: float | None = Field(default=None, gt=0)
+    budget_per_month: float | None = Field(default=None, gt=0)
+    approaching_percent: float = Field(default=80.0, gt=0, lt=100)
+    push_stale_seconds: float = Field(default=600.0, ge=10)
+    graphql_url: str = "https://api.runpod.io/graphql"
+    rest_url: str = "https://rest.runpod.io/v1"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secrets(cls, data: Any) -> Any:
+        if isinstance(data, dict) and any("key" in str(k).lower() for k in data):
+            raise ValueError(
+                "API keys never go in the config file: store the RunPod key with"
+                " `keyring set studio-status runpod` or set RUNPOD_API_KEY"
+            )
+        return data
+
+
+class SystemsSettings(_Model):
+    """``[systems]``: pushed external-system snapshots (seed 004)."""
+
+    stale_after_seconds: float = Field(default=600.0, ge=10)
+    retention_days: float = Field(default=7.0, gt=0)
+
+
 class HubConfig(_Model):
     hub: HubSettings = Field(default_factory=HubSettings)
     services: list[ServiceConfig] = Field(default_factory=list)
+    cloud: CloudSettings = Field(default_factory=CloudSettings)
+    systems: SystemsSettings = Field(default_factory=SystemsSettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
     sources: SourcesConfig = Field(default_factory=SourcesConfig)
 

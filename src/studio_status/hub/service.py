@@ -32,12 +32,14 @@ from .auth import TokenAuth
 from .bus import FOOTER_EVENT, EventBus, Subscriber
 from .checks import build_checker
 from .checks.base import Checker, CheckResult
+from .cloud import CloudService
 from .config import HubConfig, ServiceConfig
 from .jobs import Applied, JobBoard
 from .scheduler import Scheduler
 from .sources.configured import Source, build_sources
 from .state import HealthState
 from .store.sqlite import CheckWrite, SqliteStore
+from .systems import SystemsService
 from .uptime_tracker import UptimeTracker
 from .writer import StoreWriter
 
@@ -77,6 +79,8 @@ class Hub:
         )
         self.auth = TokenAuth(self.store, bootstrap_token=bootstrap_token)
         self.jobs = JobBoard(clock)
+        self.cloud = CloudService(self, config.cloud, clock=clock)
+        self.systems = SystemsService(self, config.systems, clock=clock)
         self.simulated = False
         self.sources: list[Source] = []  # configured job/stability sources, once started
         self._clock = clock
@@ -102,6 +106,9 @@ class Hub:
         await self.store.open()
         hub_id = await self.store.hub_id()
         start_seq = await self.store.max_seq()
+        # services that come from data, not config, join before the state is restored
+        await self.systems.load()
+        await self.cloud.load()
         self.state.restore(
             await self.store.open_windows(),
             await self.store.last_checks(),
@@ -132,6 +139,8 @@ class Hub:
         self._spawn(self.writer.run(), "store-writer")
         self._spawn(self._footer_refresh(), "footer-refresh")
         self._spawn(self._retention(), "retention")
+        self._spawn(self.cloud.run(), "cloud")
+        self._spawn(self.systems.run(), "systems")
         self.sources = build_sources(self)
         for source in self.sources:
             self._spawn(source.run(), source.name)

@@ -39,7 +39,7 @@ class HealthState:
     """Latest reading per service, recent transitions, and the rendered footer."""
 
     def __init__(self, services: Sequence[ServiceConfig]) -> None:
-        self._configs = {s.name: s for s in services}
+        self._in_footer = {s.name: s.footer for s in services}
         self.services: dict[str, ServiceHealth] = {
             s.name: ServiceHealth(name=s.name, label=s.label, kind=s.check.kind) for s in services
         }
@@ -72,6 +72,20 @@ class HealthState:
             )
         self.transitions.extend(t for t in transitions if t.service in self.services)
         self._footer_cache.clear()
+
+    def ensure_service(
+        self, name: str, label: str | None, kind: str, *, footer: bool = False
+    ) -> bool:
+        """Register a service that is not in the config (an external system, the cloud
+        source) so it reads ``unknown`` until fed; returns whether it was new. Such services
+        stay off the footer unless asked: the strip is for the studio's own core services.
+        """
+        if name in self.services:
+            return False
+        self.services[name] = ServiceHealth(name=name, label=label, kind=kind)
+        self._in_footer[name] = footer
+        self._footer_cache.clear()
+        return True
 
     def apply(self, name: str, result: CheckResult, at: datetime) -> HealthStatus | None:
         """Record a reading; returns the previous status when the status changed, else None.
@@ -140,7 +154,7 @@ class HealthState:
     def _footer_services(self) -> dict[str, FooterService]:
         out: dict[str, FooterService] = {}
         for name, svc in self.services.items():
-            if not self._configs[name].footer:
+            if not self._in_footer.get(name, False):
                 continue
             details = svc.details
             entry = FooterService(

@@ -16,6 +16,7 @@ from .activity import Alert, CloudPod, JobInfo, StabilityState, WorkflowInfo
 from .common import HealthStatus, Role, WireModel, parse_model
 from .footer import FooterData
 from .health import ServiceHealth
+from .systems import SystemOutageChanged
 
 __all__ = [
     "ADMIN_TOPICS",
@@ -121,6 +122,7 @@ EVENT_TYPES: Final[dict[str, tuple[type[BaseModel], str]]] = {
     "alert.resolved": (AlertResolved, Topic.ALERTS),
     "system.stability_changed": (SystemStabilityChanged, Topic.SYSTEM),
     "system.snapshot": (SystemSnapshotReceived, Topic.SYSTEM),
+    "system.outage_changed": (SystemOutageChanged, Topic.SYSTEM),
 }
 
 EVENT_TOPICS: Final = frozenset(topic for _, topic in EVENT_TYPES.values())

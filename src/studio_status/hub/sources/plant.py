@@ -16,15 +16,10 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from studio_status.hub.cloud import budget_summary
 from studio_status.hub.config import ServiceConfig
 from studio_status.hub.service import Hub
-from studio_status.protocol import (
-    BudgetStatus,
-    CloudGpuSummary,
-    CloudPod,
-    CloudPodStatusChanged,
-    utcnow,
-)
+from studio_status.protocol import utcnow
 
 from .simulator import StudioScript
 
@@ -33,7 +28,7 @@ __all__ = ["SimulatedPlant", "budget_summary", "run_simulation"]
 log = logging.getLogger("hub.simulator")
 
 SLOW_SECONDS = 2.0
-BUDGET_CENTS_PER_HOUR = 400
+BUDGET_PER_HOUR_USD = 4.0  # the demo's cap when the config sets none
 
 
 def _system_stats(instance: int) -> bytes:
@@ -164,20 +159,6 @@ class SimulatedPlant:
         ]
 
 
-def budget_summary(pods: list[CloudPod], cap_cents: int = BUDGET_CENTS_PER_HOUR) -> CloudGpuSummary:
-    running = [p for p in pods if p.status == "RUNNING"]
-    rate = sum(p.cost_per_hour_cents for p in running)
-    if any(p.status in {"ERROR", "DEAD"} for p in pods):
-        budget = BudgetStatus.ERROR
-    elif rate > cap_cents:
-        budget = BudgetStatus.EXCEEDED
-    elif rate >= cap_cents * 0.8:
-        budget = BudgetStatus.APPROACHING
-    else:
-        budget = BudgetStatus.WITHIN_BUDGET
-    return CloudGpuSummary(active_pods=len(running), cost_per_hour_cents=rate, budget_status=budget)
-
-
 async def run_simulation(
     hub: Hub,
     script: StudioScript,
@@ -188,7 +169,10 @@ async def run_simulation(
 ) -> None:
     """Drive the studio: one script step per ``interval``, applied through real paths."""
     hub.simulated = True
-    hub.state.set_cloud(budget_summary([]))
+    cloud = hub.cloud.settings
+    if cloud.budget_per_hour is None and cloud.budget_per_month is None:
+        hub.cloud.settings = cloud.model_copy(update={"budget_per_hour": BUDGET_PER_HOUR_USD})
+    await hub.cloud.apply("simulated", [])
     while True:
         step = script.step(clock())
         for job in step.jobs:
@@ -199,11 +183,6 @@ async def run_simulation(
             plant.set(setting.service, setting.mode)
             log.info("simulated %s is now %s", setting.service, setting.mode)
             hub.poke_checks()
-        for pod, previous in step.pods:
-            hub.bus.publish(
-                "cloud.pod_status_changed", CloudPodStatusChanged(pod=pod, previous=previous)
-            )
-        if step.pods:
-            hub.state.set_cloud(budget_summary(script.pods))
-            hub.publish_footer()
+        if step.pods:  # the provider-neutral push path, like any other cloud
+            await hub.cloud.apply("simulated", script.pods)
         await asyncio.sleep(interval)

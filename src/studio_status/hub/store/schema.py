@@ -99,4 +99,60 @@ MIGRATIONS: list[str] = [
     CREATE INDEX idx_hub_runs_alive ON hub_runs(alive_at);
     CREATE INDEX idx_uptime_records_ended ON uptime_records(ended_at);
     """,
+    # 4: cloud GPU spend and cost-rate series; external systems' snapshots (seed 004), one
+    # row per (system, timestamp) and per (system, timestamp, component), outages, reservations
+    """
+    CREATE TABLE cloud_spend (day TEXT PRIMARY KEY, units INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE TABLE cloud_rate (
+        at REAL PRIMARY KEY,
+        cost_per_hour_cents INTEGER NOT NULL,
+        active_pods INTEGER NOT NULL
+    );
+    CREATE TABLE cloud_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+    CREATE TABLE system_snapshots (
+        id INTEGER PRIMARY KEY,
+        system TEXT NOT NULL,
+        timestamp REAL NOT NULL,
+        received_at REAL NOT NULL,
+        availability TEXT NOT NULL,
+        status TEXT NOT NULL,
+        data_json TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX ux_system_snapshots ON system_snapshots(system, timestamp);
+    CREATE INDEX idx_system_snapshots_timestamp ON system_snapshots(timestamp);
+
+    CREATE TABLE system_components (
+        id INTEGER PRIMARY KEY,
+        system TEXT NOT NULL,
+        timestamp REAL NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('login_node', 'compute', 'queue', 'filesystem')),
+        name TEXT NOT NULL,
+        data_json TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX ux_system_components ON system_components(system, timestamp, kind, name);
+    CREATE INDEX idx_system_components_series ON system_components(system, kind, name, timestamp);
+    CREATE INDEX idx_system_components_timestamp ON system_components(timestamp);
+
+    CREATE TABLE system_outages (
+        id TEXT PRIMARY KEY,
+        system TEXT NOT NULL,
+        status TEXT NOT NULL,
+        start_time REAL NOT NULL,
+        end_time REAL,
+        updated_at REAL NOT NULL,
+        data_json TEXT NOT NULL
+    );
+    CREATE INDEX idx_system_outages_system ON system_outages(system, status);
+
+    CREATE TABLE system_reservations (
+        system TEXT NOT NULL,
+        name TEXT NOT NULL,
+        start_time REAL NOT NULL,
+        end_time REAL NOT NULL,
+        data_json TEXT NOT NULL,
+        PRIMARY KEY (system, name)
+    ) WITHOUT ROWID;
+    CREATE INDEX idx_system_reservations_end ON system_reservations(end_time);
+    """,
 ]

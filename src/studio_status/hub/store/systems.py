@@ -1,0 +1,286 @@
+"""External-system storage (seed 004): snapshots, their component rows, outages, reservations.
+
+A snapshot and its components are written in one ``BEGIN IMMEDIATE`` transaction with
+``INSERT .. ON CONFLICT`` on the unique (system, timestamp[, kind, name]) indexes, so
+concurrent writers (two collectors, two hub processes on one file) converge on exactly one
+row per key, and a snapshot never carries another post's components.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from studio_status.protocol import HealthStatus
+from studio_status.protocol.systems import Availability, Outage, Reservation
+
+from .sqlite import SqliteStore
+
+__all__ = [
+    "Component",
+    "StoredSnapshot",
+    "components",
+    "delete_before",
+    "get_outage",
+    "history",
+    "latest",
+    "latest_per_system",
+    "list_outages",
+    "list_reservations",
+    "put_outage",
+    "put_reservation",
+    "put_snapshot",
+]
+
+Component = tuple[str, str, dict[str, Any]]  # (kind, name, data)
+
+
+@dataclass(frozen=True)
+class StoredSnapshot:
+    system: str
+    timestamp: datetime
+    received_at: datetime
+    availability: Availability
+    status: HealthStatus
+    data: dict[str, Any]
+
+
+def _dt(value: float) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _snapshot(row: Any) -> StoredSnapshot:
+    return StoredSnapshot(
+        system=row[0],
+        timestamp=_dt(row[1]),
+        received_at=_dt(row[2]),
+        availability=Availability(row[3]),
+        status=HealthStatus(row[4]),
+        data=json.loads(row[5]),
+    )
+
+
+_SNAP_COLS = "system, timestamp, received_at, availability, status, data_json"
+
+
+async def put_snapshot(
+    store: SqliteStore, snap: StoredSnapshot, components: list[Component]
+) -> bool:
+    """Insert or replace the snapshot at (system, timestamp); True when it was new."""
+
+    def write(conn: sqlite3.Connection) -> bool:
+        ts = snap.timestamp.timestamp()
+        conn.execute("BEGIN IMMEDIATE")
+        existed = conn.execute(
+            "SELECT 1 FROM system_snapshots WHERE system = ? AND timestamp = ?",
+            (snap.system, ts),
+        ).fetchone()
+        conn.execute(
+            f"INSERT INTO system_snapshots ({_SNAP_COLS}) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(system, timestamp) DO UPDATE SET received_at = excluded.received_at,"
+            " availability = excluded.availability, status = excluded.status,"
+            " data_json = excluded.data_json",
+            (
+                snap.system,
+                ts,
+                snap.received_at.timestamp(),
+                snap.availability.value,
+                snap.status.value,
+                json.dumps(snap.data),
+            ),
+        )
+        conn.execute(
+            "DELETE FROM system_components WHERE system = ? AND timestamp = ?", (snap.system, ts)
+        )
+        conn.executemany(
+            "INSERT INTO system_components (system, timestamp, kind, name, data_json)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT(system, timestamp, kind, name)"
+            " DO UPDATE SET data_json = excluded.data_json",
+            [(snap.system, ts, kind, name, json.dumps(data)) for kind, name, data in components],
+        )
+        conn.execute("COMMIT")
+        return existed is None
+
+    return await store._run(write)
+
+
+async def latest(store: SqliteStore, system: str) -> StoredSnapshot | None:
+    def read(conn: sqlite3.Connection) -> StoredSnapshot | None:
+        row = conn.execute(
+            f"SELECT {_SNAP_COLS} FROM system_snapshots WHERE system = ?"
+            " ORDER BY timestamp DESC LIMIT 1",
+            (system,),
+        ).fetchone()
+        return None if row is None else _snapshot(row)
+
+    return await store._run(read)
+
+
+async def latest_per_system(store: SqliteStore) -> list[StoredSnapshot]:
+    def read(conn: sqlite3.Connection) -> list[StoredSnapshot]:
+        rows = conn.execute(
+            f"SELECT {', '.join('s.' + c for c in _SNAP_COLS.split(', '))}"
+            " FROM system_snapshots s JOIN (SELECT system, MAX(timestamp) AS m"
+            " FROM system_snapshots GROUP BY system) l"
+            " ON s.system = l.system AND s.timestamp = l.m ORDER BY s.system"
+        ).fetchall()
+        return [_snapshot(r) for r in rows]
+
+    return await store._run(read)
+
+
+async def history(
+    store: SqliteStore, system: str, since: datetime, limit: int
+) -> list[StoredSnapshot]:
+    """Snapshots since ``since``, oldest first, the newest ``limit`` of them."""
+
+    def read(conn: sqlite3.Connection) -> list[StoredSnapshot]:
+        rows = conn.execute(
+            f"SELECT {_SNAP_COLS} FROM system_snapshots WHERE system = ? AND timestamp >= ?"
+            " ORDER BY timestamp DESC LIMIT ?",
+            (system, since.timestamp(), limit),
+        ).fetchall()
+        return [_snapshot(r) for r in reversed(rows)]
+
+    return await store._run(read)
+
+
+async def components(store: SqliteStore, system: str, timestamp: datetime) -> list[Component]:
+    def read(conn: sqlite3.Connection) -> list[Component]:
+        rows = conn.execute(
+            "SELECT kind, name, data_json FROM system_components"
+            " WHERE system = ? AND timestamp = ? ORDER BY kind, name",
+            (system, timestamp.timestamp()),
+        ).fetchall()
+        return [(r[0], r[1], json.loads(r[2])) for r in rows]
+
+    return await store._run(read)
+
+
+async def put_outage(store: SqliteStore, outage: Outage) -> None:
+    """Insert or update by id."""
+
+    def write(conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "INSERT INTO system_outages (id, system, status, start_time, end_time, updated_at,"
+            " data_json) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
+            " system = excluded.system, status = excluded.status,"
+            " start_time = excluded.start_time, end_time = excluded.end_time,"
+            " updated_at = excluded.updated_at, data_json = excluded.data_json",
+            (
+                outage.id,
+                outage.system,
+                outage.status.value,
+                outage.start_time.timestamp(),
+                outage.end_time.timestamp() if outage.end_time else None,
+                outage.updated_at.timestamp(),
+                outage.model_dump_json(),
+            ),
+        )
+
+    await store._run(write)
+
+
+async def get_outage(store: SqliteStore, outage_id: str) -> Outage | None:
+    def read(conn: sqlite3.Connection) -> Outage | None:
+        row = conn.execute(
+            "SELECT data_json FROM system_outages WHERE id = ?", (outage_id,)
+        ).fetchone()
+        return None if row is None else Outage.model_validate_json(row[0])
+
+    return await store._run(read)
+
+
+async def list_outages(
+    store: SqliteStore, *, system: str | None = None, resolved_since: datetime | None = None
+) -> list[Outage]:
+    """Unresolved outages, plus those resolved since ``resolved_since`` when given."""
+
+    def read(conn: sqlite3.Connection) -> list[Outage]:
+        sql = "SELECT data_json FROM system_outages WHERE (status != 'resolved'"
+        args: list[Any] = []
+        if resolved_since is not None:
+            sql += " OR COALESCE(end_time, updated_at) >= ?"
+            args.append(resolved_since.timestamp())
+        sql += ")"
+        if system is not None:
+            sql += " AND system = ?"
+            args.append(system)
+        rows = conn.execute(sql + " ORDER BY start_time DESC, id", args).fetchall()
+        return [Outage.model_validate_json(r[0]) for r in rows]
+
+    return await store._run(read)
+
+
+async def put_reservation(store: SqliteStore, reservation: Reservation) -> bool:
+    """Insert or replace by (system, name); True when it was new."""
+
+    def write(conn: sqlite3.Connection) -> bool:
+        conn.execute("BEGIN IMMEDIATE")
+        existed = conn.execute(
+            "SELECT 1 FROM system_reservations WHERE system = ? AND name = ?",
+            (reservation.system, reservation.name),
+        ).fetchone()
+        conn.execute(
+            "INSERT INTO system_reservations (system, name, start_time, end_time, data_json)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT(system, name) DO UPDATE SET"
+            " start_time = excluded.start_time, end_time = excluded.end_time,"
+            " data_json = excluded.data_json",
+            (
+                reservation.system,
+                reservation.name,
+                reservation.start_time.timestamp(),
+                reservation.end_time.timestamp(),
+                reservation.model_dump_json(),
+            ),
+        )
+        conn.execute("COMMIT")
+        return existed is None
+
+    return await store._run(write)
+
+
+async def list_reservations(
+    store: SqliteStore, *, ending_after: datetime, system: str | None = None
+) -> list[Reservation]:
+    """Current and upcoming reservations (those ending after ``ending_after``)."""
+
+    def read(conn: sqlite3.Connection) -> list[Reservation]:
+        sql = "SELECT data_json FROM system_reservations WHERE end_time > ?"
+        args: list[Any] = [ending_after.timestamp()]
+        if system is not None:
+            sql += " AND system = ?"
+            args.append(system)
+        rows = conn.execute(sql + " ORDER BY start_time, system, name", args).fetchall()
+        return [Reservation.model_validate_json(r[0]) for r in rows]
+
+    return await store._run(read)
+
+
+async def delete_before(store: SqliteStore, cutoff: datetime, batch: int = 5000) -> int:
+    """One batch of retention: snapshots and components older than ``cutoff``, outages
+    resolved and reservations ended before it. Returns rows deleted; the caller loops."""
+
+    def prune(conn: sqlite3.Connection) -> int:
+        ts = cutoff.timestamp()
+        deleted = 0
+        for table in ("system_components", "system_snapshots"):
+            deleted += conn.execute(
+                f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table}"
+                " WHERE timestamp < ? LIMIT ?)",
+                (ts, batch),
+            ).rowcount
+        deleted += conn.execute(
+            "DELETE FROM system_outages WHERE status = 'resolved'"
+            " AND COALESCE(end_time, updated_at) < ?",
+            (ts,),
+        ).rowcount
+        deleted += conn.execute(
+            "DELETE FROM system_reservations WHERE end_time < ?", (ts,)
+        ).rowcount
+        return deleted
+
+    return await store._run(prune)
