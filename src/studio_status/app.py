@@ -160,6 +160,9 @@ async def _main(
     config: ConfigStore,
     instance: SingleInstance | None,
 ) -> int:
+    loop = asyncio.get_running_loop()
+    # first of all: a Ctrl+C during the imports below must quit cleanly too (pitfall 7)
+    _install_signal_handlers(loop, quit_event.set)
     from studio_status.appconfig import Profile
     from studio_status.client.state import StatusStore
     from studio_status.session import ProfileSession
@@ -170,14 +173,10 @@ async def _main(
     from studio_status.ui.tray import TrayIcon
     from studio_status.ui.windows import WindowContext, WindowOpener
 
-    loop = asyncio.get_running_loop()
-    _install_signal_handlers(loop, quit_event.set)
     tasks: set[asyncio.Task[Any]] = set()  # qasync keeps only weak refs (pitfall 4)
     exit_code = 0
 
     tokens = TokenStore(allow_insecure_file=config.config.insecure_token_file)
-    if tokens.problem and not tokens.usable:
-        log.warning("%s", tokens.problem)
 
     def profile_now() -> Profile:
         """The active profile, with this run's command-line overrides (never saved)."""
@@ -186,8 +185,14 @@ async def _main(
         return p.model_copy(update={k: v for k, v in changes.items() if v is not None})
 
     def token_for(profile: Profile) -> str | None:
+        """The profile's token: the command line's, else the keyring's (None if none)."""
         if opts.token is not None:
             return opts.token
+        if profile.hub_url is None:
+            return None  # our own hub makes its own token; no keyring look-up on start
+        if not tokens.usable:
+            log.warning("%s", tokens.problem)
+            return None
         try:
             return tokens.get(profile.name)
         except TokenStoreError as exc:

@@ -97,16 +97,27 @@ class TokenStore:
         config_dir: Path | None = None,
         allow_insecure_file: bool = False,
     ) -> None:
-        if backend is None:
-            backend = _default_backend()
-        self.backend: Any = backend
+        # found on first use: importing keyring and asking it costs ~100 ms of start-up
+        self._backend: Any = backend
+        self._resolved = backend is not None
         self.allow_insecure_file = allow_insecure_file
         if config_dir is None:
             from studio_status.appconfig import default_config_dir
 
             config_dir = default_config_dir()
         self.insecure_path = config_dir / INSECURE_FILE
-        self.problem: str | None = None if backend is not None else NO_KEYRING_MESSAGE
+
+    @property
+    def backend(self) -> Any:
+        if not self._resolved:
+            self._backend = _default_backend()
+            self._resolved = True
+        return self._backend
+
+    @property
+    def problem(self) -> str | None:
+        """A sentence for the user when no keyring can be used, else None."""
+        return None if self.backend is not None else NO_KEYRING_MESSAGE
 
     @property
     def description(self) -> str:

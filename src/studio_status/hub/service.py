@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from pydantic import BaseModel
 
 from studio_status.protocol import (
     FooterChanged,
@@ -28,18 +29,18 @@ from studio_status.protocol import (
     utcnow,
 )
 
+from .alerts import AlertManager
 from .auth import TokenAuth
 from .bus import FOOTER_EVENT, EventBus, Subscriber
+from .checklist import StartupRunner
 from .checks import build_checker
 from .checks.base import Checker, CheckResult
-from .cloud import CloudService
 from .config import HubConfig, ServiceConfig
 from .jobs import Applied, JobBoard
 from .scheduler import Scheduler
 from .sources.configured import Source, build_sources
 from .state import HealthState
 from .store.sqlite import CheckWrite, SqliteStore
-from .systems import SystemsService
 from .uptime_tracker import UptimeTracker
 from .writer import StoreWriter
 
@@ -69,18 +70,25 @@ class Hub:
         self.store = SqliteStore(config.database_path())
         self.state = HealthState(self.services)
         self.writer = StoreWriter(self.store)
-        self.uptime = UptimeTracker(
+        self.uptime = UptimeTracker(self.store, self.writer, self.state, config.health, clock=clock)
+        self.alerts = AlertManager(
             self.store,
-            self.writer,
             self.state,
-            [s.name for s in self.services],
             config.health,
             clock=clock,
+            publish=self._publish_later,
+        )
+        self.uptime.maintenance = self.alerts.maintenance.intervals
+        self.checklist = StartupRunner(
+            config.health.startup,
+            self.services,
+            self.store,
+            clock=clock,
+            publish=self._publish_later,
+            retry_seconds=config.health.startup_retry_seconds,
         )
         self.auth = TokenAuth(self.store, bootstrap_token=bootstrap_token)
         self.jobs = JobBoard(clock)
-        self.cloud = CloudService(self, config.cloud, clock=clock)
-        self.systems = SystemsService(self, config.systems, clock=clock)
         self.simulated = False
         self.sources: list[Source] = []  # configured job/stability sources, once started
         self._clock = clock
@@ -106,9 +114,9 @@ class Hub:
         await self.store.open()
         hub_id = await self.store.hub_id()
         start_seq = await self.store.max_seq()
-        # services that come from data, not config, join before the state is restored
-        await self.systems.load()
-        await self.cloud.load()
+        # before anything can record a check: alert state must be loaded to be continued
+        await self.uptime.start()
+        await self.alerts.start()
         self.state.restore(
             await self.store.open_windows(),
             await self.store.last_checks(),
@@ -134,13 +142,12 @@ class Hub:
         }
         self._scheduler = Scheduler(self.services, self._checkers, self.record, clock=self._clock)
         self.started_at = self._clock()
-        await self.uptime.start()
         self._spawn(self.uptime.run(), "uptime-rollup")
+        self._spawn(self.checklist.run(), "startup-checklist")
+        self._spawn(self.alerts.run(), "alerts")
         self._spawn(self.writer.run(), "store-writer")
         self._spawn(self._footer_refresh(), "footer-refresh")
         self._spawn(self._retention(), "retention")
-        self._spawn(self.cloud.run(), "cloud")
-        self._spawn(self.systems.run(), "systems")
         self.sources = build_sources(self)
         for source in self.sources:
             self._spawn(source.run(), source.name)
@@ -180,6 +187,8 @@ class Hub:
             await self._http.aclose()
         with contextlib.suppress(Exception):
             await self.uptime.finish()
+        with contextlib.suppress(Exception):
+            await self.alerts.stop()
         await self.store.close()
 
     # -- results ----------------------------------------------------------------------
@@ -188,6 +197,8 @@ class Hub:
         """Take one check result: memory first, then the event, then the (async) write."""
         result = self.uptime.adjust(name, result)
         previous = self.state.apply(name, result, at)
+        self.checklist.observe(name, self.state.services[name])
+        self.alerts.observe(name, result.status, result.error_message, at)
         self.writer.add_check(
             CheckWrite(
                 name, result.status, result.latency_ms, result.error_message, result.details, at
@@ -249,11 +260,29 @@ class Hub:
                 log.warning("retention skipped: %s", exc)
             await asyncio.sleep(RETENTION_EVERY_SECONDS)
 
-    def poke_checks(self) -> None:
-        """Check every service again now (a source knows something just changed)."""
+    def poke_checks(self, *names: str) -> None:
+        """Check these services (default: every one) again now (something just changed)."""
         if self._scheduler is not None:
-            for service in self.services:
-                self._scheduler.poke(service.name)
+            for name in names or [s.name for s in self.services]:
+                self._scheduler.poke(name)
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self._clock
+
+    def _publish_later(self, event_type: str, data: BaseModel) -> object:
+        """Publish for parts built before the bus exists (it is made in :meth:`start`)."""
+        return self.bus.publish(event_type, data)
+
+    @property
+    def ready(self) -> bool:
+        """The platform-wide pre-flight flag: every required startup check passed or was
+        overridden. Job intake refuses new generation jobs while it is False."""
+        return self.checklist.ready
+
+    def checker(self, name: str) -> Checker:
+        """The checker of ``name`` (KeyError if unknown), for on-demand diagnostics."""
+        return self._checkers[name]
 
     async def recheck(self, name: str) -> CheckResult:
         if self._scheduler is None:

@@ -77,7 +77,6 @@ class UptimeTracker:
         store: SqliteStore,
         writer: StoreWriter,
         state: HealthState,
-        services: Sequence[str],
         settings: HealthSettings,
         *,
         clock: Callable[[], datetime],
@@ -86,18 +85,23 @@ class UptimeTracker:
         self.store = UptimeStore(store)
         self._writer = writer
         self._state = state
-        self._services = list(services)
         self.settings = settings
         self._clock = clock
         self.maintenance = maintenance
         self._run_id: int | None = None
         self._run_started: float | None = None
         self._watermark: float | None = None
-        if settings.connectivity_service and settings.connectivity_service not in services:
+        if settings.connectivity_service and settings.connectivity_service not in state.services:
             log.warning(
                 "connectivity_service %r is not a configured service; ignored",
                 settings.connectivity_service,
             )
+
+    @property
+    def _services(self) -> list[str]:
+        """Every service the state knows, including ones that join at run time (pushed
+        external systems), so their windows get rolled up too."""
+        return list(self._state.services)
 
     def _now(self) -> float:
         return self._clock().timestamp()

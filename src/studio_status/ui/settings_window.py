@@ -368,6 +368,7 @@ class SettingsWindow(QWidget):
         if old is None:
             return
         current = self._config.config.profile(old)
+        token = self.token_edit.text().strip()  # read first: saving reloads the form
         try:
             profile = Profile(
                 name=self.name_edit.text(),
@@ -381,7 +382,6 @@ class SettingsWindow(QWidget):
         except (ValueError, TokenStoreError) as exc:
             self._say(f"Not saved: {_plain(exc)}")
             return
-        token = self.token_edit.text().strip()
         if token:
             try:
                 self._tokens.set(profile.name, token)

@@ -1,0 +1,161 @@
+"""The Settings window over a real config file and a real (file) keyring; tray quick switch
+and notification preferences."""
+
+from __future__ import annotations
+
+from datetime import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from studio_status.appconfig import ConfigFile, Edge, NotificationSettings, Transition
+from studio_status.client.state import Segment, StatusStore
+from studio_status.protocol import HealthStatus, Role
+from studio_status.tokens import TokenStore
+from studio_status.ui.config import ConfigStore
+from studio_status.ui.feed import StateFeed
+from studio_status.ui.settings_window import SettingsWindow
+from studio_status.ui.theme import LIGHT
+from studio_status.ui.tray import TrayIcon
+
+from .factories import health_event, snapshot
+
+keyrings_file = pytest.importorskip("keyrings.alt.file", reason="needs keyrings.alt (test extra)")
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> ConfigStore:
+    return ConfigStore(ConfigFile(tmp_path / "app.toml"))
+
+
+@pytest.fixture
+def tokens(tmp_path: Path) -> TokenStore:
+    backend = keyrings_file.PlaintextKeyring()
+    backend.file_path = str(tmp_path / "keyring.cfg")
+    return TokenStore(backend, config_dir=tmp_path)
+
+
+@pytest.fixture
+def window(qtbot: Any, config: ConfigStore, tokens: TokenStore) -> SettingsWindow:
+    w = SettingsWindow(config, tokens)
+    qtbot.addWidget(w)
+    w.show()
+    return w
+
+
+def test_window_is_not_modal(window: SettingsWindow) -> None:
+    assert not window.isModal() and window.isVisible()
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == [
+        "Profiles",
+        "Strip",
+        "Notifications",
+        "General",
+    ]
+
+
+def test_add_edit_switch_and_remove_a_profile(
+    window: SettingsWindow, config: ConfigStore, tokens: TokenStore, tmp_path: Path
+) -> None:
+    saved: list[str] = []
+    window.token_changed.connect(saved.append)
+    window.add_button.click()
+    assert window.selected_name() == "Profile 1"
+    window.name_edit.setText("Studio")
+    window.hub_edit.setText("https://hub.example:8765/")
+    window.web_edit.setText("https://studio.example")
+    window.token_edit.setText("ss_tok_verysecret")
+    window.save_profile_button.click()
+    studio = config.config.profile("Studio")
+    assert studio is not None and studio.hub_url == "https://hub.example:8765"
+    assert config.config.profile("Profile 1") is None
+    assert tokens.get("Studio") == "ss_tok_verysecret" and saved == ["Studio"]
+    assert window.token_edit.text() == "" and "stored" in window.token_state.text()
+    assert "ss_tok_verysecret" not in (tmp_path / "app.toml").read_text()
+
+    window.activate_button.click()
+    assert config.config.active_profile == "Studio"
+
+    window.hub_edit.setText("not a url")
+    window.save_profile_button.click()
+    assert window.message.startswith("Not saved: hub_url")
+    assert config.config.profile("Studio").hub_url == "https://hub.example:8765"  # type: ignore[union-attr]
+
+    window.remove_button.click()
+    box = window.confirm
+    assert isinstance(box, QMessageBox) and box.isVisible()
+    box.done(QMessageBox.StandardButton.Yes.value)
+    assert config.config.profile("Studio") is None and config.config.active_profile == "Local"
+    assert tokens.get("Studio") is None
+    assert not window.remove_button.isEnabled()  # the last profile stays
+
+
+def test_controls_write_the_store_and_follow_it(
+    window: SettingsWindow, config: ConfigStore
+) -> None:
+    window.edge_combo.setCurrentIndex(window.edge_combo.findData("top"))
+    assert config.config.strip.edge is Edge.TOP
+    window.order_list.setCurrentRow(3)
+    window.move_segment(-1)
+    assert config.config.strip.order[2] is Segment.JOBS
+    window.transition_checks[Transition.SERVICE_RECOVERED].setChecked(False)
+    window.quiet_check.setChecked(True)
+    n = config.config.notifications
+    assert Transition.SERVICE_RECOVERED not in n.transitions and n.quiet_hours
+    window.autostart_check.setChecked(True)
+    assert config.config.start_at_login
+    # a change made elsewhere (the strip's own menu) shows here
+    config.update_section("strip", edge="bottom", collapsed=True)
+    assert window.edge_combo.currentData() == "bottom" and window.collapsed_check.isChecked()
+
+
+@pytest.mark.expect_warnings
+def test_problems_with_the_file_are_shown(qtbot: Any, tmp_path: Path, tokens: TokenStore) -> None:
+    (tmp_path / "bad.toml").write_text('theme = "purple"\n')
+    config = ConfigStore(ConfigFile(tmp_path / "bad.toml"))
+    w = SettingsWindow(config, tokens)
+    qtbot.addWidget(w)
+    assert not w.problems.isHidden() and "theme" in w.problems.text()
+    assert "bad.toml.bad" in w.problems.text()
+
+
+@pytest.fixture
+def tray(qtbot: Any, store: StatusStore) -> Any:
+    feed = StateFeed(store)
+    clock = {"now": time(12, 0)}
+    t = TrayIcon(feed, theme=LIGHT, local_time=lambda: clock["now"])
+    t.clock = clock  # type: ignore[attr-defined]
+    yield t
+    t.close()
+    feed.close()
+
+
+def test_tray_quick_switch(tray: TrayIcon, qtbot: Any) -> None:
+    tray.set_profiles(["Local"], "Local")
+    assert not tray.profile_menu.menuAction().isVisible()
+    tray.set_profiles(["Local", "Studio"], "Local")
+    assert tray.profile_menu.menuAction().isVisible()
+    assert tray.profile_actions["Local"].isChecked()
+    with qtbot.waitSignal(tray.profile_requested) as blocker:
+        tray.profile_actions["Studio"].trigger()
+    assert blocker.args == ["Studio"]
+
+
+def test_notification_preferences(tray: TrayIcon, store: StatusStore, qtbot: Any) -> None:
+    store.apply_snapshot(snapshot(Role.ADMIN))
+    tray.set_notification_settings(
+        NotificationSettings(transitions=(Transition.SERVICE_DOWN,), quiet_hours=True)
+    )
+    store.apply_event(health_event(2, "database", HealthStatus.DEGRADED, HealthStatus.HEALTHY))
+    assert [n.title for n in tray.held] == ["DB is degraded"]  # not a chosen kind
+    store.apply_event(health_event(3, "database", HealthStatus.DOWN, HealthStatus.DEGRADED))
+    assert [n.title for n in tray.shown] == ["DB is down"]
+    assert tray.shown[0].key == "services:database"
+    with qtbot.waitSignal(tray.open_requested) as blocker:
+        tray.tray.messageClicked.emit()  # a click on the notice opens its window
+    assert blocker.args == ["services"]
+    tray.clock["now"] = time(23, 30)  # type: ignore[attr-defined]
+    store.apply_event(health_event(4, "comfyui", HealthStatus.DOWN, HealthStatus.HEALTHY))
+    assert [n.title for n in tray.shown] == ["DB is down"]  # quiet hours hold it
+    assert tray.held[-1].title.endswith("is down")
