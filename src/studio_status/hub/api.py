@@ -25,6 +25,7 @@ from studio_status.protocol import (
 
 from .deps import Access
 from .routes_cloud import cloud_router
+from .routes_dashboard import dashboard_router
 from .routes_health import health_router
 from .routes_jobs import jobs_router
 from .routes_systems import systems_router
@@ -72,6 +73,7 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
     app = FastAPI(title="Studio Status hub", version=__version__, lifespan=lifespan)
     app.include_router(health_router(hub))  # before /admin/health/{service} takes its paths
     app.include_router(jobs_router(hub))
+    app.include_router(dashboard_router(hub))
     app.include_router(cloud_router(hub))
     app.include_router(systems_router(hub))
 

@@ -30,6 +30,7 @@ from studio_status.protocol import (
 )
 
 from .alerts import AlertManager
+from .activity import ActivityLog
 from .auth import TokenAuth
 from .bus import FOOTER_EVENT, EventBus, Subscriber
 from .checklist import StartupRunner
@@ -91,6 +92,7 @@ class Hub:
         self.jobs = JobBoard(clock)
         self.simulated = False
         self.sources: list[Source] = []  # configured job/stability sources, once started
+        self.activity = ActivityLog(self.store, clock=clock)
         self._clock = clock
         self._bus: EventBus | None = None
         self._checkers: dict[str, Checker] = {}
@@ -148,6 +150,8 @@ class Hub:
         self._spawn(self.writer.run(), "store-writer")
         self._spawn(self._footer_refresh(), "footer-refresh")
         self._spawn(self._retention(), "retention")
+        self.activity.attach(self.bus)  # no await since the bus began: it misses nothing
+        self._spawn(self.activity.run(), "activity")
         self.sources = build_sources(self)
         for source in self.sources:
             self._spawn(source.run(), source.name)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from .activity import Alert, CloudPod, JobInfo, StabilityState, WorkflowInfo
 from .common import HealthStatus, Role, WireModel, parse_model
+from .dashboard import ActivityCreated
 from .footer import FooterData
 from .health import ServiceHealth
 from .systems import SystemOutageChanged
@@ -108,6 +109,8 @@ class Topic:
     SYSTEM: Final = "system"
     JOB_PROGRESS: Final = "job_progress"  # every job's progress: for windows that show them all
     JOB_DETAIL_PREFIX: Final = "job:"  # one job's progress and status: ``job:<id>``
+    ACTIVITY: Final = "activity"  # the studio pulse feed (seed 002)
+    ACTIVITY_ADMIN: Final = "activity_admin"  # feed items about services and alerts
 
 
 #: event type -> (data model, topic it is published on)
@@ -122,13 +125,17 @@ EVENT_TYPES: Final[dict[str, tuple[type[BaseModel], str]]] = {
     "alert.resolved": (AlertResolved, Topic.ALERTS),
     "system.stability_changed": (SystemStabilityChanged, Topic.SYSTEM),
     "system.snapshot": (SystemSnapshotReceived, Topic.SYSTEM),
+    "activity.created": (ActivityCreated, Topic.ACTIVITY),
+    "activity.admin_created": (ActivityCreated, Topic.ACTIVITY_ADMIN),
     "system.outage_changed": (SystemOutageChanged, Topic.SYSTEM),
 }
 
 EVENT_TOPICS: Final = frozenset(topic for _, topic in EVENT_TYPES.values())
 
 #: Topics whose events carry infrastructure data; never delivered to non-admins.
-ADMIN_TOPICS: Final = frozenset({Topic.HEALTH, Topic.CLOUD, Topic.ALERTS})
+ADMIN_TOPICS: Final = frozenset(
+    {Topic.HEALTH, Topic.CLOUD, Topic.ALERTS, Topic.ACTIVITY_ADMIN}
+)
 
 
 def topic_allowed(topic: str, role: Role) -> bool:

@@ -155,4 +155,23 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX idx_system_reservations_end ON system_reservations(end_time);
     """,
+    # 6: studio pulse (seed 002): the activity feed, and each token's dashboard document
+    """
+    CREATE TABLE activity_feed (
+        id INTEGER PRIMARY KEY,
+        ts REAL NOT NULL,
+        category TEXT NOT NULL,
+        project_id TEXT,
+        admin_only INTEGER NOT NULL DEFAULT 0,
+        data_json TEXT NOT NULL
+    );
+    CREATE INDEX idx_activity_feed_category ON activity_feed(category, id);
+    CREATE INDEX idx_activity_feed_project ON activity_feed(project_id, id);
+
+    CREATE TABLE user_dashboards (
+        token_id TEXT PRIMARY KEY,
+        data_json TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    """,
 ]
