@@ -32,7 +32,7 @@ from PySide6.QtWidgets import QHBoxLayout, QMenu, QToolButton, QVBoxLayout, QWid
 
 from studio_status.client.state import Segment, StatusState
 from studio_status.protocol import HealthStatus, Role, utcnow
-from studio_status.ui import formats
+from studio_status.ui import formats, probe
 from studio_status.ui.feed import StateFeed
 from studio_status.ui.settings_store import DEFAULT_ORDER, Edge, SettingsStore, StripSettings
 from studio_status.ui.theme import Theme, current_theme
@@ -194,6 +194,7 @@ class StatusStrip(QWidget):
         self._visible_order: tuple[Segment, ...] = ()
         self._apply_collapsed()
         self._render(self._state)
+        probe.install(self)  # opt-in benchmark hook: STUDIO_STATUS_PAINT_PROBE
 
     # -- public ---------------------------------------------------------------------------
 

@@ -1,0 +1,150 @@
+"""``python -m bench``: run the benchmarks, print one table (or JSON), optionally record it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+from . import app_benches, hub_benches
+from .core import ROOT, Context, Figure, methods, table
+from .procs import xvfb
+
+Bench = Callable[[Context], list[Figure]]
+
+#: Cheapest first; ``--only`` takes these names (comma-separated).
+BENCHES: dict[str, Bench] = {
+    "hub-uptime": hub_benches.bench_uptime,
+    "hub-noargs": hub_benches.bench_hub_noargs,
+    "app-start": app_benches.bench_start,
+    "app-latency": app_benches.bench_latency,
+    "app-burst": app_benches.bench_burst,
+    "hub-footer": hub_benches.bench_footer,
+    "hub-fanout": hub_benches.bench_fanout,
+    "app-memory": app_benches.bench_memory,
+    "app-idle": app_benches.bench_idle,
+    "hub-schedule": hub_benches.bench_schedule,
+}
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GB RAM, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}, "
+        f"load average at start {load}"
+    )
+
+
+def run(
+    names: Sequence[str], *, quick: bool, offscreen: bool, log: Callable[[str], None]
+) -> tuple[list[Figure], str]:
+    figures: list[Figure] = []
+    with xvfb() if not offscreen else _none() as display:
+        ctx = Context(quick=quick, display=display, log=log)
+        for name in names:
+            log(f"bench: {name} ({ctx.platform}{', quick' if quick else ''}) ...")
+            started = time.monotonic()
+            try:
+                figures += BENCHES[name](ctx)
+            except Exception as exc:  # one broken benchmark must not hide the others
+                figures.append(Figure(name, name, "-", [], method="did not run", error=repr(exc)))
+            log(f"bench: {name} done in {time.monotonic() - started:.1f} s")
+        return figures, ctx.platform
+
+
+class _none:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+
+def results_md(
+    figures: Sequence[Figure], *, quick: bool, platform_name: str, took: float, host: str
+) -> str:
+    failed = [f for f in figures if f.verdict in ("FAIL", "ERROR")]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Run on {date.today().isoformat()} with `python -m bench{' --quick' if quick else ''}`"
+        f" ({took:.0f} s); app on {platform_name}.",
+        "",
+        f"Machine: {host}.",
+        "",
+        "This file is replaced by `python -m bench --record`; it is not a log.",
+        "",
+        table(figures),
+        "",
+        "## Missed targets",
+        "",
+    ]
+    lines += [f"- **{f.name}**: {f.error or 'see the table'}" for f in failed] or ["None."]
+    lines += ["", "## How each figure is measured", "", methods(figures), ""]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument("--quick", action="store_true", help="shorter windows/counts (< 2 min)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    p.add_argument("--only", help=f"comma-separated subset of: {', '.join(BENCHES)}")
+    p.add_argument("--offscreen", action="store_true", help="QT_QPA_PLATFORM=offscreen, not Xvfb")
+    p.add_argument("--record", action="store_true", help="replace bench/RESULTS.md with this run")
+    args = p.parse_args(argv)
+    names = list(BENCHES)
+    if args.only:
+        names = [n.strip() for n in args.only.split(",") if n.strip()]
+        unknown = [n for n in names if n not in BENCHES]
+        if unknown:
+            p.error(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHES)}")
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    started = time.monotonic()
+    host = machine()
+    figures, platform_name = run(names, quick=args.quick, offscreen=args.offscreen, log=log)
+    took = time.monotonic() - started
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "date": date.today().isoformat(),
+                    "machine": host,
+                    "quick": args.quick,
+                    "platform": platform_name,
+                    "seconds": round(took, 1),
+                    "figures": [f.to_json() for f in figures],
+                },
+                indent=2,
+            )
+        )
+    else:
+        print(table(figures))
+        print()
+        print(methods(figures))
+        print(f"\n{len(figures)} figures in {took:.0f} s; app on {platform_name}")
+    if args.record:
+        out = ROOT / "bench" / "RESULTS.md"
+        out.write_text(
+            results_md(figures, quick=args.quick, platform_name=platform_name, took=took, host=host)
+        )
+        log(f"bench: wrote {out}")
+    return 1 if any(f.verdict == "ERROR" for f in figures) else 0

@@ -1,0 +1,64 @@
+"""Opt-in paint probe for the benchmarks (``python -m bench``); off unless asked for.
+
+With ``STUDIO_STATUS_PAINT_PROBE`` set (a file path, or ``-`` for stderr) the strip writes
+one JSON line each time a Paint event reaches it or one of its widgets after it rendered a
+new state: ``{"probe": "paint", "t": <time.monotonic()>, "seq": <last applied seq>,
+"version": <store version>, "data": <has a footer>, "none_refs": ...}``. ``time.monotonic`` is
+``CLOCK_MONOTONIC``, comparable across processes on one Linux machine. When the variable is
+unset :func:`install` returns at once and nothing else runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import TYPE_CHECKING, Any, TextIO
+
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QWidget
+
+if TYPE_CHECKING:
+    from studio_status.client.state import StatusState
+
+__all__ = ["PROBE_ENV", "install"]
+
+PROBE_ENV = "STUDIO_STATUS_PAINT_PROBE"
+
+
+class _PaintProbe(QObject):
+    def __init__(self, strip: QWidget, out: TextIO) -> None:
+        super().__init__(strip)
+        self._strip = strip
+        self._out = out
+        self._logged: int | None = None
+        for widget in [strip, *strip.findChildren(QWidget)]:
+            widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            state: StatusState | None = getattr(self._strip, "_state", None)
+            version = state.version if state is not None else -1
+            if version != self._logged:
+                self._logged = version
+                line: dict[str, Any] = {
+                    "probe": "paint",
+                    "t": time.monotonic(),
+                    "seq": state.last_seq if state is not None else None,
+                    "version": version,
+                    "data": state is not None and state.footer is not None,
+                    "none_refs": sys.getrefcount(None),  # a binding leaking None shows here
+                }
+                self._out.write(json.dumps(line) + "\n")
+                self._out.flush()
+        return False
+
+
+def install(strip: QWidget) -> None:
+    """Watch ``strip``'s paints when :data:`PROBE_ENV` is set; otherwise do nothing."""
+    target = os.environ.get(PROBE_ENV)
+    if not target:
+        return
+    out = sys.stderr if target == "-" else open(target, "a", encoding="utf-8")  # noqa: SIM115
+    _PaintProbe(strip, out)
