@@ -30,6 +30,7 @@ import contextlib
 import enum
 import logging
 import random
+import ssl
 from collections.abc import Coroutine, Iterable
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
@@ -140,6 +141,8 @@ class StatusClient:
         heartbeat_seconds: float = 15.0,
         watchdog_interval: float = 5.0,
         open_timeout: float = 10.0,
+        request_timeout: float = 10.0,
+        verify: bool | str = True,
         client_name: str = f"studio-status/{__version__}",
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -150,8 +153,10 @@ class StatusClient:
         self._topics: list[str] = list(dict.fromkeys(topics))
         self._detail: dict[str, None] = {}  # ordered set of detail topics
         self._owns_http = http is None
-        self._http = http if http is not None else httpx.AsyncClient()
-        self._rest = RestClient(self.base_url, self._http, token=token)
+        # certificates are verified by default; a path names a private CA (per profile)
+        self._tls = tls_context(verify) if self._ws_url.startswith("wss:") else None
+        self._http = http if http is not None else httpx.AsyncClient(verify=_httpx_verify(verify))
+        self._rest = RestClient(self.base_url, self._http, token=token, timeout=request_timeout)
         self._cache = cache
         self._poll_interval = poll_interval
         # the user's threshold (settings); it can only be more patient than the rule below
@@ -346,6 +351,7 @@ class StatusClient:
                 max_size=MAX_MESSAGE_BYTES,
                 close_timeout=2.0,
                 user_agent_header=self._client_name,
+                ssl=self._tls,  # None for ws://
             )
         except InvalidStatus as exc:
             status = exc.response.status_code
@@ -629,6 +635,25 @@ class StatusClient:
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         self._poller = None
+
+
+def tls_context(verify: bool | str) -> ssl.SSLContext:
+    """The TLS context for ``verify``: True checks against the system's CAs, a path
+    against that CA bundle only (a private CA), False checks nothing (say so loudly)."""
+    if verify is False:
+        log.warning("TLS certificate verification is OFF for this hub")
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+    if verify is True:
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=verify)
+
+
+def _httpx_verify(verify: bool | str) -> bool | ssl.SSLContext:
+    # httpx deprecates a CA path as ``verify``; a context says the same
+    return tls_context(verify) if isinstance(verify, str) else verify
 
 
 def _salvage_event(raw: str | bytes) -> Event | None:

@@ -93,7 +93,12 @@ class StoreWriter:
                 self._ready.clear()
                 await self._ready.wait()
                 continue
-            batch = [self._pending[i] for i in range(min(self._max_batch, len(self._pending)))]
+            size = min(self._max_batch, len(self._pending))
+            # a check's events follow it in the queue: keep them in its transaction, or a
+            # crash between two batches leaves a window opened without its transition event
+            while size < len(self._pending) and isinstance(self._pending[size], Event):
+                size += 1
+            batch = [self._pending[i] for i in range(size)]
             checks = [b for b in batch if isinstance(b, CheckWrite)]
             events = [b for b in batch if isinstance(b, Event)]
             jobs = [b for b in batch if isinstance(b, JobInfo)]

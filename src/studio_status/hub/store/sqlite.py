@@ -339,6 +339,38 @@ class SqliteStore:
 
         return await self._run(read)
 
+    async def begin_run(self) -> tuple[str, bool]:
+        """The hub id for this run, and whether the previous run ended cleanly.
+
+        Events are published before they are committed, so a run that died (SIGKILL,
+        power cut) may have sent clients events that never reached the file; the next run
+        would number different events with the same seqs. So a run that did not end with
+        :meth:`mark_clean_end` gets a fresh hub id: clients then take a snapshot instead of
+        resuming over seqs that now mean something else. A clean end keeps the id, so
+        clients resume across an ordinary restart.
+        """
+
+        def run(conn: sqlite3.Connection) -> tuple[str, bool]:
+            conn.execute("BEGIN IMMEDIATE")
+            row = conn.execute("SELECT value FROM meta WHERE key = 'hub_id'").fetchone()
+            ended = conn.execute("SELECT value FROM meta WHERE key = 'clean_end'").fetchone()
+            clean = ended is None or ended[0] == "1"  # None: a database from before the mark
+            value = str(row[0]) if row is not None and clean else uuid.uuid4().hex
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('hub_id', ?)", (value,))
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('clean_end', '0')")
+            conn.execute("COMMIT")
+            return value, clean
+
+        return await self._run(run)
+
+    async def mark_clean_end(self) -> None:
+        """Everything published was committed: the next run may keep the hub id."""
+        await self._run(
+            lambda c: c.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('clean_end', '1')"
+            )
+        )
+
     async def load_jobs(self, recent: int) -> tuple[list[JobInfo], list[WorkflowInfo]]:
         """Active jobs and workflows plus the ``recent`` newest finished ones (for the feed)."""
 
