@@ -109,6 +109,10 @@ class JobBoard:
             self._seen.popitem(last=False)
         return False
 
+    def knows(self, job_id: str) -> bool:
+        """Whether ``job_id`` is active or among the recent finished jobs."""
+        return job_id in self.jobs or any(j.id == job_id for j in self.recent)
+
     def apply_job(self, ev: JobEventIn) -> Applied:
         if self._duplicate(ev.event_id):
             return Applied(reason="duplicate event_id")

@@ -6,7 +6,7 @@ every role, since creators and reviewers watch their generations.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
 
 from studio_status.protocol import (
@@ -44,11 +44,25 @@ def jobs_router(hub: Hub) -> APIRouter:
     Pusher = Annotated[Role, Depends(deps.only(Role.ADMIN))]
     Reader = Annotated[Role, Depends(deps.any_role)]
 
-    @router.post("/api/v1/jobs/events", response_model=PushEnvelope)
+    @router.post(
+        "/api/v1/jobs/events",
+        response_model=PushEnvelope,
+        responses={503: {"description": "Not ready: new generation jobs are refused"}},
+    )
     async def push_job(event: JobEventIn, _: Pusher) -> PushEnvelope:
         """One job event. A repeated ``event_id`` or an out-of-order event answers 200 with
         ``applied: false`` and the reason, so a retrying pusher never sees an error for a
-        send that already landed."""
+        send that already landed. While the startup checklist says not ready, a job the hub
+        does not know yet is refused (503); jobs already known carry on to their end."""
+        if not hub.ready and not hub.jobs.knows(event.job_id):
+            raise HTTPException(
+                503,
+                "platform not ready: the startup checklist has not passed"
+                f" (waiting for {', '.join(hub.checklist.blocking) or 'its first run'});"
+                " new generation jobs are refused until it does"
+                " (see GET /admin/health/startup-checklist)",
+                headers={"Retry-After": str(round(hub.config.health.startup_retry_seconds))},
+            )
         return PushEnvelope(data=hub.push_job(event))
 
     @router.post("/api/v1/workflows/events", response_model=PushEnvelope)
