@@ -30,6 +30,10 @@ def test_jobs_window_rows_progress_and_detail_topic(
             # the detail topic is held while the window is open (seed 003)
             assert live.details.held_topics[Topic.JOB_PROGRESS] == 1
             await until(lambda: Topic.JOB_PROGRESS in live.client.topics)
+            bus = live.hub.hub.bus
+            await until(  # the hub has taken the subscription (the frame is async)
+                lambda: any(Topic.JOB_PROGRESS in s.topics for s in bus._subscribers)
+            )
             await until(lambda: win.pane.state is PaneState.CONTENT)
             rows = win.running.texts()
             assert len(rows) == len(running)
@@ -41,10 +45,10 @@ def test_jobs_window_rows_progress_and_detail_topic(
             # progress pushed to the hub reaches the bar (a job_progress event, live)
             job = running[0]
             live.hub.hub.push_job(
-                JobEventIn(event_id="p-test", kind="progress", job_id=job.id, progress=63.0)
+                JobEventIn(event_id="p-test", kind="progress", job_id=job.id, progress=99.0)
             )
-            await until(lambda: win.bars[job.id].value == 63.0)
-            assert win.bars[job.id].accessibleName() == "63%"
+            await until(lambda: win.bars[job.id].value == 99.0)
+            assert win.bars[job.id].accessibleName() == "99%"
 
             # a finished job moves to "recently completed" (refetched by the client layer)
             live.hub.hub.push_job(JobEventIn(event_id="done-test", kind="completed", job_id=job.id))
@@ -56,6 +60,7 @@ def test_jobs_window_rows_progress_and_detail_topic(
             win.close()
             assert Topic.JOB_PROGRESS not in live.details.held_topics
             await until(lambda: Topic.JOB_PROGRESS not in live.client.topics)
+            await until(lambda: not any(Topic.JOB_PROGRESS in s.topics for s in bus._subscribers))
 
     qloop.run_until_complete(scenario())
 
