@@ -52,7 +52,13 @@ class EmbeddedHub:
         self._pumps: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        argv = [sys.executable, "-m", "studio_status", "hub", "--embedded"]
+        # a frozen (PyInstaller) app is its own interpreter: the binary takes the sub-command
+        prefix = (
+            [sys.executable]
+            if getattr(sys, "frozen", False)
+            else [sys.executable, "-m", "studio_status"]
+        )
+        argv = [*prefix, "hub", "--embedded"]
         if self.database is not None:
             argv += ["--database", str(self.database)]
         if self.config is not None:

@@ -146,8 +146,11 @@ class AlertManager:
     async def run(self) -> None:
         """Tick, persist and deliver: on every change, else every ``tick_seconds``."""
         while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that lands
+            # as the event fires, and the hub's stop then waits on this task for ever
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.tick_seconds)
+                async with asyncio.timeout(self.tick_seconds):
+                    await self._wake.wait()
             self._wake.clear()
             try:
                 self.tick()
