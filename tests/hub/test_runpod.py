@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -28,10 +28,11 @@ def fixture(name: str) -> Any:
 
 
 def client_for(
-    handler: Callable[[httpx.Request], httpx.Response], api: str = "graphql"
+    handler: Callable[[httpx.Request], httpx.Response],
+    api: Literal["graphql", "rest"] = "graphql",
 ) -> tuple[httpx.AsyncClient, RunPodClient]:
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    return http, RunPodClient(http, "rp_secret", api=api)  # type: ignore[arg-type]
+    return http, RunPodClient(http, "rp_secret", api=api)
 
 
 def test_graphql_fixture_parses_to_pods() -> None:

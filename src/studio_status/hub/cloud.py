@@ -18,8 +18,10 @@ added. All of it runs on an injected clock so tests can replay hours in microsec
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import threading
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -75,6 +77,7 @@ log = logging.getLogger("hub.cloud")
 CLOUD_SERVICE = "cloud"
 KEYRING_SERVICE, KEYRING_USER = "studio-status", "runpod"
 KEY_ENV = "RUNPOD_API_KEY"
+KEY_LOOKUP_SECONDS = 10.0
 
 MAX_GAP = timedelta(minutes=15)
 TICK_SECONDS = 60.0
@@ -350,7 +353,7 @@ class CloudService:
                 log.exception("cloud tick failed")
 
     async def _poll_loop(self) -> None:
-        key = await asyncio.to_thread(self.key_lookup)
+        key = await self._find_key()
         while not key:
             self._provider_failed(
                 "runpod",
@@ -359,7 +362,7 @@ class CloudService:
                 "no_key",
             )
             await self.sleep(self.settings.max_backoff_seconds)
-            key = await asyncio.to_thread(self.key_lookup)
+            key = await self._find_key()
         async with httpx.AsyncClient(
             transport=self.transport, timeout=self.settings.request_timeout_seconds
         ) as http:
@@ -374,6 +377,33 @@ class CloudService:
             while True:
                 failures = await self.poll_once(client, failures)
                 await self.sleep(self.next_delay(failures, client.last_retry_after))
+
+    async def _find_key(self) -> str | None:
+        """Ask for the key on a daemon thread with a deadline: a keyring backend can block
+        on D-Bus or an unlock prompt, and neither the poll loop nor the process's exit may
+        wait on it (an executor thread would be joined at exit)."""
+        loop = asyncio.get_running_loop()
+        found: asyncio.Future[str | None] = loop.create_future()
+
+        def settle(value: str | None) -> None:
+            if not found.done():
+                found.set_result(value)
+
+        def lookup() -> None:
+            try:
+                value = self.key_lookup()
+            except Exception as exc:
+                log.warning("RunPod key lookup failed: %s", exc)
+                value = None
+            with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is waiting
+                loop.call_soon_threadsafe(settle, value)
+
+        threading.Thread(target=lookup, name="runpod-key", daemon=True).start()
+        try:
+            return await asyncio.wait_for(found, KEY_LOOKUP_SECONDS)
+        except TimeoutError:
+            log.warning("the keyring did not answer within %g s", KEY_LOOKUP_SECONDS)
+            return None
 
     def next_delay(self, failures: int, retry_after: float | None = None) -> float:
         """The poll interval, doubled per consecutive failure up to the cap, and never
