@@ -20,6 +20,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
 from studio_status.hub.config import HubConfig, HubSettings, ServiceConfig
+from studio_status.hub.health_settings import HealthSettings
 from studio_status.hub.server import bind, serve
 from studio_status.hub.service import Hub
 from studio_status.hub.sources.specs import SourcesConfig
@@ -78,12 +79,14 @@ async def run_hub(
     *,
     run_checks: bool = True,
     sources: SourcesConfig | None = None,
+    health: HealthSettings | None = None,
     **settings: Any,
 ) -> AsyncIterator[RunningHub]:
     config = HubConfig(
         hub=HubSettings(host="127.0.0.1", port=0, database=tmp_path / "hub.sqlite3", **settings),
         services=list(services),
         sources=sources or SourcesConfig(),
+        health=health or HealthSettings(),
     )
     token = secrets.token_urlsafe(16)
     ready: asyncio.Future[tuple[Hub, str]] = asyncio.get_running_loop().create_future()

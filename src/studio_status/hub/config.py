@@ -72,6 +72,10 @@ class ServiceConfig(_Model):
     timeout_seconds: float = Field(default=10.0, gt=0, le=600)
     footer: bool = True
     check: CheckSpec
+    #: argv run by the "restart" quick action (never through a shell)
+    restart: list[str] | None = Field(default=None, min_length=1)
+    #: the file the "logs" quick action tails
+    log_file: Path | None = None
 
     @field_validator("name")
     @classmethod

@@ -29,19 +29,21 @@ from studio_status.protocol import (
     utcnow,
 )
 
-from .alerts import AlertManager
 from .activity import ActivityLog
+from .alerts import AlertManager
 from .auth import TokenAuth
 from .bus import FOOTER_EVENT, EventBus, Subscriber
 from .checklist import StartupRunner
 from .checks import build_checker
 from .checks.base import Checker, CheckResult
+from .cloud import CloudService
 from .config import HubConfig, ServiceConfig
 from .jobs import Applied, JobBoard
 from .scheduler import Scheduler
 from .sources.configured import Source, build_sources
 from .state import HealthState
 from .store.sqlite import CheckWrite, SqliteStore
+from .systems import SystemsService
 from .uptime_tracker import UptimeTracker
 from .writer import StoreWriter
 
@@ -90,6 +92,8 @@ class Hub:
         )
         self.auth = TokenAuth(self.store, bootstrap_token=bootstrap_token)
         self.jobs = JobBoard(clock)
+        self.cloud = CloudService(self, config.cloud, clock=clock)
+        self.systems = SystemsService(self, config.systems, clock=clock)
         self.simulated = False
         self.sources: list[Source] = []  # configured job/stability sources, once started
         self.activity = ActivityLog(self.store, clock=clock)
@@ -114,15 +118,14 @@ class Hub:
 
     async def start(self, *, run_checks: bool = True) -> None:
         await self.store.open()
-        hub_id, clean = await self.store.begin_run()
-        if not clean:
-            log.warning(
-                "the last run did not end cleanly (killed?): new hub id, clients will resync"
-            )
+        hub_id = await self.store.hub_id()
         start_seq = await self.store.max_seq()
         # before anything can record a check: alert state must be loaded to be continued
         await self.uptime.start()
         await self.alerts.start()
+        # services that come from data, not config, join before the state is restored
+        await self.systems.load()
+        await self.cloud.load()
         self.state.restore(
             await self.store.open_windows(),
             await self.store.last_checks(),
@@ -154,6 +157,8 @@ class Hub:
         self._spawn(self.writer.run(), "store-writer")
         self._spawn(self._footer_refresh(), "footer-refresh")
         self._spawn(self._retention(), "retention")
+        self._spawn(self.cloud.run(), "cloud")
+        self._spawn(self.systems.run(), "systems")
         self.activity.attach(self.bus)  # no await since the bus began: it misses nothing
         self._spawn(self.activity.run(), "activity")
         self.sources = build_sources(self)
@@ -197,9 +202,6 @@ class Hub:
             await self.uptime.finish()
         with contextlib.suppress(Exception):
             await self.alerts.stop()
-        if self.writer.pending == 0 and not self.writer.failing:
-            with contextlib.suppress(Exception):
-                await self.store.mark_clean_end()
         await self.store.close()
 
     # -- results ----------------------------------------------------------------------

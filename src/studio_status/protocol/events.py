@@ -13,6 +13,7 @@ from typing import Any, Final
 from pydantic import BaseModel, Field
 
 from .activity import Alert, CloudPod, JobInfo, StabilityState, WorkflowInfo
+from .checklist import ReadinessChanged
 from .common import HealthStatus, Role, WireModel, parse_model
 from .dashboard import ActivityCreated
 from .footer import FooterData
@@ -127,6 +128,7 @@ EVENT_TYPES: Final[dict[str, tuple[type[BaseModel], str]]] = {
     "system.snapshot": (SystemSnapshotReceived, Topic.SYSTEM),
     "activity.created": (ActivityCreated, Topic.ACTIVITY),
     "activity.admin_created": (ActivityCreated, Topic.ACTIVITY_ADMIN),
+    "system.readiness_changed": (ReadinessChanged, Topic.SYSTEM),
     "system.outage_changed": (SystemOutageChanged, Topic.SYSTEM),
 }
 

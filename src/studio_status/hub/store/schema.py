@@ -155,6 +155,76 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX idx_system_reservations_end ON system_reservations(end_time);
     """,
+    # 5: health operations (seed 001): audit trail, alert configs, alert state, the webhook
+    # outbox, mutes and maintenance windows
+    """
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        service TEXT,
+        params_json TEXT NOT NULL DEFAULT '{}',
+        result TEXT NOT NULL,
+        detail_json TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX idx_audit_log_at ON audit_log(at);
+    CREATE INDEX idx_audit_log_service ON audit_log(service, at);
+
+    CREATE TABLE health_alert_configs (
+        service_name TEXT PRIMARY KEY,
+        escalation_delay_seconds INTEGER NOT NULL DEFAULT 300,
+        webhook_url TEXT,
+        notification_channels_json TEXT NOT NULL DEFAULT '["dashboard"]',
+        enabled INTEGER NOT NULL DEFAULT 1,
+        data_json TEXT NOT NULL DEFAULT '{}',
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+
+    CREATE TABLE alert_state (
+        service_name TEXT PRIMARY KEY,
+        data_json TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    );
+
+    CREATE TABLE alert_outbox (
+        id INTEGER PRIMARY KEY,
+        alert_id TEXT NOT NULL,
+        service_name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        url TEXT NOT NULL,
+        payload_json TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL,
+        sent_at REAL,
+        failed_at REAL,
+        last_error TEXT
+    );
+    CREATE INDEX idx_alert_outbox_due ON alert_outbox(next_attempt_at)
+        WHERE sent_at IS NULL AND failed_at IS NULL;
+
+    CREATE TABLE alert_mutes (
+        scope TEXT PRIMARY KEY,
+        until_at REAL,
+        reason TEXT,
+        set_by TEXT NOT NULL,
+        set_at REAL NOT NULL
+    );
+
+    CREATE TABLE maintenance_windows (
+        id TEXT PRIMARY KEY,
+        service_name TEXT,
+        start_at REAL NOT NULL,
+        end_at REAL NOT NULL,
+        every_seconds REAL,
+        until_at REAL,
+        reason TEXT,
+        created_by TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    """,
     # 6: studio pulse (seed 002): the activity feed, and each token's dashboard document
     """
     CREATE TABLE activity_feed (
