@@ -118,7 +118,11 @@ class Hub:
 
     async def start(self, *, run_checks: bool = True) -> None:
         await self.store.open()
-        hub_id = await self.store.hub_id()
+        hub_id, clean = await self.store.begin_run()
+        if not clean:
+            log.warning(
+                "the last run did not end cleanly (killed?): new hub id, clients will resync"
+            )
         start_seq = await self.store.max_seq()
         # before anything can record a check: alert state must be loaded to be continued
         await self.uptime.start()
@@ -202,6 +206,9 @@ class Hub:
             await self.uptime.finish()
         with contextlib.suppress(Exception):
             await self.alerts.stop()
+        if self.writer.pending == 0 and not self.writer.failing:
+            with contextlib.suppress(Exception):
+                await self.store.mark_clean_end()
         await self.store.close()
 
     # -- results ----------------------------------------------------------------------
