@@ -104,6 +104,7 @@ async def live_studio(
                 tmp_path,
             )
             live.steps(steps)
+            await h.hub.activity.flush()  # the feed is written behind the bus
             client.start()
             await until(lambda: store.state.connection is ConnectionState.LIVE)
             try:

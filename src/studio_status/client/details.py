@@ -13,7 +13,8 @@ live stream says they changed:
 * a status change anywhere refreshes the uptime timeline and the startup checklist;
 * a job leaving the live set refreshes the job list (its "recently completed" part);
 * a pod change refreshes pods and costs; a new notice refreshes the activity feed;
-* a pushed snapshot of an external system refreshes that system.
+* a pushed snapshot of an external system refreshes that system, an outage report the
+  systems and outages; a change of the readiness flag refreshes the startup checklist.
 
 Refreshes of one key are throttled (``min_interval``), so a burst of events costs one
 request. Detail topics (seed 003: a job's progress only while its window is open) go through
@@ -38,7 +39,7 @@ from datetime import datetime
 from typing import Any, Final, Protocol
 from urllib.parse import quote
 
-from pydantic import Field
+from pydantic import Field, TypeAdapter, ValidationError
 
 from studio_status.protocol import (
     CheckRecord,
@@ -51,6 +52,11 @@ from studio_status.protocol import (
     parse_model,
     utcnow,
 )
+from studio_status.protocol.actions import AuditEntry
+from studio_status.protocol.checklist import StartupChecklist
+from studio_status.protocol.cloud import CloudCosts, CloudPodsView
+from studio_status.protocol.dashboard import ActiveTasks, ActivityPage, DiskHealth, ProjectProgress
+from studio_status.protocol.systems import Outage, Reservation, SystemLatest, SystemSummary
 from studio_status.protocol.uptime import UptimeReport
 
 from .errors import BadResponse, ClientError, NotFound, Unauthorized
@@ -147,6 +153,31 @@ def _raw(data: Any) -> object:
     return data
 
 
+def _list(model: type[WireModel]) -> Parser:
+    adapter: TypeAdapter[list[Any]] = TypeAdapter(list[model])  # type: ignore[valid-type]
+
+    def parse(data: Any) -> object:
+        try:
+            return tuple(adapter.validate_python(data))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"]) or "<root>"
+            raise ProtocolError(model.__name__, f"{loc}: {first['msg']}") from None
+
+    return parse
+
+
+def _widget(data: Any) -> object:
+    """``widget:<name>``: the studio pulse widgets each have their own model."""
+    if isinstance(data, list):
+        return _list(ProjectProgress)(data)
+    if isinstance(data, dict) and "volumes" in data:
+        return parse_model(DiskHealth, data, "disk-health")
+    if isinstance(data, dict) and "running" in data:
+        return parse_model(ActiveTasks, data, "active-tasks")
+    return data
+
+
 def _logs(data: Any) -> object:
     if isinstance(data, list):  # a bare list of lines
         data = {"lines": data}
@@ -164,7 +195,7 @@ def _uptime_params(period: str) -> dict[str, str | int | float]:
     return {"period": period, "timeline": "true"}
 
 
-def _activity_params(query: str) -> dict[str, str | int | float]:
+def _query(query: str) -> dict[str, str | int | float]:
     """``activity:limit=50&category=job`` → query parameters."""
     out: dict[str, str | int | float] = {}
     for part in query.split("&"):
@@ -174,25 +205,24 @@ def _activity_params(query: str) -> dict[str, str | int | float]:
     return out
 
 
-#: Resource kind (the key before ``:``) → how to fetch and parse it. The parsers that keep
-#: raw JSON are for routes whose wire models live with their hub side (being added there);
-#: windows read those tolerantly.
+#: Resource kind (the key before ``:``) → how to fetch and parse it.
 RESOURCES: Final[dict[str, _Resource]] = {
     "service": _Resource("/admin/health/{arg}", _model(ServiceDetail), lambda _a: {"hours": 24}),
     "logs": _Resource("/admin/health/{arg}/logs", _logs),
-    "audit": _Resource("/admin/health/audit", params=lambda service: {"service": service}),
+    "audit": _Resource(
+        "/admin/health/audit", _list(AuditEntry), lambda service: {"service": service}
+    ),
     "uptime": _Resource("/admin/health/uptime", _model(UptimeReport), _uptime_params),
-    "checklist": _Resource("/admin/health/startup-checklist"),
-    "alerts": _Resource("/admin/health/alerts"),
+    "checklist": _Resource("/admin/health/startup-checklist", _model(StartupChecklist)),
     "jobs": _Resource("/api/v1/jobs", _model(JobsList), lambda _a: {"recent": 20}),
-    "pods": _Resource("/admin/cloud/pods"),
-    "costs": _Resource("/admin/cloud/costs", params=lambda period: {"period": period or "24h"}),
-    "activity": _Resource("/dashboard/widgets/activity-feed", params=_activity_params),
-    "widget": _Resource("/dashboard/widgets/{arg}"),
-    "system": _Resource("/api/v1/status/{arg}/latest"),
-    "systems": _Resource("/api/v1/status/systems"),
-    "outages": _Resource("/api/v1/status/outages"),
-    "reservations": _Resource("/api/v1/status/reservations"),
+    "pods": _Resource("/admin/cloud/pods", _model(CloudPodsView)),
+    "costs": _Resource("/admin/cloud/costs", _model(CloudCosts), lambda h: {"hours": h or "24"}),
+    "activity": _Resource("/dashboard/widgets/activity-feed", _model(ActivityPage), _query),
+    "widget": _Resource("/dashboard/widgets/{arg}", _widget),
+    "system": _Resource("/api/v1/status/{arg}/latest", _model(SystemLatest)),
+    "systems": _Resource("/api/v1/status/systems", _list(SystemSummary)),
+    "outages": _Resource("/api/v1/status/outages", _list(Outage)),
+    "reservations": _Resource("/api/v1/status/reservations", _list(Reservation)),
 }
 
 
@@ -381,6 +411,27 @@ class Details:
                     self.refresh(key)
         return record
 
+    async def override_check(self, check: str, reason: str) -> ActionRecord:
+        """``POST /admin/health/startup-checklist/{check}/override`` with the admin's reason;
+        recorded like a quick action (under ``actions:checklist``)."""
+        path = f"/admin/health/startup-checklist/{quote(check, safe='')}/override"
+        at = utcnow()
+        try:
+            await self._rest.post_json(path, {"reason": reason})
+        except ClientError as exc:
+            record = ActionRecord(
+                "checklist", f"override {check}", at, ok=False, error=_reason(exc)
+            )
+        else:
+            record = ActionRecord("checklist", f"override {check}", at, ok=True, output=reason)
+        self._add_record(record)
+        if "checklist" in self.watched:
+            self.refresh("checklist")
+        return record
+
+    def request_override(self, check: str, reason: str) -> None:
+        self._spawn(self.override_check(check, reason), f"override-{check}")
+
     def _add_record(self, record: ActionRecord) -> None:
         key = actions_key(record.service)
         old = self.entry(key).value
@@ -421,11 +472,13 @@ class Details:
             self._on_services(seen, state)
         if state.footer is not seen.footer:
             self._on_footer(state)
-        if state.jobs is not seen.jobs and "jobs" in self.watched:
+        if state.jobs is not seen.jobs:
             finished = set(seen.jobs) - set(state.jobs)
             started = set(state.jobs) - set(seen.jobs)
-            if finished or started:
+            if (finished or started) and "jobs" in self.watched:
                 self._schedule("jobs")
+            if finished and "widget:project-progress" in self.watched:
+                self._schedule("widget:project-progress")
         if state.pods is not seen.pods:
             for key in list(self.watched):
                 if key == "pods" or key.startswith("costs:"):
@@ -433,6 +486,12 @@ class Details:
         if state.last_notice_id != seen.last_notice_id:
             for key in list(self.watched):
                 if key.startswith("activity:"):
+                    self._schedule(key)
+        if state.readiness is not seen.readiness and "checklist" in self.watched:
+            self._schedule("checklist")
+        if state.outages is not seen.outages:
+            for key in list(self.watched):
+                if _split(key)[0] in ("system", "systems", "outages"):
                     self._schedule(key)
         if state.systems is not seen.systems:
             for key in list(self.watched):

@@ -54,6 +54,9 @@ from studio_status.protocol import (
     utcnow,
     worst_status,
 )
+from studio_status.protocol.checklist import ReadinessChanged
+from studio_status.protocol.dashboard import ActivityCreated, ActivityItem
+from studio_status.protocol.systems import Outage, SystemOutageChanged
 
 __all__ = [
     "HISTORY",
@@ -69,6 +72,8 @@ log = logging.getLogger("client.state")
 
 #: Notices kept per segment (seed 000, 2.2 shows the last 5).
 HISTORY = 5
+#: Live activity items kept (the feed's first page is 50, seed 002 note 3).
+ACTIVITY_KEPT = 200
 
 
 class ConnectionState(StrEnum):
@@ -137,6 +142,9 @@ class StatusState:
     hub_id: str | None = None
     simulated: bool = False
     systems: dict[str, SystemSnapshotReceived] = field(default_factory=dict)
+    outages: dict[str, Outage] = field(default_factory=dict)
+    readiness: ReadinessChanged | None = None
+    activity: tuple[ActivityItem, ...] = ()
     details: dict[str, DetailEntry] = field(default_factory=dict)
     version: int = 0
 
@@ -287,6 +295,16 @@ class StatusStore:
             changes["alerts"] = alerts
         elif isinstance(data, SystemStabilityChanged):
             changes["stability"] = data.state
+        elif isinstance(data, ActivityCreated):
+            # newest first, as the feed shows them; a window that is open shows these live
+            items = [data.item, *(i for i in self._state.activity if i.id != data.item.id)]
+            changes["activity"] = tuple(items[:ACTIVITY_KEPT])
+        elif isinstance(data, ReadinessChanged):
+            changes["readiness"] = data
+        elif isinstance(data, SystemOutageChanged):
+            outages = dict(self._state.outages)
+            outages[data.outage.id] = data.outage
+            changes["outages"] = outages
         elif isinstance(data, SystemSnapshotReceived):
             systems = dict(self._state.systems)
             systems[data.system] = data

@@ -1,0 +1,162 @@
+"""Studio pulse pieces with no other home (seed 002): project progress and disk health.
+
+Project bars use the hub's colour (green > 75 %, yellow 50–75 %, red < 50 % or blocked) and
+the seed's "8/10" fractions; disk gauges turn yellow at 80 % and red at 90 % (the hub's
+thresholds, which it sends). Both come from ``/dashboard/widgets/…`` through ``details``,
+refetched when a job finishes (project counts move) and on F5.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from studio_status.client.state import StatusState
+from studio_status.protocol.dashboard import DiskHealth, ProgressColour, ProjectProgress
+from studio_status.ui.widgets import Bar, Gauge, StatePane
+
+from .base import DetailWindow, WindowContext, entry_problem
+
+__all__ = ["PulseWindow"]
+
+_PROJECT_COLOR = {
+    ProgressColour.GREEN: "healthy",
+    ProgressColour.YELLOW: "degraded",
+    ProgressColour.RED: "down",
+}
+_DISK_COLOR = {"ok": "healthy", "warning": "degraded", "critical": "down", "unknown": "unknown"}
+PROJECTS = "widget:project-progress"
+DISK = "widget:disk-health"
+
+
+def _bytes(n: int | None) -> str:
+    if n is None:
+        return "—"
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if value < 1024 or unit == "PB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+class PulseWindow(DetailWindow):
+    """Attributes:
+    bars: project bars by project id; gauges: disk gauges by path.
+    """
+
+    kind = "pulse"
+    title = "Studio pulse"
+    default_size = (820, 520)
+
+    def __init__(self, ctx: WindowContext, key: str | None = None) -> None:
+        super().__init__(ctx, key)
+        self.add_link("Jobs", "jobs")
+        self.add_link("Activity", "activity")
+        self.bars: dict[str, Bar] = {}
+        self.gauges: dict[str, Gauge] = {}
+        body = QWidget()
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(QLabel("<b>Project progress</b> (approved / total, last 30 days)"))
+        self._projects = QGridLayout()
+        self._projects.setColumnStretch(1, 1)
+        lay.addLayout(self._projects)
+        self.projects_note = QLabel()
+        self.projects_note.setStyleSheet(f"color: {self.theme.text_dim};")
+        lay.addWidget(self.projects_note)
+        lay.addSpacing(12)
+        lay.addWidget(QLabel("<b>Disk health</b> (warning at 80 %, critical at 90 %)"))
+        self._disks = QHBoxLayout()
+        lay.addLayout(self._disks)
+        self.disk_note = QLabel()
+        self.disk_note.setStyleSheet(f"color: {self.theme.text_dim};")
+        lay.addWidget(self.disk_note)
+        lay.addStretch(1)
+        self.pane = StatePane(body, theme=self.theme)
+        self.pane.retry_requested.connect(self.on_pane_retry_requested)
+        self.root.addWidget(self.pane, 1)
+        self._shown: tuple[object, object] = (None, None)
+
+    def resources(self) -> list[str]:
+        return [PROJECTS, DISK]
+
+    def show_state(self, state: StatusState) -> None:
+        projects, disk = self.entry(PROJECTS), self.entry(DISK)
+        if projects.value is None and disk.value is None:
+            self.show_entry(self.pane, PROJECTS, "the studio pulse")
+            return
+        if (projects.value, disk.value) != self._shown:
+            self._shown = (projects.value, disk.value)
+            self._fill_projects(projects.value)
+            self._fill_disks(disk.value)
+        self.projects_note.setText(entry_problem(projects, "project progress") or "")
+        self.disk_note.setText(entry_problem(disk, "disk health") or "")
+        self.pane.show_content()
+
+    def _fill_projects(self, value: object) -> None:
+        while self._projects.count():
+            item = self._projects.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        self.bars = {}
+        rows = (
+            [p for p in value if isinstance(p, ProjectProgress)] if isinstance(value, tuple) else []
+        )
+        for i, p in enumerate(rows):
+            name = QLabel(p.project_id + (" (blocked)" if p.blocked else ""))
+            bar = Bar(theme=self.theme, height=10)
+            color = _PROJECT_COLOR[p.colour]
+            bar.set_value(p.percent, color)
+            bar.setAccessibleName(f"{p.project_id}: {p.approved}/{p.total}, {p.percent:.0f}%")
+            frac = QLabel(f"{p.approved}/{p.total} · {p.percent:.0f}%")
+            extra = QLabel(
+                " · ".join(
+                    t
+                    for t in (
+                        f"{p.active} active" if p.active else "",
+                        f"{p.failed} failed" if p.failed else "",
+                    )
+                    if t
+                )
+            )
+            extra.setStyleSheet(f"color: {self.theme.text_dim};")
+            for col, widget in enumerate((name, bar, frac, extra)):
+                self._projects.addWidget(widget, i, col)
+            self.bars[p.project_id] = bar
+        if not rows and isinstance(value, tuple):
+            self.projects_note.setText("No projects with jobs in the last 30 days.")
+        done = sum(p.approved for p in rows)
+        total = sum(p.total for p in rows)
+        self.subtitle.setText(f"{len(rows)} projects · {done}/{total} jobs done")
+
+    def _fill_disks(self, value: object) -> None:
+        while self._disks.count():
+            item = self._disks.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        self.gauges = {}
+        if not isinstance(value, DiskHealth):
+            return
+        for vol in value.volumes:
+            gauge = Gauge(theme=self.theme, size=120)
+            text = "—" if vol.used_percent is None else f"{vol.used_percent:.0f}%"
+            gauge.set_value(vol.used_percent, _DISK_COLOR[vol.level], text, vol.level)
+            gauge.setAccessibleName(f"{vol.path}: {text} used, {vol.level}")
+            holder = QWidget()
+            inner = QVBoxLayout(holder)
+            inner.addWidget(gauge)
+            caption = QLabel(
+                f"<b>{vol.path}</b><br>{_bytes(vol.used_bytes)} used · {_bytes(vol.free_bytes)} "
+                f"free<br>of {_bytes(vol.total_bytes)}"
+                + (
+                    f"<br><span style='color:{self.theme.down}'>{vol.error}</span>"
+                    if vol.error
+                    else ""
+                )
+            )
+            inner.addWidget(caption)
+            self._disks.addWidget(holder)
+            self.gauges[vol.path] = gauge
+        self._disks.addStretch(1)
