@@ -170,6 +170,17 @@ def services_down(state: StatusState) -> int:
     return sum(1 for s in services.values() if s.status is HealthStatus.DOWN)
 
 
+#: Detail windows beyond the segments' own (names as :mod:`studio_status.ui.windows` knows them).
+MORE_WINDOWS: tuple[tuple[str, str], ...] = (
+    ("uptime", "Uptime timeline…"),
+    ("checklist", "Startup checklist…"),
+    ("activity", "Activity feed…"),
+    ("pulse", "Studio pulse…"),
+    ("systems", "External systems…"),
+)
+ADMIN_WINDOWS = frozenset({"uptime", "checklist"})
+
+
 class TrayIcon(QObject):
     """The tray icon and its menu, over the same feed as the strip.
 
@@ -247,6 +258,12 @@ class TrayIcon(QObject):
             action = m.addAction(f"Open {formats.SEGMENT_TITLES[seg]}…")
             action.triggered.connect(lambda _c=False, s=seg: self.open_requested.emit(s.value))
             self._open_actions[seg] = action
+        self.windows_menu = m.addMenu("More windows")
+        self._more_actions: dict[str, QAction] = {}
+        for name, text in MORE_WINDOWS:
+            action = self.windows_menu.addAction(text)
+            action.triggered.connect(lambda _c=False, n=name: self.open_requested.emit(n))
+            self._more_actions[name] = action
         m.addSeparator()
         self.strip_action = m.addAction("Hide strip")
         self.strip_action.triggered.connect(self.strip_toggle_requested.emit)
@@ -330,6 +347,8 @@ class TrayIcon(QObject):
         admin = state.role is Role.ADMIN
         for seg in (Segment.SERVICES, Segment.CLOUD_GPU):
             self._open_actions[seg].setVisible(admin)
+        for name in ADMIN_WINDOWS:
+            self._more_actions[name].setVisible(admin)
         self._refresh_tooltip(state)
         for note in self._gate.feed(state):
             self._notify(note)

@@ -1,0 +1,95 @@
+"""Routing: strip segments and the tray menu open the right windows; roles hide entries;
+geometry is remembered; a window without a hub connection says so honestly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from studio_status.client.state import Segment, StatusStore
+from studio_status.protocol import Role
+from studio_status.ui.feed import StateFeed
+from studio_status.ui.settings_store import SettingsStore
+from studio_status.ui.strip import StatusStrip
+from studio_status.ui.theme import DARK, LIGHT
+from studio_status.ui.tray import ADMIN_WINDOWS, MORE_WINDOWS, TrayIcon
+from studio_status.ui.widgets import PaneState
+from studio_status.ui.windows import WindowContext, WindowOpener
+from studio_status.ui.windows.costs import CostsWindow
+from studio_status.ui.windows.geometry import GeometryStore
+from studio_status.ui.windows.health import HealthWindow
+from studio_status.ui.windows.jobs import JobsWindow
+from studio_status.ui.windows.systems import SystemsWindow
+
+from .factories import snapshot
+
+
+def _opener(store: StatusStore, tmp_path: Path) -> tuple[WindowOpener, StateFeed]:
+    feed = StateFeed(store)
+    ctx = WindowContext(feed, geometry=GeometryStore(tmp_path / "w.json"), theme=LIGHT)
+    return WindowOpener(context=ctx), feed
+
+
+def test_strip_segments_route_to_their_windows(
+    qtbot: Any, store: StatusStore, tmp_path: Path
+) -> None:
+    store.apply_snapshot(snapshot(Role.ADMIN))
+    opener, feed = _opener(store, tmp_path)
+    strip = StatusStrip(feed, SettingsStore(tmp_path / "app.toml"), theme=LIGHT)
+    qtbot.addWidget(strip)
+    strip.open_requested.connect(opener.on_open_requested)
+    strip.show()
+    expected = {
+        Segment.SERVICES: HealthWindow,
+        Segment.CLOUD_GPU: CostsWindow,
+        Segment.JOBS: JobsWindow,
+        Segment.WORKFLOWS: JobsWindow,
+    }
+    for seg, cls in expected.items():
+        QTest.mouseClick(strip.segments[seg], Qt.MouseButton.LeftButton)
+        name = "jobs" if seg is Segment.WORKFLOWS else seg.value
+        assert isinstance(opener.windows[name], cls), seg
+        assert opener.open_ms < 200
+    # the grid shows the snapshot's services at once, before any fetch
+    grid = opener.windows["services"]
+    assert isinstance(grid, HealthWindow) and list(grid.cards) == ["comfyui", "database", "workers"]
+    # without a hub connection a fetched window says so instead of spinning
+    costs = opener.windows["cloud_gpu"]
+    assert isinstance(costs, CostsWindow)
+    assert costs.pane.state is PaneState.ERROR and "connection to the hub" in costs.pane.message
+    opener.close_all()
+
+
+def test_tray_more_windows_follow_the_role(qtbot: Any, store: StatusStore, tmp_path: Path) -> None:
+    store.apply_snapshot(snapshot(Role.CREATOR))
+    opener, feed = _opener(store, tmp_path)
+    tray = TrayIcon(feed, theme=LIGHT)
+    tray.open_requested.connect(opener.on_open_requested)
+    visible = {n for n, a in tray._more_actions.items() if a.isVisible()}
+    assert visible == {n for n, _ in MORE_WINDOWS} - ADMIN_WINDOWS
+    tray._more_actions["systems"].trigger()
+    assert isinstance(opener.windows["systems"], SystemsWindow)
+    opener.close_all()
+    tray.close()
+
+
+def test_geometry_is_remembered_and_dark_theme_applies(
+    qtbot: Any, store: StatusStore, tmp_path: Path
+) -> None:
+    store.apply_snapshot(snapshot(Role.ADMIN))
+    feed = StateFeed(store)
+    geometry = GeometryStore(tmp_path / "w.json")
+    ctx = WindowContext(feed, geometry=geometry, theme=DARK)
+    opener = WindowOpener(context=ctx)
+    win = opener.open("jobs")
+    win.resize(640, 410)
+    assert win.palette().window().color().lightnessF() < 0.2  # dark really is dark
+    win.close()
+    assert (tmp_path / "w.json").exists()
+    again = WindowOpener(context=WindowContext(feed, geometry=GeometryStore(tmp_path / "w.json")))
+    win2 = again.open("jobs")
+    assert (win2.width(), win2.height()) == (640, 410)
+    again.close_all()
