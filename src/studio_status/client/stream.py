@@ -46,6 +46,7 @@ from websockets.exceptions import (
 )
 
 from studio_status import __version__
+from studio_status.logs import RedactingFilter
 from studio_status.protocol import (
     MAX_MESSAGE_BYTES,
     ErrorMessage,
@@ -74,6 +75,9 @@ from .state import ConnectionState, StatusState, StatusStore
 __all__ = ["DEFAULT_TOPICS", "EVENTS_PATH", "UNAUTHORIZED_CLOSE_CODE", "StatusClient", "events_url"]
 
 log = logging.getLogger("client.events")
+#: websockets logs the upgrade's headers at DEBUG, the bearer token among them: masked here
+_ws_log = logging.getLogger("client.events.websocket")
+_ws_log.addFilter(RedactingFilter())
 
 EVENTS_PATH: Final = "/api/v1/events"
 #: Close code the hub uses after an ``unauthorized`` error (4000-4999: application codes).
@@ -352,6 +356,7 @@ class StatusClient:
                 close_timeout=2.0,
                 user_agent_header=self._client_name,
                 ssl=self._tls,  # None for ws://
+                logger=_ws_log,
             )
         except InvalidStatus as exc:
             status = exc.response.status_code

@@ -24,6 +24,7 @@ from studio_status.protocol import (
 )
 
 from .deps import Access
+from .limits import LimitSettings, RequestLimits
 from .routes_cloud import cloud_router
 from .routes_dashboard import dashboard_router
 from .routes_health import health_router
@@ -71,6 +72,15 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
                 await hub.stop()
 
     app = FastAPI(title="Studio Status hub", version=__version__, lifespan=lifespan)
+    settings = hub.config.hub
+    app.add_middleware(
+        RequestLimits,
+        settings=LimitSettings(
+            max_body_bytes=settings.max_body_bytes,
+            rate_per_second=settings.push_rate_per_second,
+            burst=settings.push_burst,
+        ),
+    )
     app.include_router(health_router(hub))  # before /admin/health/{service} takes its paths
     app.include_router(jobs_router(hub))
     app.include_router(dashboard_router(hub))
@@ -128,4 +138,27 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
     async def events(ws: WebSocket) -> None:
         await serve_events(hub, ws)
 
+    _document_plain_422(app)
     return app
+
+
+def _document_plain_422(app: FastAPI) -> None:
+    """Routes also answer 422 with a plain ``detail`` message (a rule the model cannot
+    express, e.g. "end must be after start"); say so in the schema, whose default allows only
+    pydantic's list of errors, so the document matches what the hub sends."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            errors = schema.get("components", {}).get("schemas", {}).get("HTTPValidationError")
+            if errors is not None:
+                listed = errors["properties"]["detail"]
+                errors["properties"]["detail"] = {
+                    "anyOf": [listed, {"type": "string"}],
+                    "title": "Detail",
+                }
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -99,6 +99,19 @@ class HubSettings(_Model):
     retention_days: float = Field(default=7.0, gt=0)
     event_log_size: int = Field(default=10_000, ge=100)
     history_limit: int = Field(default=500, ge=1, le=100_000)
+    #: largest request body taken (413 beyond), and writes to /api/ per token (429 beyond)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    push_rate_per_second: float = Field(default=50.0, gt=0)
+    push_burst: int = Field(default=500, ge=1)
+    #: serve HTTPS/WSS with this certificate chain and key (PEM); both or neither
+    tls_certfile: Path | None = None
+    tls_keyfile: Path | None = None
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> HubSettings:
+        if (self.tls_certfile is None) != (self.tls_keyfile is None):
+            raise ValueError("tls_certfile and tls_keyfile go together")
+        return self
 
 
 class CloudSettings(_Model):

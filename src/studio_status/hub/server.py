@@ -7,16 +7,23 @@ the default self-check can point at the real address.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections.abc import Callable, Sequence
 
 import uvicorn
 
+from studio_status.logs import RedactingFilter
+
 from .api import create_app
+from .checks.specs import HttpSpec
 from .config import HubConfig, ServiceConfig, default_config
 from .service import Hub
 
 __all__ = ["bind", "serve"]
+
+# uvicorn's websocket layer logs each upgrade's headers at DEBUG, bearer tokens among them
+logging.getLogger("uvicorn.error").addFilter(RedactingFilter())
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -30,6 +37,19 @@ def bind(host: str, port: int) -> socket.socket:
         raise
     sock.set_inheritable(False)
     return sock
+
+
+def _self_checks(url: str, config: HubConfig, tls: bool) -> list[ServiceConfig]:
+    services = default_config(url, config.database_path().parent)
+    if not tls:
+        return services
+    # the hub checking itself on its own address: its certificate names the public host
+    return [
+        svc.model_copy(update={"check": svc.check.model_copy(update={"verify_tls": False})})
+        if isinstance(svc.check, HttpSpec)
+        else svc
+        for svc in services
+    ]
 
 
 class _Server(uvicorn.Server):
@@ -61,9 +81,10 @@ async def serve(
     sock = sock or bind(config.hub.host, config.hub.port)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
-    url = f"http://{shown}:{port}"
+    tls = config.hub.tls_certfile is not None
+    url = f"{'https' if tls else 'http'}://{shown}:{port}"
     if services is None:
-        services = config.services or default_config(url, config.database_path().parent)
+        services = config.services or _self_checks(url, config, tls)
     plant = None
     if simulate_seed is not None:
         from .sources.plant import SimulatedPlant
@@ -91,6 +112,8 @@ async def serve(
         uvicorn.Config(
             create_app(hub),
             log_config=None,
+            ssl_certfile=config.hub.tls_certfile,
+            ssl_keyfile=config.hub.tls_keyfile,
             access_log=False,
             lifespan="on",
             ws="websockets-sansio",

@@ -2,9 +2,11 @@
 
 Order of a connection: the client's ``hello`` (token in it or in the upgrade's
 ``Authorization`` header) within :data:`HELLO_TIMEOUT`; a bad or missing token gets an
-``error`` and close code 4401. The subscriber is registered *before* the snapshot or replay
-is built, and the snapshot is built without awaiting, so nothing published meanwhile is
-either lost or sent twice: it waits in the subscriber's queue with a higher ``seq``.
+``error`` and close code 4401, and so does a token revoked while its socket is open (the
+send loop re-checks it once per heartbeat interval). The subscriber is registered *before*
+the snapshot or replay is built, and the snapshot is built without awaiting, so nothing
+published meanwhile is either lost or sent twice: it waits in the subscriber's queue with a
+higher ``seq``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from studio_status.protocol import (
 
 from .bus import Subscriber
 from .service import Hub
+from .store.sqlite import StoreError
 
 __all__ = ["HELLO_TIMEOUT", "serve_events"]
 
@@ -67,7 +70,8 @@ async def serve_events(hub: Hub, ws: WebSocket) -> None:
     except (TimeoutError, ProtocolError, WebSocketDisconnect, KeyError) as exc:
         await _refuse(ws, "bad_hello", f"expected a hello message: {exc}", CLOSE_PROTOCOL)
         return
-    role = await hub.auth.authenticate(hello.token or ws.headers.get("authorization"))
+    credential = hello.token or ws.headers.get("authorization")
+    role = await hub.auth.authenticate(credential)
     if role is None:
         await _refuse(ws, "unauthorized", "missing or invalid token", CLOSE_UNAUTHORIZED)
         return
@@ -75,7 +79,7 @@ async def serve_events(hub: Hub, ws: WebSocket) -> None:
     sub = hub.bus.subscribe(role, topics)
     try:
         await _start(hub, ws, sub, hello)
-        sender = asyncio.create_task(_send_loop(hub, ws, sub))
+        sender = asyncio.create_task(_send_loop(hub, ws, sub, credential))
         receiver = asyncio.create_task(_receive_loop(ws, sub))
         done, pending = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
@@ -108,8 +112,22 @@ async def _start(hub: Hub, ws: WebSocket, sub: Subscriber, hello: HelloMessage) 
         await _send(ws, event)
 
 
-async def _send_loop(hub: Hub, ws: WebSocket, sub: Subscriber) -> None:
+async def _send_loop(hub: Hub, ws: WebSocket, sub: Subscriber, credential: str | None) -> None:
+    loop = asyncio.get_running_loop()
+    checked = loop.time()
     while True:
+        if loop.time() - checked >= hub.heartbeat_seconds:
+            # a token revoked meanwhile (maybe by the CLI, another process) ends the socket
+            # within a heartbeat, however busy the stream is
+            checked = loop.time()
+            try:
+                valid = await hub.auth.authenticate(credential) is not None
+            except StoreError:
+                valid = True  # storage trouble says nothing about the token; next time
+            if not valid:
+                log.info("closing an event socket: its token is no longer valid")
+                await _refuse(ws, "unauthorized", "token revoked", CLOSE_UNAUTHORIZED)
+                return
         if sub.overflowed:
             await _refuse(
                 ws, "too_slow", "client fell behind; resume from last seq", CLOSE_TOO_SLOW

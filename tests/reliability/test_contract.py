@@ -1,0 +1,101 @@
+"""Contract fuzzing: schemathesis against the hub's own OpenAPI document, per role.
+
+Every operation gets a few generated requests, each sent as an admin, a creator, with no
+token and with a revoked one: never a 5xx, every documented response matching its schema,
+401 without a valid token and 403 for a creator on admin routes. Bounded (few examples,
+no shrinking) so the whole run stays within seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+)
+
+from studio_status.hub.config import ServiceConfig
+
+from .threadhub import hub_in_thread
+
+PUBLIC = {("GET", "/health")}
+EXAMPLES = 3
+CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+
+
+@pytest.fixture(scope="module")
+def fuzz_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    tmp: Path = tmp_path_factory.mktemp("fuzz")
+    service = ServiceConfig.model_validate(
+        {
+            "name": "api",
+            "interval_seconds": 3600,
+            # a closed port: checks are quick and the route has a real service to talk about
+            "check": {"kind": "tcp", "host": "127.0.0.1", "port": 9},
+            "log_file": str(tmp / "api.log"),
+        }
+    )
+    (tmp / "api.log").write_text("one\ntwo\n")
+    with hub_in_thread(tmp, [service]) as (running, tokens, _loop):
+        yield running.url, tokens
+
+
+def contract_problems(case: Any, url: str, tokens: dict[str, str]) -> list[str]:
+    problems = []
+    label = case.operation.label
+    public = (case.operation.method.upper(), case.operation.path) in PUBLIC
+    admin_only = case.operation.path.startswith("/admin/")
+    for who in ("admin", "creator", "none", "revoked"):
+        token = tokens.get(who)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = case.call(base_url=url, headers=headers, timeout=10)
+        try:
+            case.validate_response(response, checks=CHECKS)
+        except BaseException as exc:  # a group of failures, each naming a check
+            if not isinstance(exc, Exception | BaseExceptionGroup):
+                raise
+            failures = getattr(exc, "exceptions", [exc])
+            problems += [
+                f"{label} as {who}: {response.status_code} {type(f).__name__}: "
+                + " | ".join(str(f).splitlines()[:3])
+                for f in failures
+            ]
+        status = response.status_code
+        if who in ("none", "revoked") and not public and status != 401:
+            problems.append(f"{label} as {who}: {status}, not 401")
+        elif who == "creator" and admin_only and status != 403:
+            problems.append(f"{label} as creator: {status}, not 403")
+        elif who == "admin" and status in (401, 403):
+            problems.append(f"{label} as admin: {status}")
+    return problems
+
+
+def test_contract_per_role(fuzz_hub: tuple[str, dict[str, str]]) -> None:
+    url, tokens = fuzz_hub
+    schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
+    problems: list[str] = []
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 10
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        def run(case: Any) -> None:
+            problems.extend(contract_problems(case, url, tokens))
+
+        run()
+    assert problems == [], "\n".join(dict.fromkeys(problems))
