@@ -216,7 +216,6 @@ def test_notice_line() -> None:
     assert formats.notice_line(notice, UTC) == "12:04:31  ▲ ComfyUI degraded"
 
 
-
 def test_simulated_data_is_always_labelled() -> None:
     from dataclasses import replace
     from datetime import UTC, datetime
