@@ -153,6 +153,9 @@ async def test_resume_replays_the_gap_even_across_a_restart(tmp_path: Path, targ
             assert resumed["type"] == "resumed" and resumed["from_seq"] == last_seq
             missed = await recv_json(ws)
             assert missed["type"] == "service.health_changed" and missed["seq"] > last_seq
+            # the replay ends with a heartbeat at the cursor: the client is caught up
+            caught_up = await recv_json(ws)
+            assert caught_up == {**caught_up, "type": "heartbeat", "seq": resumed["seq"]}
             last_seq = resumed["seq"]
         target.status = 200
         await h.hub.recheck("api")

@@ -110,6 +110,9 @@ async def _start(hub: Hub, ws: WebSocket, sub: Subscriber, hello: HelloMessage) 
     await _send(ws, ResumedMessage(from_seq=hello.last_seq, seq=sub.cursor, hub_id=hub.bus.hub_id))
     for event in events:
         await _send(ws, event)
+    # The replay held every event up to the cursor that this client may see; saying so at
+    # once lets it step past the ones filtered out for it instead of waiting a heartbeat.
+    await _send(ws, HeartbeatMessage(seq=sub.cursor, ts=utcnow()))
 
 
 async def _send_loop(hub: Hub, ws: WebSocket, sub: Subscriber, credential: str | None) -> None:
