@@ -179,7 +179,8 @@ def default_config(self_url: str, data_dir: Path, *, interval: float = 30.0) -> 
             label="Hub",
             interval_seconds=interval,
             timeout_seconds=5,
-            check=HttpSpec.model_validate({"url": f"{self_url}/health", "degraded_ms": 500}),
+            # answering its own /health takes a few ms; seconds mean a wedged event loop
+            check=HttpSpec.model_validate({"url": f"{self_url}/health", "degraded_ms": 2000}),
         ),
         ServiceConfig(
             name="events",
