@@ -437,7 +437,12 @@ class Chart(QWidget):
         p.setPen(t.color("text_dim"))
         total = d.end - d.start
         ticks = _ticks(d.start, d.end)
-        fmt = "%d %b" if total > timedelta(days=2) else "%H:%M"
+        if total > timedelta(days=2):
+            fmt = "%d %b"
+        elif total < timedelta(minutes=10):
+            fmt = "%H:%M:%S"
+        else:
+            fmt = "%H:%M"
         fm = QFontMetrics(self.font())
         last_right = -1e9
         for at in ticks:
@@ -477,6 +482,12 @@ def _nice(value: float) -> float:
 def _ticks(start: datetime, end: datetime) -> Sequence[datetime]:
     total = (end - start).total_seconds()
     steps = [
+        5,
+        10,
+        15,
+        30,
+        60,
+        120,
         300,
         900,
         1800,

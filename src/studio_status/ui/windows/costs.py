@@ -227,6 +227,9 @@ class CostsWindow(DetailWindow):
         end = self.now()
         start = end - timedelta(hours=self.hours)
         points = tuple((p.at, p.cost_per_hour_cents / 100) for p in costs.series)
+        if costs.series and costs.series[0].at - start > timedelta(hours=1):
+            span = end - costs.series[0].at  # a young hub: draw what there is
+            start = costs.series[0].at - max(span * 0.04, timedelta(seconds=5))
         self.chart.set_data(
             ChartData(
                 start=start,

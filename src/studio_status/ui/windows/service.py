@@ -113,9 +113,10 @@ class ServiceWindow(DetailWindow):
         self.selection = QLabel()
         self.selection.setStyleSheet(f"color: {self.theme.text_dim};")
         lay.addWidget(self.selection)
+        lay.addStretch(1)
         self.pane = StatePane(body, theme=self.theme)
         self.pane.retry_requested.connect(self.on_pane_retry_requested)
-        self.root.addWidget(self.pane, 3)
+        self.root.addWidget(self.pane, 0)
 
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Actions, diagnostics and logs")
@@ -149,7 +150,7 @@ class ServiceWindow(DetailWindow):
         llay.addWidget(self.log_view)
         self._logs_tab = self.tabs.addTab(logs, "Logs")
         self.tabs.currentChanged.connect(self.on_tabs_current_changed)
-        self.root.addWidget(self.tabs, 2)
+        self.root.addWidget(self.tabs, 1)
         self._log_lines: list[str] = []
 
     # -- what is watched ----------------------------------------------------------------
@@ -201,6 +202,10 @@ class ServiceWindow(DetailWindow):
         now = self.now()
         start = now - timedelta(hours=HOURS)
         history = [r for r in detail.history if r.checked_at >= start]
+        if history and history[0].checked_at - start > timedelta(hours=1):
+            # less than a day recorded: draw what there is, not 23 h of empty axis
+            span = now - history[0].checked_at
+            start = history[0].checked_at - max(span * 0.04, timedelta(seconds=5))
         spans = history_spans(history, now)
         points = tuple(
             (r.checked_at, float(r.latency_ms)) for r in history if r.latency_ms is not None
@@ -216,7 +221,8 @@ class ServiceWindow(DetailWindow):
                 empty_text="No checks in the last 24 hours",
             )
         )
-        self.subtitle.setText(f"{checks} checks in {HOURS} h · {bad} not healthy")
+        since = formats.clock(history[0].checked_at) if history else "—"
+        self.subtitle.setText(f"{checks} checks since {since} (last {HOURS} h) · {bad} not healthy")
 
     def on_chart_span_clicked(self, payload: object) -> None:
         if not isinstance(payload, tuple) or len(payload) != 3:
@@ -337,7 +343,20 @@ def _record_text(r: ActionRecord) -> str:
     mark = "✓" if r.ok else "✗"
     text = f"{at}  {mark} {r.action}"
     first = (r.error or r.output or "").strip().splitlines()
-    if first:
+    output = r.data.get("output")
+    if r.error is None and isinstance(output, dict):  # diagnose: say what it found
+        found = output.get("status") or output.get("result")
+        took = r.data.get("duration_ms")
+        text += " — " + " · ".join(
+            b
+            for b in (
+                str(found) if found else "",
+                f"{took} ms" if took is not None else "",
+                "output in the Diagnose tab",
+            )
+            if b
+        )
+    elif first:
         text += f" — {first[0][:160]}"
     if r.audit:
         text += f"  (audit #{r.audit})"

@@ -108,6 +108,7 @@ class UptimeWindow(DetailWindow):
         )
         self.outage.setWordWrap(True)
         self.outage.setAccessibleName("Selected outage")
+        self.outage.setMinimumHeight(64)
         self.outage.setStyleSheet(
             f"background: {self.theme.surface}; border-radius: 6px; padding: 8px;"
         )

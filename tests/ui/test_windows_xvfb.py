@@ -1,0 +1,54 @@
+"""Every detail window on a real X server over the simulated studio, screenshots kept.
+
+Runs :mod:`tests.ui.windows_shots` under a fresh Xvfb: it starts ``studio-status hub
+--embedded --simulate`` (the real CLI), posts two external systems as a collector would,
+lets the studio run, and grabs each window in the light and the dark theme into
+``test-artifacts/window-<name>-<theme>.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .test_xvfb import ARTIFACTS, ROOT, display  # the Xvfb fixture
+
+pytestmark = [
+    pytest.mark.xvfb,
+    pytest.mark.skipif(
+        shutil.which("Xvfb") is None, reason="Xvfb not installed (apt-get install xvfb)"
+    ),
+]
+
+WINDOWS = 9
+__all__ = ["display"]
+
+
+def test_every_window_rendered_over_the_simulator(display: str, tmp_path: Path) -> None:
+    env = dict(os.environ)
+    env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", XDG_RUNTIME_DIR=str(tmp_path))
+    env.update(XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"))
+    env.pop("WAYLAND_DISPLAY", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.ui.windows_shots", str(ARTIFACTS), str(tmp_path), "25"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    shots = [e for e in events if e.get("event") == "shot"]
+    assert events[-1] == {"event": "done"}
+    assert len(shots) == 2 * WINDOWS
+    for shot in shots:
+        assert shot["state"] == "content", shot  # real data in every window, no error page
+        assert Path(shot["path"]).stat().st_size > 5000, shot
