@@ -235,8 +235,14 @@ async def _main(
         tray.set_strip_visible(strip.isVisible())
 
     def on_mute(seconds: object) -> None:
-        # TODO(hub mute endpoint): forward to the hub so the mute holds on every desktop.
+        """The tray mutes at once locally; an admin's mute also goes to the hub, so it holds
+        on every desktop of the user and the hub holds the notices (other roles may not
+        mute the hub: their mute stays on this desktop)."""
         log.info("mute requested: %s", "until cleared" if seconds is None else f"{seconds} s")
+        from studio_status.protocol import Role
+
+        if windows.details is not None and store.state.role is Role.ADMIN:
+            windows.details.request_mute(seconds if isinstance(seconds, int) else None)
 
     def open_settings() -> None:
         nonlocal settings_window

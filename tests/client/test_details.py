@@ -203,3 +203,36 @@ async def test_service_history_from_a_real_hub_refreshes_on_transitions(tmp_path
                 await details.aclose()
     finally:
         await target.close()
+
+
+async def test_tray_mute_goes_to_the_hub_and_back(tmp_path: Path) -> None:
+    """A mute from one desktop is the hub's mute: the service shows ``muted_until``."""
+    target = await LoopbackServer().start()
+    try:
+        async with (
+            run_hub(tmp_path, [http_service("api", target.url)]) as h,
+            httpx.AsyncClient() as http,
+        ):
+            store = StatusStore()
+            details = Details(RestClient(h.url, http, token=h.admin_token), store)
+            record = await details.mute(3600)
+            assert record.ok, record.error
+            assert h.hub.state.services["api"].muted_until is not None
+            forever = await details.mute(None)
+            assert forever.ok and h.hub.state.services["api"].muted_until is not None
+            cleared = await details.mute(0)
+            assert cleared.ok
+            assert h.hub.state.services["api"].muted_until is None
+            odd = await details.mute(60)  # the hub only knows 1 h / 4 h / 8 h / until cleared
+            assert not odd.ok and "1 h, 4 h, 8 h" in (odd.error or "")
+            creator = await h.token(Role.CREATOR)
+            theirs = Details(RestClient(h.url, http, token=creator), StatusStore())
+            assert not (await theirs.mute(3600)).ok  # only admins mute the hub
+            assert [r.action for r in store.state.details[actions_key("mute")].value][:2] == [
+                "mute ?",
+                "unmute",
+            ]
+            await theirs.aclose()
+            await details.aclose()
+    finally:
+        await target.close()

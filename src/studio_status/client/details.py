@@ -80,6 +80,13 @@ log = logging.getLogger("client.details")
 ACTIONS: Final = ("recheck", "diagnose", "restart")
 #: Audit entries kept per service on this desktop.
 AUDIT_KEEP: Final = 20
+#: The tray's mute choices (seconds) as the hub names them; None is "until cleared".
+MUTE_DURATIONS: Final[dict[int | None, str]] = {
+    3600: "1h",
+    14400: "4h",
+    28800: "8h",
+    None: "until_cleared",
+}
 #: History rows kept per service while appending live readings between fetches.
 HISTORY_KEEP: Final = 5000
 
@@ -428,6 +435,37 @@ class Details:
         if "checklist" in self.watched:
             self.refresh("checklist")
         return record
+
+    async def mute(self, seconds: int | None) -> ActionRecord:
+        """Mute notices on the hub, so the mute holds on every desktop of the user.
+
+        ``seconds``: 3600 / 14400 / 28800 (the tray's 1 h / 4 h / 8 h), None until cleared,
+        0 clears it. Recorded like a quick action under ``actions:mute``.
+        """
+        at = utcnow()
+        what = "unmute" if seconds == 0 else f"mute {MUTE_DURATIONS.get(seconds, '?')}"
+        try:
+            if seconds == 0:
+                await self._rest.delete("/admin/health/mute")
+            else:
+                duration = MUTE_DURATIONS.get(seconds)
+                if duration is None:
+                    raise ValueError(
+                        f"the hub mutes for 1 h, 4 h, 8 h or until cleared, not {seconds} s"
+                    )
+                await self._rest.put_json("/admin/health/mute", {"duration": duration})
+        except NotFound:
+            record = ActionRecord("mute", what, at, ok=True, output="nothing was muted")
+        except (ClientError, ValueError) as exc:
+            record = ActionRecord("mute", what, at, ok=False, error=str(exc))
+        else:
+            record = ActionRecord("mute", what, at, ok=True)
+        self._add_record(record)
+        log.info("%s on the hub: %s", what, "ok" if record.ok else record.error)
+        return record
+
+    def request_mute(self, seconds: int | None) -> None:
+        self._spawn(self.mute(seconds), "mute")
 
     def request_override(self, check: str, reason: str) -> None:
         self._spawn(self.override_check(check, reason), f"override-{check}")

@@ -78,6 +78,9 @@ class RestClient:
         raw = await self._request("PUT", path, json=body)
         return _json(raw, path) if raw.strip() else None
 
+    async def delete(self, path: str, params: dict[str, str | int | float] | None = None) -> None:
+        await self._request("DELETE", path, params=params)
+
     async def _get(self, path: str) -> bytes:
         return await self._request("GET", path)
 
