@@ -80,10 +80,16 @@ async def run_hub(
     run_checks: bool = True,
     sources: SourcesConfig | None = None,
     health: HealthSettings | None = None,
+    port: int = 0,
+    database: Path | None = None,
     **settings: Any,
 ) -> AsyncIterator[RunningHub]:
+    """``port`` 0 picks a free one; a fixed port lets a test stop the hub and start it again
+    where its clients expect it."""
     config = HubConfig(
-        hub=HubSettings(host="127.0.0.1", port=0, database=tmp_path / "hub.sqlite3", **settings),
+        hub=HubSettings(
+            host="127.0.0.1", port=port, database=database or tmp_path / "hub.sqlite3", **settings
+        ),
         services=list(services),
         sources=sources or SourcesConfig(),
         health=health or HealthSettings(),
@@ -91,7 +97,7 @@ async def run_hub(
     token = secrets.token_urlsafe(16)
     ready: asyncio.Future[tuple[Hub, str]] = asyncio.get_running_loop().create_future()
     stop = asyncio.Event()
-    sock = bind("127.0.0.1", 0)
+    sock = bind("127.0.0.1", port)
 
     def on_ready(hub: Hub, url: str) -> None:
         if not ready.done():
