@@ -58,6 +58,7 @@ from studio_status.protocol.cloud import CloudCosts, CloudPodsView
 from studio_status.protocol.dashboard import ActiveTasks, ActivityPage, DiskHealth, ProjectProgress
 from studio_status.protocol.systems import Outage, Reservation, SystemLatest, SystemSummary
 from studio_status.protocol.uptime import UptimeReport
+from studio_status.tasks import TaskSet
 
 from .errors import BadResponse, ClientError, NotFound, Unauthorized
 from .rest import RestClient
@@ -277,7 +278,7 @@ class Details:
         self.watched: Counter[str] = Counter()
         self.held_topics: Counter[str] = Counter()
         self.requests = 0
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet(log, "details-")
         self._inflight: dict[str, asyncio.Task[DetailEntry]] = {}
         self._last_fetch: dict[str, float] = {}
         self._pending: dict[str, asyncio.TimerHandle] = {}
@@ -494,11 +495,7 @@ class Details:
         for handle in self._pending.values():
             handle.cancel()
         self._pending.clear()
-        tasks = [t for t in self._tasks if t is not asyncio.current_task()]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.cancel_all()
 
     # -- live refresh -----------------------------------------------------------------
 
@@ -617,16 +614,7 @@ class Details:
     # -- plumbing ---------------------------------------------------------------------
 
     def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-        # qasync keeps only weak references to tasks: hold them until they finish.
-        task = asyncio.get_running_loop().create_task(coro, name=f"details-{name}")
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("details task %s failed", task.get_name(), exc_info=task.exception())
+        return self._tasks.spawn(coro, name)
 
 
 def _reason(exc: ClientError) -> str:

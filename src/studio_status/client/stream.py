@@ -64,6 +64,7 @@ from studio_status.protocol import (
     parse_model,
     parse_server_message,
 )
+from studio_status.tasks import TaskSet
 
 from .backoff import Backoff
 from .cache import SnapshotCache
@@ -172,7 +173,7 @@ class StatusClient:
         self._open_timeout = open_timeout
         self._client_name = client_name
 
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet(log, _TASK_PREFIX)
         self._poller: asyncio.Task[None] | None = None
         self._runner: asyncio.Task[None] | None = None
         self._ws: ClientConnection | None = None
@@ -621,24 +622,10 @@ class StatusClient:
         self._cache.save(state.footer, state.role, state.updated_at)
 
     def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-        # qasync keeps only weak references to tasks: hold them here until they finish.
-        task = asyncio.create_task(coro, name=_TASK_PREFIX + name)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("task %s failed", task.get_name(), exc_info=task.exception())
+        return self._tasks.spawn(coro, name)
 
     async def _cancel_tasks(self) -> None:
-        current = asyncio.current_task()
-        tasks = [t for t in self._tasks if t is not current]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.cancel_all()
         self._poller = None
 
 

@@ -28,6 +28,7 @@ from studio_status.protocol import (
     WorkflowEventIn,
     utcnow,
 )
+from studio_status.tasks import TaskSet
 
 from .activity import ActivityLog
 from .alerts import AlertManager
@@ -102,7 +103,7 @@ class Hub:
         self._checkers: dict[str, Checker] = {}
         self._http: httpx.AsyncClient | None = None
         self._scheduler: Scheduler | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet(log)
         self._footer_published: bytes | None = None
         self.started_at: datetime | None = None
 
@@ -173,21 +174,10 @@ class Hub:
         log.info("hub started: %d services, seq %d, id %s", len(self.services), start_seq, hub_id)
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
-        task = asyncio.create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("hub task %s died", task.get_name(), exc_info=task.exception())
+        self._tasks.spawn(coro, name)
 
     async def stop(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._tasks.cancel_all()
         # the writer was cancelled mid-wait; commit what is left before closing
         with contextlib.suppress(Exception):
             drain = asyncio.create_task(self.writer.run())
