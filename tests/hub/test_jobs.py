@@ -85,3 +85,15 @@ def test_workflows_stage_summary() -> None:
     assert not board.apply_workflow(
         WorkflowEventIn(event_id="w10", kind="stage_changed", workflow_id="wf0", stage="x")
     ).applied
+
+
+def test_queue_positions_move_up_when_a_job_leaves_the_queue() -> None:
+    board = JobBoard(lambda: T0)
+    for i in range(1, 4):
+        board.apply_job(ev(f"c{i}", "created", job=f"q{i}", seconds=i, queue_position=i))
+    board.apply_job(ev("s1", "started", job="q1", seconds=10))
+    assert [board.jobs[j].queue_position for j in ("q2", "q3")] == [1, 2]
+    board.apply_job(ev("x3", "cancelled", job="q3", seconds=11))
+    board.apply_job(ev("s2", "started", job="q2", seconds=12))
+    assert board.jobs["q2"].queue_position is None
+    assert board.summary().queued == 0

@@ -160,6 +160,12 @@ class JobBoard:
                 updates["progress"] = 100.0
         new = job.model_copy(update=updates)
         events: Outgoing = []
+        if (
+            old is not None
+            and old.status is JobStatus.QUEUED
+            and new.status is not JobStatus.QUEUED
+        ):
+            self._close_queue_gap(old.queue_position)
         if new.status in ACTIVE:
             self.jobs[new.id] = new
         else:
@@ -182,6 +188,21 @@ class JobBoard:
             if new.id not in wf.job_ids:
                 self.workflows[wf.id] = wf.model_copy(update={"job_ids": [*wf.job_ids, new.id]})
         return Applied(events, changed=new)
+
+    def _close_queue_gap(self, position: int | None) -> None:
+        """A job left the queue: those behind it move up one place (sources that report
+        positions again simply overwrite them)."""
+        if position is None:
+            return
+        for job_id, job in self.jobs.items():
+            if (
+                job.status is JobStatus.QUEUED
+                and job.queue_position is not None
+                and job.queue_position > position
+            ):
+                self.jobs[job_id] = job.model_copy(
+                    update={"queue_position": job.queue_position - 1}
+                )
 
     def _eta(self, job_id: str, at: datetime, progress: float) -> int | None:
         first = self._first_progress.setdefault(job_id, (at, progress))

@@ -113,7 +113,7 @@ class StudioScript:
         )
 
     def _new_job(self, now: datetime, out: Step, workflow: str | None) -> str:
-        job = _Job(self._id("job"), workflow, speed=self._rng.uniform(0.8, 6.0))
+        job = _Job(self._id("job"), workflow, speed=self._rng.uniform(2.0, 8.0))
         self._jobs[job.id] = job
         self._queue.append(job.id)
         out.jobs.append(
@@ -153,7 +153,7 @@ class StudioScript:
             job.progress = min(100.0, job.progress + job.speed * dt * self._rng.uniform(0.5, 1.5))
             if job.progress >= 100.0:
                 self._finish(job, now, out, failed=False)
-            elif self._rng.random() < 0.004 * dt * 10:
+            elif self._rng.random() < 0.002 * dt:  # about 1 job in 20 fails
                 self._finish(job, now, out, failed=True)
             else:
                 out.jobs.append(
