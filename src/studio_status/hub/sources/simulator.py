@@ -83,9 +83,9 @@ class StudioScript:
         self._last = now
         out = Step()
         rng = self._rng
-        if rng.random() < 0.08 or not self._workflows:
+        if rng.random() < 0.03 or not self._workflows:
             self._new_workflow(now, out)
-        if rng.random() < 0.25:
+        if rng.random() < 0.07:  # with workflows, a bit under what 4 workers finish
             self._new_job(now, out, workflow=None)
         self._run_jobs(now, dt, out)
         self._advance_workflows(now, out)
