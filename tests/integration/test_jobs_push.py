@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from studio_status.protocol import Role
 from tests.hubrunner import recv_until, run_hub
 
@@ -74,3 +76,71 @@ async def test_push_validation_events_footer_and_restart(tmp_path: Path) -> None
     async with run_hub(tmp_path, []) as h2:
         assert h2.hub.jobs.jobs["j1"].progress == 40
         assert h2.hub.state.workflows.current_stage == "generating"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/jobs/events", {"kind": "started", "job_id": "j"}, "event_id"),
+        ("/api/v1/jobs/events", {"event_id": "e", "kind": "started"}, "job_id"),
+        ("/api/v1/jobs/events", {"event_id": "e", "job_id": "j"}, "kind"),
+        ("/api/v1/jobs/events", {"event_id": "e", "kind": "boom", "job_id": "j"}, "kind"),
+        ("/api/v1/jobs/events", {"event_id": "e f", "kind": "started", "job_id": "j"}, "event_id"),
+        ("/api/v1/jobs/events", {"event_id": "e", "kind": "started", "job_id": "j/../x"}, "job_id"),
+        (
+            "/api/v1/jobs/events",
+            {"event_id": "e", "kind": "progress", "job_id": "j", "progress": -1},
+            "progress",
+        ),
+        (
+            "/api/v1/jobs/events",
+            {"event_id": "e", "kind": "progress", "job_id": "j", "progress": "half"},
+            "progress",
+        ),
+        (
+            "/api/v1/jobs/events",
+            {"event_id": "e", "kind": "created", "job_id": "j", "queue_position": -2},
+            "queue_position",
+        ),
+        (
+            "/api/v1/jobs/events",
+            {"event_id": "e", "kind": "failed", "job_id": "j", "error": "x" * 5000},
+            "error",
+        ),
+        (
+            "/api/v1/jobs/events",
+            {"event_id": "e", "kind": "started", "job_id": "j", "at": "yesterday"},
+            "at",
+        ),
+        (
+            "/api/v1/jobs/events",
+            {"event_id": "e", "kind": "started", "job_id": "j", "type": "t" * 101},
+            "type",
+        ),
+        ("/api/v1/workflows/events", {"event_id": "w", "kind": "created"}, "workflow_id"),
+        (
+            "/api/v1/workflows/events",
+            {"event_id": "w", "kind": "paused", "workflow_id": "wf"},
+            "kind",
+        ),
+        (
+            "/api/v1/workflows/events",
+            {"event_id": "w", "kind": "created", "workflow_id": "wf", "job_ids": "j1"},
+            "job_ids",
+        ),
+        (
+            "/api/v1/workflows/events",
+            {"event_id": "w", "kind": "created", "workflow_id": "wf", "stage": "s" * 101},
+            "stage",
+        ),
+    ],
+)
+async def test_every_push_validation_error_names_its_field(
+    tmp_path: Path, path: str, body: dict[str, object], field: str
+) -> None:
+    async with run_hub(tmp_path, []) as h, h.http(h.admin_token) as http:
+        response = await http.post(path, json=body)
+        assert response.status_code == 422
+        locs = [e["loc"] for e in response.json()["detail"]]
+        assert any(field in loc for loc in locs), locs
+        assert h.hub.jobs.jobs == {} and h.hub.jobs.workflows == {}  # nothing half-applied
