@@ -93,3 +93,19 @@ def test_geometry_is_remembered_and_dark_theme_applies(
     win2 = again.open("jobs")
     assert (win2.width(), win2.height()) == (640, 410)
     again.close_all()
+
+
+def test_every_window_says_when_the_data_is_simulated(
+    qtbot: Any, store: StatusStore, tmp_path: Path
+) -> None:
+    snap = snapshot(Role.ADMIN)
+    store.apply_snapshot(
+        snap.model_copy(update={"data": snap.data.model_copy(update={"simulated": True})})
+    )
+    opener, _feed = _opener(store, tmp_path)
+    for name in ("services", "jobs", "cloud_gpu"):
+        opener.on_open_requested(name)
+        window = opener.windows[name]
+        qtbot.waitUntil(lambda w=window: w.banner.isVisible())  # type: ignore[misc]
+        assert window.banner.text.startswith("Simulated studio")
+    opener.close_all()

@@ -281,6 +281,11 @@ class DetailWindow(QWidget):
             )
         elif state.stale and state.connection is ConnectionState.CONNECTING:
             self.banner.say("Connecting to the hub…", severity="unknown")
+        elif state.simulated:
+            self.banner.say(
+                "Simulated studio — this data comes from the demo simulator, not a platform.",
+                severity="unknown",
+            )
         else:
             self.banner.say("")
 
