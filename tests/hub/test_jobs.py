@@ -97,3 +97,13 @@ def test_queue_positions_move_up_when_a_job_leaves_the_queue() -> None:
     board.apply_job(ev("s2", "started", job="q2", seconds=12))
     assert board.jobs["q2"].queue_position is None
     assert board.summary().queued == 0
+
+
+def test_queue_is_numbered_first_come_when_the_source_gives_no_position() -> None:
+    board = JobBoard(lambda: T0)
+    for i in range(1, 4):
+        board.apply_job(ev(f"c{i}", "created", job=f"q{i}", seconds=i))
+    assert [board.jobs[f"q{i}"].queue_position for i in range(1, 4)] == [1, 2, 3]
+    board.apply_job(ev("s1", "started", job="q1", seconds=5))
+    board.apply_job(ev("c4", "created", job="q4", seconds=6))
+    assert [board.jobs[j].queue_position for j in ("q2", "q3", "q4")] == [1, 2, 3]

@@ -140,6 +140,15 @@ class JobBoard:
         }
         if ev.kind == "created":
             updates["status"] = job.status
+            if (
+                job.status is JobStatus.QUEUED
+                and updates.get("queue_position") is None
+                and (old is None or old.queue_position is None)
+            ):
+                # the source gives no position: first come, first served behind the others
+                updates["queue_position"] = 1 + sum(
+                    1 for j in self.jobs.values() if j.status is JobStatus.QUEUED
+                )
         elif ev.kind == "started":
             updates.update(status=JobStatus.RUNNING, started_at=at, queue_position=None)
         elif ev.kind == "progress":

@@ -125,7 +125,6 @@ class StudioScript:
                 type=self._rng.choice(JOB_TYPES),
                 project=self._rng.choice(PROJECTS),
                 submitted_by=self._rng.choice(USERS),
-                queue_position=len(self._queue),
                 workflow_id=workflow,
             )
         )

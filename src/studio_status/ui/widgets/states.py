@@ -146,6 +146,7 @@ class Banner(QWidget):
         color = getattr(self._theme, severity, self._theme.degraded)
         self.setStyleSheet(
             f"Banner {{ background: {self._theme.surface}; border-left: 4px solid {color}; }}"
+            f"Banner QLabel {{ color: {self._theme.text}; }}"
         )
         self._label.setText(text)
         self.setAccessibleName(text)
