@@ -135,9 +135,7 @@ EVENT_TYPES: Final[dict[str, tuple[type[BaseModel], str]]] = {
 EVENT_TOPICS: Final = frozenset(topic for _, topic in EVENT_TYPES.values())
 
 #: Topics whose events carry infrastructure data; never delivered to non-admins.
-ADMIN_TOPICS: Final = frozenset(
-    {Topic.HEALTH, Topic.CLOUD, Topic.ALERTS, Topic.ACTIVITY_ADMIN}
-)
+ADMIN_TOPICS: Final = frozenset({Topic.HEALTH, Topic.CLOUD, Topic.ALERTS, Topic.ACTIVITY_ADMIN})
 
 
 def topic_allowed(topic: str, role: Role) -> bool:
