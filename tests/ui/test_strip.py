@@ -317,3 +317,32 @@ def test_missing_screen_falls_back_to_primary(store: StatusStore, make_strip: Ma
     assert strip.current_screen() is QGuiApplication.primaryScreen()
     strip.on_app_screens_changed()  # a screen came or went: re-dock (debounced)
     assert strip._redock_timer.isActive()
+
+
+def test_muted_services_are_marked_and_left_out_of_the_worst_state(
+    store: StatusStore, make_strip: MakeStrip
+) -> None:
+    from studio_status.protocol import Event, ServiceHealth
+
+    store.apply_snapshot(snapshot(Role.ADMIN))
+    strip = make_strip()
+    store.apply_event(health_event(2, "database", HealthStatus.DOWN, HealthStatus.HEALTHY))
+    assert store.state.worst is HealthStatus.DOWN
+    until = datetime.now(UTC) + timedelta(hours=1)
+    muted = ServiceHealth(name="database", status=HealthStatus.DOWN, muted_until=until)
+    # the hub announces a mute as a health event with the status unchanged
+    store.apply_event(
+        Event(
+            seq=3,
+            type="service.health_changed",
+            ts=datetime.now(UTC),
+            data={
+                "service": "database",
+                "previous": "down",
+                "current": muted.model_dump(mode="json"),
+            },
+        )
+    )
+    assert "■ DB (muted)" in strip.segments[Segment.SERVICES].text()
+    assert "Muted (no notices): database" in strip.segments[Segment.SERVICES].toolTip()
+    assert store.state.worst is HealthStatus.HEALTHY  # the tray no longer shouts about it

@@ -148,15 +148,27 @@ class StatusState:
     details: dict[str, DetailEntry] = field(default_factory=dict)
     version: int = 0
 
+    def muted(self, name: str, now: datetime | None = None) -> bool:
+        """Whether the hub holds notices for service ``name`` (muted from any desktop)."""
+        svc = self.services.get(name)
+        until = svc.muted_until if svc is not None else None
+        return until is not None and until > (now or utcnow())
+
     @property
     def worst(self) -> HealthStatus:
-        """Worst service state, ``unknown`` when disconnected or nothing is known."""
+        """Worst service state, ``unknown`` when disconnected or nothing is known.
+
+        Muted services are left out (they are marked as muted where they are shown), unless
+        every service is muted: then they all count, rather than pretending all is well.
+        """
         if self.connection is ConnectionState.OFFLINE or not self.footer:
             return HealthStatus.UNKNOWN
         services = self.footer.services
         if not services:
             return HealthStatus.UNKNOWN
-        return worst_status([s.status for s in services.values()])
+        now = utcnow()
+        heard = [s.status for n, s in services.items() if not self.muted(n, now)]
+        return worst_status(heard or [s.status for s in services.values()])
 
     @property
     def last_notice_id(self) -> int:

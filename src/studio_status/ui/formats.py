@@ -21,7 +21,7 @@ Times are shown in local time unless a ``tz`` is given (tests pass UTC).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime, tzinfo
 from enum import StrEnum
 
@@ -153,11 +153,19 @@ def service_parts(services: Mapping[str, FooterService]) -> list[tuple[HealthSta
     return [(s.status, STATUS_GLYPHS[s.status], service_label(n, s)) for n, s in services.items()]
 
 
-def services_text(services: Mapping[str, FooterService] | None) -> str:
-    """``● ComfyUI  ● DB  ● Workers 3/4`` (two spaces between services)."""
+#: Appended to a muted service's label on the strip.
+MUTED_MARK = "(muted)"
+
+
+def services_text(services: Mapping[str, FooterService] | None, muted: Collection[str] = ()) -> str:
+    """``● ComfyUI  ● DB  ● Workers 3/4`` (two spaces between services); a muted one reads
+    ``▲ DB (muted)``."""
     if not services:
         return "? No services"
-    return "  ".join(f"{glyph} {label}" for _, glyph, label in service_parts(services))
+    return "  ".join(
+        f"{glyph} {label}" + (f" {MUTED_MARK}" if name in muted else "")
+        for name, (_, glyph, label) in zip(services, service_parts(services), strict=True)
+    )
 
 
 def service_tooltip_line(

@@ -30,8 +30,13 @@ class ServicesSegment(SegmentWidget):
             return "? …", [Run(RunKind.STATUS, gap_after=4), Run(RunKind.TEXT, "…")], tooltip
         runs: list[Run] = []
         parts = formats.service_parts(services)
-        for i, (status, _glyph, label) in enumerate(parts):
-            color = "unknown" if state.stale else _COLOR[status]
+        muted = {name for name in services if state.muted(name, now)}
+        for i, (name, (status, _glyph, label)) in enumerate(zip(services, parts, strict=True)):
+            # a muted service keeps its shape but goes grey and says so in words
+            color = "unknown" if state.stale or name in muted else _COLOR[status]
+            text = f"{label} {formats.MUTED_MARK}" if name in muted else label
             runs.append(Run(RunKind.STATUS, status=status, color=color, gap_after=4))
-            runs.append(Run(RunKind.TEXT, label, gap_after=10 if i < len(parts) - 1 else 0))
-        return formats.services_text(services), runs, tooltip
+            runs.append(Run(RunKind.TEXT, text, gap_after=10 if i < len(parts) - 1 else 0))
+        if muted:
+            tooltip += "\nMuted (no notices): " + ", ".join(sorted(muted))
+        return formats.services_text(services, muted), runs, tooltip
