@@ -213,7 +213,7 @@ async def _main(
     tray = TrayIcon(feed, theme=theme, notifications=config.config.notifications)
     tray.set_profiles([p.name for p in config.config.profiles], profile.name)
     windows = WindowContext(feed, theme=theme, web_url=profile.web_url)  # + details: attach
-    opener = WindowOpener(profile.web_url, context=windows)
+    opener = WindowOpener(context=windows)
     settings_window: Any = None
 
     def renew_opener(web_url: str | None) -> None:
@@ -222,7 +222,7 @@ async def _main(
         if web_url != opener_web_url[0]:
             opener.close_all()
             windows.web_url = web_url
-            opener = WindowOpener(web_url, context=windows)
+            opener = WindowOpener(context=windows)
             opener_web_url[0] = web_url
 
     opener_web_url = [profile.web_url]

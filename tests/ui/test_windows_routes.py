@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
@@ -109,3 +110,32 @@ def test_every_window_says_when_the_data_is_simulated(
         qtbot.waitUntil(lambda w=window: w.banner.isVisible())  # type: ignore[misc]
         assert window.banner.text.startswith("Simulated studio")
     opener.close_all()
+
+
+@pytest.mark.expect_warnings  # the unknown window name is logged
+def test_windows_open_their_platform_page_in_the_browser(
+    qtbot: Any, store: StatusStore, tmp_path: Path
+) -> None:
+    store.apply_snapshot(snapshot(Role.ADMIN))
+    feed = StateFeed(store)
+    ctx = WindowContext(
+        feed,
+        geometry=GeometryStore(tmp_path / "w.json"),
+        theme=LIGHT,
+        web_url="https://studio.example/",
+    )
+    opener = WindowOpener(context=ctx)
+    expected = {
+        "services": "https://studio.example/admin/health",
+        "cloud_gpu": "https://studio.example/admin/cloud-gpu",
+        "jobs": "https://studio.example/dashboard",
+    }
+    for name, link in expected.items():
+        window = opener.open(name)
+        assert window is not None and getattr(window, "web_link", None) == link
+    assert opener.open("nonsense") is None  # an unknown name opens nothing
+    without = WindowOpener(context=WindowContext(feed, geometry=GeometryStore(tmp_path / "x.json")))
+    plain = without.open("services")
+    assert plain is not None and getattr(plain, "web_link", "") is None
+    opener.close_all()
+    without.close_all()

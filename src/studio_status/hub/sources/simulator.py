@@ -21,6 +21,8 @@ JOB_TYPES = ("txt2img", "img2vid", "upscale", "interpolate", "lipsync")
 USERS = ("ana", "bo", "chen", "dara", "eli")
 STAGES = ("generating", "upscaling", "encoding", "review")
 WORKERS = tuple(f"gpu-{i}" for i in range(1, 5))
+WORKFLOWS_PER_SECOND = 0.03
+JOBS_PER_SECOND = 0.07
 POD_TYPES = (("RTX 4090", 44), ("A100 80GB", 164), ("L40S", 86))
 
 
@@ -83,9 +85,11 @@ class StudioScript:
         self._last = now
         out = Step()
         rng = self._rng
-        if rng.random() < 0.03 or not self._workflows:
+        # arrivals per second of simulated time (steps may be 1 s or 5 s apart); together a
+        # bit under what four workers finish, so the queue breathes instead of growing
+        if rng.random() < WORKFLOWS_PER_SECOND * max(dt, 1.0) or not self._workflows:
             self._new_workflow(now, out)
-        if rng.random() < 0.07:  # with workflows, a bit under what 4 workers finish
+        if rng.random() < JOBS_PER_SECOND * max(dt, 1.0):
             self._new_job(now, out, workflow=None)
         self._run_jobs(now, dt, out)
         self._advance_workflows(now, out)

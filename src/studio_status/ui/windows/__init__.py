@@ -16,8 +16,8 @@ name               window                                      module
 ``systems``        external systems (seed 004)                 ``systems``
 =================  ==========================================  ==============
 
-Anything else (``settings`` until its window lands) opens :mod:`.placeholder`. Without a
-:class:`~.base.WindowContext` the opener only has placeholders (the strip's own tests).
+An unknown name is logged and opens nothing. Each window offers "Open in browser" at its
+platform page when a web URL is configured (:mod:`.weblink`).
 """
 
 from __future__ import annotations
@@ -59,15 +59,8 @@ class WindowOpener(QObject):
         open_ms: how long the last open took, in milliseconds (tests hold it under 200).
     """
 
-    def __init__(
-        self,
-        web_url: str | None = None,
-        parent: QObject | None = None,
-        *,
-        context: WindowContext | None = None,
-    ) -> None:
+    def __init__(self, parent: QObject | None = None, *, context: WindowContext) -> None:
         super().__init__(parent)
-        self._web_url = web_url
         self._ctx = context
         self.windows: dict[str, QWidget] = {}
         self.open_ms = 0.0
@@ -75,12 +68,15 @@ class WindowOpener(QObject):
     def on_open_requested(self, name: str) -> None:
         self.open(name)
 
-    def open(self, name: str) -> QWidget:
+    def open(self, name: str) -> QWidget | None:
         name = ALIASES.get(name, name)
         started = time.perf_counter()
         window = self.windows.get(name)
         if window is None:
             window = self._create(name)
+            if window is None:
+                log.warning("no window named %r", name)
+                return None
             window.destroyed.connect(lambda *_a, n=name: self.windows.pop(n, None))
             self.windows[name] = window
         window.show()
@@ -90,21 +86,15 @@ class WindowOpener(QObject):
         log.debug("opened %s in %.0f ms", name, self.open_ms)
         return window
 
-    def _create(self, name: str) -> QWidget:
+    def _create(self, name: str) -> QWidget | None:
         spec = WINDOWS.get(name.partition(":")[0])
-        if self._ctx is not None and spec is not None:
-            try:
-                module = importlib.import_module(f"{__name__}.{spec[0]}")
-            except ModuleNotFoundError:
-                module = None
-            cls = getattr(module, spec[1], None) if module is not None else None
-            if cls is not None:
-                window: QWidget = cls(self._ctx, name)
-                window.open_requested.connect(self.on_open_requested)  # type: ignore[attr-defined]
-                return window
-        from .placeholder import PlaceholderWindow
-
-        return PlaceholderWindow(name, self._web_url)
+        if spec is None:
+            return None
+        # imported on first use: the strip starts without any window code loaded
+        module = importlib.import_module(f"{__name__}.{spec[0]}")
+        window: QWidget = getattr(module, spec[1])(self._ctx, name)
+        window.open_requested.connect(self.on_open_requested)  # type: ignore[attr-defined]
+        return window
 
     def close_all(self) -> None:
         for window in list(self.windows.values()):

@@ -21,8 +21,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QColor, QKeySequence, QPalette, QShortcut, QShowEvent
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import (
+    QCloseEvent,
+    QColor,
+    QDesktopServices,
+    QKeySequence,
+    QPalette,
+    QShortcut,
+    QShowEvent,
+)
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from studio_status.client.details import Details
@@ -35,6 +43,7 @@ from studio_status.ui.theme import Theme, current_theme
 from studio_status.ui.widgets import Banner, StatePane
 
 from .geometry import GeometryStore
+from .weblink import web_link
 
 __all__ = ["DetailWindow", "WindowContext", "apply_palette", "entry_problem"]
 
@@ -166,6 +175,13 @@ class DetailWindow(QWidget):
         self.header_actions = QHBoxLayout()
         self.header_actions.setSpacing(6)
         head.addLayout(self.header_actions)
+        self.web_link = web_link(ctx.web_url, self.kind)
+        if self.web_link is not None:
+            browse = QPushButton("Open in browser")
+            browse.setAccessibleName(f"Open {self.title} in the platform's web UI")
+            browse.setToolTip(self.web_link)
+            browse.clicked.connect(self.on_browse_clicked)
+            head.addWidget(browse)
         self.root.addLayout(head)
         self.banner = Banner(theme=self.theme)
         self.banner.retry_requested.connect(self.on_banner_retry_requested)
@@ -180,6 +196,10 @@ class DetailWindow(QWidget):
             shortcut.activated.connect(slot)
         ctx.feed.changed.connect(self.on_feed_changed)
         self._restore_geometry()
+
+    def on_browse_clicked(self) -> None:
+        if self.web_link is not None:
+            QDesktopServices.openUrl(QUrl(self.web_link))
 
     # -- for subclasses -----------------------------------------------------------------
 
