@@ -95,6 +95,8 @@ DEFAULT_TOPICS: Final[tuple[str, ...]] = (
 )
 
 _TASK_PREFIX: Final = "studio-status-"
+#: Longest stretch of frame handling before the reader yields to the loop (the UI).
+READ_SLICE_SECONDS = 0.008
 
 
 def events_url(base_url: str) -> str:
@@ -390,9 +392,17 @@ class StatusClient:
             self._force_snapshot = False
             self._ws = ws
             log.debug("hello sent: last_seq=%s hub_id=%s", hello.last_seq, hello.hub_id)
+            loop = asyncio.get_running_loop()
+            slice_started = loop.time()
             async for raw in ws:
                 self._heard()
                 self._on_frame(raw)
+                # Frames already buffered are handed over without suspending, so a burst
+                # would hold the loop (and, under qasync, the UI) until it is drained:
+                # give the loop a turn every few milliseconds of work.
+                if loop.time() - slice_started > READ_SLICE_SECONDS:
+                    await asyncio.sleep(0)
+                    slice_started = loop.time()
         except _Resync as exc:
             log.info("resyncing: %s", exc)
             seq = self.store.state.last_seq
