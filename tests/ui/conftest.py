@@ -15,6 +15,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import asyncio
 import logging
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -86,3 +87,34 @@ def qloop(qapp: Any) -> Iterator[qasync.QEventLoop]:
 @pytest.fixture
 def store() -> StatusStore:
     return StatusStore()
+
+
+@pytest.fixture
+def display() -> Iterator[str]:
+    """A fresh Xvfb on a free display number (``-displayfd`` picks it)."""
+    read, write = os.pipe()
+    proc = subprocess.Popen(
+        [
+            "Xvfb",
+            "-displayfd",
+            str(write),
+            "-screen",
+            "0",
+            "1280x800x24",
+            "-nolisten",
+            "tcp",
+        ],
+        pass_fds=(write,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write)
+    try:
+        with os.fdopen(read) as pipe:
+            number = pipe.readline().strip()
+        if not number:
+            pytest.fail("Xvfb did not report a display")
+        yield f":{number}"
+    finally:
+        proc.terminate()
+        proc.wait(10)

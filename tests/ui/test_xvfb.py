@@ -13,10 +13,11 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from .test_hotkey import _Keyboard
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -28,37 +29,6 @@ pytestmark = [
         shutil.which("Xvfb") is None, reason="Xvfb not installed (apt-get install xvfb)"
     ),
 ]
-
-
-@pytest.fixture
-def display() -> Iterator[str]:
-    """A fresh Xvfb on a free display number (``-displayfd`` picks it)."""
-    read, write = os.pipe()
-    proc = subprocess.Popen(
-        [
-            "Xvfb",
-            "-displayfd",
-            str(write),
-            "-screen",
-            "0",
-            f"{WIDTH}x{HEIGHT}x24",
-            "-nolisten",
-            "tcp",
-        ],
-        pass_fds=(write,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write)
-    try:
-        with os.fdopen(read) as pipe:
-            number = pipe.readline().strip()
-        if not number:
-            pytest.fail("Xvfb did not report a display")
-        yield f":{number}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def _env(display: str, tmp_path: Path) -> dict[str, str]:
@@ -116,6 +86,16 @@ def test_strip_docks_reserves_and_shows_tray(display: str, tmp_path: Path) -> No
         assert ready["geometry"] == [0, HEIGHT - 30, WIDTH, 30]  # bottom edge, full width
         assert ready["struts"] == [0, 0, 0, 30, 0, 0, 0, 0, 0, 0, 0, WIDTH - 1]
         assert (ARTIFACTS / "strip.png").stat().st_size > 1000
+        # the toggle chord works from anywhere on the desktop, not only in our windows
+        assert ready["global_shortcut"] is True
+        keyboard = _Keyboard(display)
+        try:
+            keyboard.chord("Control_L", "Alt_L", "s")
+            assert _read_event(child, "toggled")["collapsed"] is True
+            keyboard.chord("Control_L", "Alt_L", "s")
+            assert _read_event(child, "toggled")["collapsed"] is False
+        finally:
+            keyboard.close()
         wid = int(str(ready["wid"]))
         if shutil.which("xprop"):
             props = _xprop(

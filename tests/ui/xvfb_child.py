@@ -64,7 +64,14 @@ def main() -> int:
             struts=strip.strut_values(),
             tray_available=QSystemTrayIcon.isSystemTrayAvailable(),
             texts=[s.text() for s in strip.segments.values()],
+            global_shortcut=strip.global_shortcut is not None and strip.global_shortcut.active,
         )
+        if strip.global_shortcut is not None:
+            strip.global_shortcut.activated.connect(
+                lambda: QTimer.singleShot(
+                    0, lambda: say(event="toggled", collapsed=strip.collapsed)
+                )
+            )
         QTimer.singleShot(100, wait_tray)
 
     def wait_tray() -> None:

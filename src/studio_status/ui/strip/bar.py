@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -47,6 +48,9 @@ from .segment import SegmentWidget
 from .services import ServicesSegment
 from .workflows import WorkflowsSegment
 from .x11 import X11Properties
+
+if TYPE_CHECKING:
+    from .hotkey import X11Hotkey
 
 __all__ = ["ADMIN_SEGMENTS", "StatusStrip"]
 
@@ -175,6 +179,15 @@ class StatusStrip(QWidget):
         self.shortcut = QShortcut(QKeySequence(self.settings.shortcut), self)
         self.shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
         self.shortcut.activated.connect(self.on_shortcut_activated)
+        # The strip never takes focus, so on X11 the same chord is also grabbed for the
+        # whole desktop; Qt never sees a grabbed key, so the toggle cannot fire twice.
+        self.global_shortcut: X11Hotkey | None = None
+        if QGuiApplication.platformName() == "xcb":
+            from .hotkey import X11Hotkey
+
+            self.global_shortcut = X11Hotkey(self)
+            self.global_shortcut.activated.connect(self.on_shortcut_activated)
+            self.global_shortcut.start(self.settings.shortcut)
 
         self._redock_timer = QTimer(self)
         self._redock_timer.setSingleShot(True)
@@ -235,6 +248,8 @@ class StatusStrip(QWidget):
 
     def set_shortcut(self, sequence: str) -> None:
         self.shortcut.setKey(QKeySequence(sequence))
+        if self.global_shortcut is not None:
+            self.global_shortcut.start(sequence)
         self._update_settings(shortcut=sequence)
 
     def current_screen(self) -> QScreen | None:
@@ -415,6 +430,9 @@ class StatusStrip(QWidget):
         self.dock()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.global_shortcut is not None:
+            self.global_shortcut.close()
+            self.global_shortcut = None
         if self._x11 is not None:
             self._x11.close()
             self._x11 = None
