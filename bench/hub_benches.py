@@ -225,15 +225,16 @@ async def _fanout(hub: HubChild, n: int, changes: int) -> tuple[list[float], int
     for start in range(0, n, 50):  # open in batches: 50 handshakes at a time
         conns += await asyncio.gather(*(open_one() for _ in range(start, min(n, start + 50))))
     arrivals: dict[int, list[float]] = {}
-    wanted: set[int] = set()
 
     async def reader(ws: ClientConnection) -> None:
+        # every event is kept by seq: the flip's seq is only known once the command
+        # returns, and by then the fan-out has usually delivered it already
         with contextlib.suppress(Exception):
             async for raw in ws:
                 now = time.monotonic()
-                seq = json.loads(raw).get("seq")
-                if seq in wanted:
-                    arrivals.setdefault(seq, []).append(now)
+                msg = json.loads(raw)
+                if msg.get("type") == "service.health_changed":
+                    arrivals.setdefault(msg["seq"], []).append(now)
 
     readers = [asyncio.create_task(reader(ws)) for ws in conns]
     sent: list[tuple[int, float]] = []
@@ -242,7 +243,6 @@ async def _fanout(hub: HubChild, n: int, changes: int) -> tuple[list[float], int
             seq, t = await asyncio.to_thread(
                 lambda: hub.command(cmd="flip", count=1, gap=0)["changes"][0]
             )
-            wanted.add(seq)
             sent.append((seq, t))
             await asyncio.sleep(1.0)
     finally:

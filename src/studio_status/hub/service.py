@@ -204,33 +204,37 @@ class Hub:
     # -- results ----------------------------------------------------------------------
 
     def record(self, name: str, result: CheckResult, at: datetime) -> None:
-        """Take one check result: memory first, then the event, then the (async) write."""
+        """Take one check result: memory first, then the events, then the (async) write.
+
+        The health event goes out before anything it causes (an alert, the footer), so a
+        client always sees the change before the notices about it.
+        """
         result = self.uptime.adjust(name, result)
         previous = self.state.apply(name, result, at)
         self.checklist.observe(name, self.state.services[name])
-        self.alerts.observe(name, result.status, result.error_message, at)
         self.writer.add_check(
             CheckWrite(
                 name, result.status, result.latency_ms, result.error_message, result.details, at
             )
         )
-        if previous is None:
-            return
-        if previous is not result.status or previous is HealthStatus.UNKNOWN:
-            log.info(
-                "%s: %s -> %s %s",
-                name,
-                previous.value,
-                result.status.value,
-                result.error_message or "",
+        if previous is not None:
+            if previous is not result.status or previous is HealthStatus.UNKNOWN:
+                log.info(
+                    "%s: %s -> %s %s",
+                    name,
+                    previous.value,
+                    result.status.value,
+                    result.error_message or "",
+                )
+            self.bus.publish(
+                "service.health_changed",
+                ServiceHealthChanged(
+                    service=name, previous=previous, current=self.state.services[name]
+                ),
             )
-        self.bus.publish(
-            "service.health_changed",
-            ServiceHealthChanged(
-                service=name, previous=previous, current=self.state.services[name]
-            ),
-        )
-        self.publish_footer()
+        self.alerts.observe(name, result.status, result.error_message, at)
+        if previous is not None:
+            self.publish_footer()
 
     def publish_footer(self, *, force: bool = False) -> None:
         """Publish the footer if what it shows changed (statuses, counts), or when forced.
