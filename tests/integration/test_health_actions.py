@@ -5,29 +5,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pytest
-
 from studio_status.hub.config import ServiceConfig
 from studio_status.protocol import HealthStatus, Role
-from tests.hub.checks.servers import LoopbackServer, Request, Response
+from tests.hub.checks.servers import Target
 from tests.hubrunner import run_hub
-
-
-class Target:
-    def __init__(self) -> None:
-        self.status = 200
-        self.server = LoopbackServer(self.handle)
-
-    async def handle(self, _request: Request) -> Response:
-        return Response(self.status, b"ok" if self.status == 200 else b"broken")
-
-
-@pytest.fixture
-async def target() -> object:
-    t = Target()
-    await t.server.start()
-    yield t
-    await t.server.close()
 
 
 def service(name: str, url: str, **extra: object) -> ServiceConfig:

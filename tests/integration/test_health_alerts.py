@@ -6,17 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from studio_status.protocol import Role
-from tests.hub.checks.servers import LoopbackServer, Request, Response
+from tests.hub.checks.servers import Target
 from tests.hubrunner import http_service, recv_json, recv_until, run_hub
-
-
-class Target:
-    def __init__(self) -> None:
-        self.status = 200
-        self.server = LoopbackServer(self.handle)
-
-    async def handle(self, _request: Request) -> Response:
-        return Response(self.status, b"ok")
 
 
 async def test_alert_api_and_socket(tmp_path: Path) -> None:

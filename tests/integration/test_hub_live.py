@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from studio_status.protocol import (
     FooterEnvelope,
     HealthStatus,
@@ -15,27 +13,8 @@ from studio_status.protocol import (
     parse_server_message,
 )
 from studio_status.protocol.messages import SnapshotMessage
-from tests.hub.checks.servers import LoopbackServer, Request, Response
+from tests.hub.checks.servers import Target
 from tests.hubrunner import http_service, recv_json, recv_until, run_hub, wait_for_status
-
-
-class Target:
-    """A real HTTP service whose answer the test switches."""
-
-    def __init__(self) -> None:
-        self.status = 200
-        self.server = LoopbackServer(self.handle)
-
-    async def handle(self, _request: Request) -> Response:
-        return Response(self.status, b"ok" if self.status == 200 else b"broken")
-
-
-@pytest.fixture
-async def target() -> object:
-    t = Target()
-    await t.server.start()
-    yield t
-    await t.server.close()
 
 
 async def test_status_change_reaches_footer_socket_and_windows(

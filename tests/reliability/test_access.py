@@ -21,9 +21,8 @@ from websockets.asyncio.client import connect
 from studio_status.hub.auth import split_token
 from studio_status.hub.bus import EventBus
 from studio_status.protocol import ADMIN_TOPICS, EVENT_TYPES, Event, Role, Topic, topic_allowed
+from tests.hub.checks.servers import Target
 from tests.hubrunner import RunningHub, http_service, recv_json, recv_until, run_hub
-
-from .conftest import Target
 
 PUBLIC = {("GET", "/health")}
 #: FastAPI's own documentation routes are not in the schema; they are public and static.

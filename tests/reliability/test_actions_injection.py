@@ -8,9 +8,8 @@ from pathlib import Path
 
 from studio_status.hub.config import ServiceConfig
 from studio_status.protocol import Role
+from tests.hub.checks.servers import Target
 from tests.hubrunner import run_hub
-
-from .conftest import Target
 
 EVIL_NAMES = [
     "..%2F..%2Fetc%2Fpasswd",

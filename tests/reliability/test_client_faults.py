@@ -19,10 +19,9 @@ import pytest
 
 from studio_status.client import ConnectionState, StatusClient, StatusState, StatusStore
 from studio_status.protocol import Role
-from tests.hub.checks.servers import LoopbackServer, Request, Response, free_port
+from tests.hub.checks.servers import LoopbackServer, Request, Response, Target, free_port
 from tests.hubrunner import http_service
 
-from .conftest import Target
 from .inproc import hub_on_port
 from .tape import wait_state
 

@@ -11,9 +11,8 @@ import httpx
 
 from studio_status.hub.limits import LimitSettings, RequestLimits
 from studio_status.protocol import Role
+from tests.hub.checks.servers import Target
 from tests.hubrunner import http_service, run_hub
-
-from .conftest import Target
 
 
 def job(n: int) -> dict[str, object]:

@@ -13,10 +13,9 @@ from studio_status.client import ConnectionState, StatusClient
 from studio_status.client.stream import DEFAULT_TOPICS
 from studio_status.hub.service import Hub
 from studio_status.protocol import ADMIN_TOPICS, EVENT_TYPES, JobEventIn, Role
-from tests.hub.checks.servers import free_port
+from tests.hub.checks.servers import Target, free_port
 from tests.hubrunner import http_service
 
-from .conftest import Target
 from .inproc import hub_on_port
 from .tape import TapeStore, wait_state
 

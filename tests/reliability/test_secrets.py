@@ -16,9 +16,9 @@ from websockets.asyncio.client import connect
 from studio_status.client import ConnectionState, StatusClient, StatusStore
 from studio_status.hub.auth import split_token
 from studio_status.protocol import Role
+from tests.hub.checks.servers import Target
 from tests.hubrunner import http_service, run_hub
 
-from .conftest import Target
 from .tape import wait_state
 
 

@@ -21,9 +21,8 @@ import pytest
 from studio_status.hub.store.sqlite import CheckWrite
 from studio_status.hub.writer import StoreWriter
 from studio_status.protocol import Event, HealthStatus, Role, Topic
+from tests.hub.checks.servers import Target
 from tests.hubrunner import http_service, recv_until, run_hub
-
-from .conftest import Target
 
 Fault = Callable[[sqlite3.Connection], Any]
 

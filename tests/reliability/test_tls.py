@@ -9,10 +9,10 @@ import httpx
 
 from studio_status.client import ConnectionState, StatusClient, StatusStore
 from studio_status.protocol import Role
+from tests.hub.checks.servers import Target
 from tests.hub.checks.tls import ca_and_leaf
 from tests.hubrunner import http_service, run_hub
 
-from .conftest import Target
 from .tape import wait_state
 
 

@@ -181,3 +181,18 @@ async def tcp_listener() -> AsyncIterator[int]:
     finally:
         server.close()
         await server.wait_closed()
+
+
+class Target:
+    """A real HTTP service whose answer a test switches: 200 "ok", or ``status`` "broken"."""
+
+    def __init__(self) -> None:
+        self.status = 200
+        self.server = LoopbackServer(self.handle)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    async def handle(self, _request: Request) -> Response:
+        return Response(self.status, b"ok" if self.status == 200 else b"broken")
