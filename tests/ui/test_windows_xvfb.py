@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_xvfb import ARTIFACTS, ROOT, display  # the Xvfb fixture
+from .test_xvfb import ARTIFACTS, ROOT  # the Xvfb fixture `display` is in conftest
 
 pytestmark = [
     pytest.mark.xvfb,
@@ -27,7 +27,6 @@ pytestmark = [
 ]
 
 WINDOWS = 9
-__all__ = ["display"]
 
 
 def test_every_window_rendered_over_the_simulator(display: str, tmp_path: Path) -> None:
