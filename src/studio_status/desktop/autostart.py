@@ -64,7 +64,31 @@ def _desktop_exec(command: list[str]) -> str:
     return " ".join(shlex.quote(a).replace("%", "%%") for a in command)
 
 
-class XdgAutostart:
+class _FileEntry:
+    """An autostart entry that is one file: written atomically (a half-written entry would
+    be worse than none), removed to disable."""
+
+    path: Path
+
+    def _write(self, body: bytes) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            tmp.write_bytes(body)
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            raise AutostartError(f"cannot write {self.path}: {exc}") from exc
+        log.info("start at login: wrote %s", self.path)
+
+    def disable(self) -> None:
+        try:
+            self.path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise AutostartError(f"cannot remove {self.path}: {exc}") from exc
+        log.info("start at login: removed %s", self.path)
+
+
+class XdgAutostart(_FileEntry):
     """The XDG autostart entry. ``folder`` defaults to ``$XDG_CONFIG_HOME/autostart``."""
 
     def __init__(self, folder: Path | None = None) -> None:
@@ -83,25 +107,10 @@ class XdgAutostart:
     def enable(self, command: list[str] | None = None) -> None:
         from studio_status.desktop.install import desktop_entry
 
-        body = desktop_entry(command or launch_command(), autostart=True)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(self.path.name + ".tmp")
-            tmp.write_text(body, encoding="utf-8")
-            os.replace(tmp, self.path)
-        except OSError as exc:
-            raise AutostartError(f"cannot write {self.path}: {exc}") from exc
-        log.info("start at login: wrote %s", self.path)
-
-    def disable(self) -> None:
-        try:
-            self.path.unlink(missing_ok=True)
-        except OSError as exc:
-            raise AutostartError(f"cannot remove {self.path}: {exc}") from exc
-        log.info("start at login: removed %s", self.path)
+        self._write(desktop_entry(command or launch_command(), autostart=True).encode())
 
 
-class LaunchAgent:
+class LaunchAgent(_FileEntry):
     """The macOS LaunchAgent plist. ``folder`` defaults to ``~/Library/LaunchAgents``."""
 
     def __init__(self, folder: Path | None = None) -> None:
@@ -119,20 +128,7 @@ class LaunchAgent:
             "ProcessType": "Interactive",
             "LimitLoadToSessionType": "Aqua",
         }
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("wb") as fh:
-                plistlib.dump(plist, fh)
-        except OSError as exc:
-            raise AutostartError(f"cannot write {self.path}: {exc}") from exc
-        log.info("start at login: wrote %s", self.path)
-
-    def disable(self) -> None:
-        try:
-            self.path.unlink(missing_ok=True)
-        except OSError as exc:
-            raise AutostartError(f"cannot remove {self.path}: {exc}") from exc
-        log.info("start at login: removed %s", self.path)
+        self._write(plistlib.dumps(plist))
 
 
 class RunKey:
