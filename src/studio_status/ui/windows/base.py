@@ -19,7 +19,8 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import ClassVar
+from functools import partial
+from typing import ClassVar, TypeVar
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import (
@@ -31,7 +32,7 @@ from PySide6.QtGui import (
     QShortcut,
     QShowEvent,
 )
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from studio_status.client.details import Details
 from studio_status.client.state import ConnectionState, DetailEntry, StatusState, StatusStore
@@ -44,6 +45,8 @@ from studio_status.ui.widgets import Banner, StatePane
 
 from .geometry import GeometryStore
 from .weblink import web_link
+
+T = TypeVar("T")
 
 __all__ = ["DetailWindow", "WindowContext", "apply_palette", "entry_problem"]
 
@@ -222,6 +225,25 @@ class DetailWindow(QWidget):
         button.clicked.connect(slot)
         self.header_actions.addWidget(button)
         return button
+
+    def add_choices(
+        self,
+        choices: Sequence[tuple[str, T]],
+        current: T,
+        slot: Callable[[T], None],
+        name: Callable[[str], str],
+    ) -> dict[T, QPushButton]:
+        """Exclusive header buttons (e.g. a period); the one for ``current`` starts checked."""
+        group = QButtonGroup(self)
+        group.setExclusive(True)
+        buttons: dict[T, QPushButton] = {}
+        for text, value in choices:
+            button = self.add_action(text, partial(slot, value), name(text))
+            button.setCheckable(True)
+            button.setChecked(value == current)
+            group.addButton(button)
+            buttons[value] = button
+        return buttons
 
     def add_link(self, text: str, target: str) -> QPushButton:
         """A header button opening another window (routed by the opener)."""

@@ -9,10 +9,8 @@ the client layer when a pod changes. Budget colours are the footer's (seed 000, 
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import partial
 
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
@@ -67,14 +65,9 @@ class CostsWindow(DetailWindow):
     def __init__(self, ctx: WindowContext, key: str | None = None) -> None:
         super().__init__(ctx, key)
         self.hours = 24
-        self.period_buttons: dict[int, QPushButton] = {}
-        group = QButtonGroup(self)
-        for text, hours in PERIODS.items():
-            button = self.add_action(text, partial(self.set_hours, hours), f"Cost rate, {text}")
-            button.setCheckable(True)
-            button.setChecked(hours == self.hours)
-            group.addButton(button)
-            self.period_buttons[hours] = button
+        self.period_buttons: dict[int, QPushButton] = self.add_choices(
+            list(PERIODS.items()), self.hours, self.set_hours, lambda t: f"Cost rate, {t}"
+        )
 
         body = QWidget()
         lay = QVBoxLayout(body)

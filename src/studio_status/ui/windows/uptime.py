@@ -10,10 +10,8 @@ reported; hovering shows the time under the cursor.
 from __future__ import annotations
 
 from datetime import datetime
-from functools import partial
 
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -71,15 +69,9 @@ class UptimeWindow(DetailWindow):
     def __init__(self, ctx: WindowContext, key: str | None = None) -> None:
         super().__init__(ctx, key)
         self.period = "24h"
-        self.period_buttons: dict[str, QPushButton] = {}
-        group = QButtonGroup(self)
-        group.setExclusive(True)
-        for period in PERIODS:
-            button = self.add_action(period, partial(self.set_period, period), f"Show {period}")
-            button.setCheckable(True)
-            button.setChecked(period == self.period)
-            group.addButton(button)
-            self.period_buttons[period] = button
+        self.period_buttons: dict[str, QPushButton] = self.add_choices(
+            [(p, p) for p in PERIODS], self.period, self.set_period, lambda t: f"Show {t}"
+        )
 
         body = QWidget()
         lay = QVBoxLayout(body)
