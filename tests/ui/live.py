@@ -65,6 +65,14 @@ class Live:
     def opener(self, theme: Theme = LIGHT) -> WindowOpener:
         return WindowOpener(context=self.context(theme))
 
+    async def outage(self, service: str) -> None:
+        """A real outage of a plant service, checked down then up again, and stored."""
+        self.plant.set(service, "down")
+        await self.hub.hub.recheck(service)
+        self.plant.set(service, "ok")
+        await self.hub.hub.recheck(service)
+        await self.hub.hub.writer.flush()
+
     def steps(self, n: int) -> None:
         """Push ``n`` script steps, 5 s apart and ending now, through the hub's job board
         (in the past, so events a test pushes later are not refused as out of order)."""

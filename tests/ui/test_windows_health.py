@@ -67,11 +67,7 @@ def test_service_window_history_chart_and_actions(
     async def scenario() -> None:
         async with live_studio(tmp_path) as live:
             hub = live.hub.hub
-            live.plant.set("database", "down")
-            await hub.recheck("database")
-            live.plant.set("database", "ok")
-            await hub.recheck("database")
-            await hub.writer.flush()
+            await live.outage("database")
             opener = live.opener()
             win = opener.open("service:database")
             assert isinstance(win, ServiceWindow)

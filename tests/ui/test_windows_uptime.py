@@ -21,12 +21,7 @@ def test_uptime_rows_periods_and_outage_click(
 ) -> None:
     async def scenario() -> None:
         async with live_studio(tmp_path) as live:
-            hub = live.hub.hub
-            live.plant.set("database", "down")
-            await hub.recheck("database")
-            live.plant.set("database", "ok")
-            await hub.recheck("database")
-            await hub.writer.flush()
+            await live.outage("database")
             opener = live.opener()
             win = opener.open("uptime")
             assert isinstance(win, UptimeWindow)
