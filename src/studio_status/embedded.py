@@ -77,7 +77,8 @@ class EmbeddedHub:
         assert self._proc.stdout is not None and self._proc.stderr is not None
         self._pump(self._pump_stderr(self._proc.stderr))
         try:
-            ready = await asyncio.wait_for(self._read_ready(self._proc.stdout), self.start_timeout)
+            async with asyncio.timeout(self.start_timeout):
+                ready = await self._read_ready(self._proc.stdout)
         except (TimeoutError, EmbeddedHubError) as exc:
             await self.stop()
             tail = "\n".join(self._stderr_tail[-10:])
@@ -120,11 +121,13 @@ class EmbeddedHub:
             if proc.stdin is not None:
                 proc.stdin.close()
             try:
-                await asyncio.wait_for(proc.wait(), grace)
+                async with asyncio.timeout(grace):
+                    await proc.wait()
             except TimeoutError:
                 proc.terminate()
                 try:
-                    await asyncio.wait_for(proc.wait(), 3)
+                    async with asyncio.timeout(3):
+                        await proc.wait()
                 except TimeoutError:
                     proc.kill()
                     await proc.wait()

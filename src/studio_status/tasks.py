@@ -39,11 +39,20 @@ class TaskSet:
         if not task.cancelled() and task.exception() is not None:
             self.log.error("task %s failed", task.get_name(), exc_info=task.exception())
 
-    async def cancel_all(self) -> None:
-        """Cancel every task but the caller's own, and wait until they have finished."""
+    async def cancel_all(self, limit: float | None = None) -> list[asyncio.Task[Any]]:
+        """Cancel every task but the caller's own and wait until they have finished.
+
+        With ``limit`` the wait is bounded: a task that ignores its cancel (a swallowed
+        ``CancelledError`` somewhere below it) is logged by name and returned, so a
+        shutdown goes on instead of hanging the process on SIGTERM.
+        """
         current = asyncio.current_task()
         tasks = [t for t in self._tasks if t is not current]
         for task in tasks:
             task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        if not tasks:
+            return []
+        _, stuck = await asyncio.wait(tasks, timeout=limit)
+        for task in stuck:
+            self.log.error("task %s ignored its cancel for %g s", task.get_name(), limit)
+        return sorted(stuck, key=lambda t: t.get_name())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime
 
 from studio_status.hub.checks import build_checker
@@ -70,3 +71,49 @@ async def test_throwing_checker_reads_unknown_not_down(caplog: object) -> None:
     result = await run_check(Exploding(1.0), 1.0)
     assert result.status is HealthStatus.UNKNOWN
     assert "bug in checker" in (result.error_message or "")
+
+
+class Gated(Checker):
+    """Answers when the test releases it, so a cancel can land in the same loop turn."""
+
+    kind = "gated"
+
+    def __init__(self) -> None:
+        super().__init__(5.0)
+        self.gate: asyncio.Future[CheckResult] = asyncio.get_running_loop().create_future()
+        self.entered = asyncio.Event()
+
+    async def check(self) -> CheckResult:
+        self.entered.set()
+        return await self.gate
+
+
+async def test_cancel_landing_as_the_check_finishes_still_cancels() -> None:
+    # the hub hung on shutdown: 3.11's wait_for returned the finished check and dropped the
+    # cancel, so the service's loop went on checking and the process never exited
+    checker = Gated()
+    task = asyncio.create_task(run_check(checker, 5.0))
+    await checker.entered.wait()
+    checker.gate.set_result(CheckResult(HealthStatus.HEALTHY))
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert task.cancelled(), "the cancel was swallowed"
+
+
+async def test_scheduler_stops_when_cancelled_as_checks_finish() -> None:
+    checkers = {f"s{i}": Gated() for i in range(4)}
+    services = [svc(name, "http://127.0.0.1:9", 0.05, 0.2) for name in checkers]
+    results: list[str] = []
+    scheduler = Scheduler(services, dict(checkers), lambda n, r, at: results.append(n))
+    task = asyncio.create_task(scheduler.run())
+    for checker in checkers.values():
+        await checker.entered.wait()
+    for checker in checkers.values():
+        checker.gate.set_result(CheckResult(HealthStatus.HEALTHY))
+    task.cancel()
+    # a swallowed cancel keeps a service's loop (and so the group) alive for ever
+    done, _ = await asyncio.wait({task}, timeout=5)
+    assert task in done, "a service loop outlived the cancel"
+    assert task.cancelled()
+    assert sorted(results) == sorted(checkers)  # each finished check still counted once

@@ -153,7 +153,8 @@ class QuickActions:
         error = None
         try:
             # an extended probe may take longer than a check, but not forever
-            output = await asyncio.wait_for(checker.diagnose(), svc.timeout_seconds * 3)
+            async with asyncio.timeout(svc.timeout_seconds * 3):
+                output = await checker.diagnose()
         except TimeoutError:
             error = f"diagnose timed out after {svc.timeout_seconds * 3:g}s"
         except Exception as exc:
@@ -235,7 +236,8 @@ class QuickActions:
         reader = asyncio.create_task(_read_tail(proc.stdout, OUTPUT_LIMIT))
         timed_out = False
         try:
-            await asyncio.wait_for(proc.wait(), self.restart_timeout)
+            async with asyncio.timeout(self.restart_timeout):
+                await proc.wait()
         except TimeoutError:
             timed_out = True
             with contextlib.suppress(ProcessLookupError):
@@ -247,7 +249,8 @@ class QuickActions:
                     proc.kill()
                 await proc.wait()
         try:
-            output = await asyncio.wait_for(reader, 5.0)
+            async with asyncio.timeout(5.0):
+                output = await reader
         except TimeoutError:  # a grandchild kept the pipe open; keep what we have
             output = b""
         return RestartOutcome(

@@ -400,7 +400,8 @@ class CloudService:
 
         threading.Thread(target=lookup, name="runpod-key", daemon=True).start()
         try:
-            return await asyncio.wait_for(found, KEY_LOOKUP_SECONDS)
+            async with asyncio.timeout(KEY_LOOKUP_SECONDS):
+                return await found
         except TimeoutError:
             log.warning("the keyring did not answer within %g s", KEY_LOOKUP_SECONDS)
             return None

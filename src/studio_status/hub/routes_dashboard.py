@@ -174,7 +174,8 @@ def dashboard_router(hub: Hub) -> APIRouter:
         task = asyncio.create_task(asyncio.to_thread(os.statvfs, path))
         task.add_done_callback(lambda _: busy.discard(path))
         try:
-            st = await asyncio.wait_for(asyncio.shield(task), _STATVFS_TIMEOUT)
+            async with asyncio.timeout(_STATVFS_TIMEOUT):
+                st = await asyncio.shield(task)
         except TimeoutError:
             return DiskVolume(path=path, level="unknown", error="statvfs timed out")
         except OSError as exc:

@@ -29,7 +29,11 @@ async def run_check(checker: Checker, limit_seconds: float) -> CheckResult:
     """One bounded check; never raises (except cancellation)."""
     started = time.perf_counter()
     try:
-        return await asyncio.wait_for(checker.check(), limit_seconds)
+        # asyncio.timeout, not wait_for: on 3.11 wait_for returns the result and swallows a
+        # cancel that lands as the check finishes, and the service's loop then outlives the
+        # hub's shutdown (the process never exits)
+        async with asyncio.timeout(limit_seconds):
+            return await checker.check()
     except TimeoutError:
         return CheckResult(
             HealthStatus.DOWN,

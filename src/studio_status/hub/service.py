@@ -52,6 +52,9 @@ __all__ = ["Hub"]
 
 log = logging.getLogger("hub")
 
+# how long a stop waits for the hub's tasks to end before it closes the store anyway
+STOP_TASKS_SECONDS = 10.0
+
 RETENTION_EVERY_SECONDS = 3600.0
 
 
@@ -177,12 +180,13 @@ class Hub:
         self._tasks.spawn(coro, name)
 
     async def stop(self) -> None:
-        await self._tasks.cancel_all()
+        await self._tasks.cancel_all(limit=STOP_TASKS_SECONDS)
         # the writer was cancelled mid-wait; commit what is left before closing
         with contextlib.suppress(Exception):
             drain = asyncio.create_task(self.writer.run())
             try:
-                await asyncio.wait_for(self.writer.flush(), 5.0)
+                async with asyncio.timeout(5.0):
+                    await self.writer.flush()
             finally:
                 drain.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

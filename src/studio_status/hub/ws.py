@@ -63,7 +63,8 @@ async def _send(ws: WebSocket, msg: WireModel) -> None:
 async def serve_events(hub: Hub, ws: WebSocket) -> None:
     await ws.accept()
     try:
-        raw = await asyncio.wait_for(ws.receive_text(), HELLO_TIMEOUT)
+        async with asyncio.timeout(HELLO_TIMEOUT):
+            raw = await ws.receive_text()
         hello = parse_client_message(raw)
         if not isinstance(hello, HelloMessage):
             raise ProtocolError("client message", "the first message must be 'hello'")

@@ -591,7 +591,8 @@ class ComfyUISource:
     async def _poll_loop(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._kick.wait(), self.spec.poll_seconds)
+                async with asyncio.timeout(self.spec.poll_seconds):
+                    await self._kick.wait()
             self._kick.clear()
             self.polling = True
             try:

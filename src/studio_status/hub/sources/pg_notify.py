@@ -261,7 +261,8 @@ class PgNotifySource:
             self.changed.set()
             while not lost.is_set():
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(lost.wait(), self.spec.keepalive_seconds)
+                    async with asyncio.timeout(self.spec.keepalive_seconds):
+                        await lost.wait()
                 if not lost.is_set():
                     await conn.fetchval("SELECT 1", timeout=10)  # a dead network shows here
             raise ConnectionResetError("connection closed by the server")
