@@ -16,11 +16,12 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QContextMenuEvent,
     QGuiApplication,
+    QHideEvent,
     QKeySequence,
     QMouseEvent,
     QPainter,
@@ -50,6 +51,8 @@ from .workflows import WorkflowsSegment
 from .x11 import X11Properties
 
 if TYPE_CHECKING:
+    from .appbar import AppBar, AppBarNotice
+    from .appbar_events import AppBarEventFilter
     from .hotkey import X11Hotkey
 
 __all__ = ["ADMIN_SEGMENTS", "StatusStrip"]
@@ -93,6 +96,10 @@ class StatusStrip(QWidget):
     Attributes:
         settings: the current :class:`StripSettings`.
         docked: False in floating mode (native Wayland), where the compositor places us.
+        reserves_space: whether maximised windows stop short of it (X11, Windows app bar).
+
+    ``platform`` overrides Qt's platform name, so the Windows and macOS docking rules run
+    (against a model of the shell) in offscreen tests.
         popover: the open history popover, if any.
     """
 
@@ -107,6 +114,7 @@ class StatusStrip(QWidget):
         theme: Theme | None = None,
         clock: Callable[[], datetime] = utcnow,
         hub_label: str | None = None,
+        platform: str | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -123,9 +131,14 @@ class StatusStrip(QWidget):
         self._drag_origin: QPoint | None = None
         self._dragged = False
         self.popover: HistoryPopover | None = None
-        platform = QGuiApplication.platformName()
+        platform = platform or QGuiApplication.platformName()
         self.docked = docking.can_dock(platform)
         self._is_x11 = platform == "xcb"
+        self._is_windows = platform == "windows"
+        self._is_mac = platform == "cocoa"
+        self._appbar: AppBar | None = None
+        self._appbar_filter: AppBarEventFilter | None = None
+        self._appbar_area: QRect | None = None
 
         self.setWindowTitle("Studio Status")
         self.setObjectName("statusStrip")
@@ -356,14 +369,14 @@ class StatusStrip(QWidget):
         return m.collapsed_height if self.settings.collapsed else m.strip_height
 
     def dock(self, struts: bool = True) -> None:
-        """Place the strip on its screen and edge; reserve the space on X11."""
+        """Place the strip on its screen and edge; reserve the space (X11, Windows)."""
         screens = QGuiApplication.screens()
         if not screens:
             return
         screen = docking.pick_screen(screens, QGuiApplication.primaryScreen(), self.settings.screen)
         self._track_screen(screen)
         height = HOVER_HEIGHT if self._hover_grow else self.strip_height()
-        rect = docking.dock_rect(screen.geometry(), self.settings.edge, height)
+        rect = docking.dock_rect(self._dock_area(screen, struts), self.settings.edge, height)
         self.setFixedHeight(height)
         if self.docked:
             self.setGeometry(rect)
@@ -371,6 +384,70 @@ class StatusStrip(QWidget):
             self.resize(rect.size())
         if struts:
             self._apply_x11(screen)
+
+    @property
+    def reserves_space(self) -> bool:
+        """Whether maximised windows stop short of the strip (X11 strut, Windows app bar)."""
+        if self._is_windows:
+            return self._appbar is not None and self._appbar.granted is not None
+        return self._is_x11 and self.docked
+
+    def _dock_area(self, screen: QScreen, reserve: bool) -> QRect:
+        """The part of ``screen`` whose edge the strip hugs (see :mod:`.docking`)."""
+        if self._is_windows and self.docked:
+            if reserve and self.isVisible():
+                self._appbar_area = self._place_appbar(screen)
+            if self._appbar_area is not None:
+                return self._appbar_area
+            return screen.availableGeometry()  # not an app bar: at least not under the taskbar
+        if self._is_mac:
+            return screen.availableGeometry()  # below the menu bar, above the Dock
+        # our own strut shrinks availableGeometry(): docking to it would walk inwards
+        return screen.geometry()
+
+    def open_appbar(self, hwnd: int) -> AppBar | None:
+        """The shell's app bar for our window (replaced in tests by a model of the shell)."""
+        from .appbar import AppBar
+
+        return AppBar.open(hwnd)
+
+    def _place_appbar(self, screen: QScreen) -> QRect | None:
+        if self._appbar is None:
+            self._appbar = self.open_appbar(int(self.winId()))
+            if self._appbar is None:
+                return None
+            from .appbar_events import AppBarEventFilter
+
+            self._appbar_filter = AppBarEventFilter(self._appbar, self.on_appbar_notice)
+            app = QGuiApplication.instance()
+            if app is not None:
+                app.installNativeEventFilter(self._appbar_filter)
+        from .appbar import NativeRect
+
+        geom = screen.geometry()
+        dpr = screen.devicePixelRatio()
+        native = docking.native_rect(geom, geom, dpr)
+        monitor = NativeRect(
+            native.x(), native.y(), native.x() + native.width(), native.y() + native.height()
+        )
+        granted = self._appbar.place(self.settings.edge, monitor, round(self.strip_height() * dpr))
+        if granted is None:
+            return None
+        got = QRect(granted.left, granted.top, granted.width, granted.height)
+        log.debug("app bar %s on %s", granted, screen.name())
+        return docking.edge_area(geom, self.settings.edge, docking.logical_rect(got, geom, dpr))
+
+    def on_appbar_notice(self, notice: AppBarNotice) -> None:
+        from .appbar import AppBarNotice
+
+        if notice is AppBarNotice.REPOSITION:
+            self._redock_timer.start()
+
+    def _drop_appbar(self) -> None:
+        """Give the space back (hidden or closed); the next show registers again."""
+        if self._appbar is not None:
+            self._appbar.remove()
+        self._appbar_area = None
 
     def _track_screen(self, screen: QScreen) -> None:
         if screen is self._screen:
@@ -429,7 +506,19 @@ class StatusStrip(QWidget):
         super().showEvent(event)
         self.dock()
 
+    def hideEvent(self, event: QHideEvent) -> None:
+        # a hidden app bar would still hold its strip of the screen (an unmapped X11
+        # window's strut is ignored by the window manager on its own)
+        self._drop_appbar()
+        super().hideEvent(event)
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._drop_appbar()
+        if self._appbar_filter is not None:
+            app = QGuiApplication.instance()
+            if app is not None:
+                app.removeNativeEventFilter(self._appbar_filter)
+            self._appbar_filter = None
         if self.global_shortcut is not None:
             self.global_shortcut.close()
             self.global_shortcut = None

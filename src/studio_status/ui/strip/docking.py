@@ -16,8 +16,15 @@ Decisions, per desktop:
   ``QT_QPA_PLATFORM`` always wins, and ``STUDIO_STATUS_NATIVE_WAYLAND=1`` opts out. On native
   Wayland the strip is a floating frameless bar the compositor places: it still works,
   it just cannot dock (``StatusStrip.docked`` is False).
-* **Windows / macOS**: docked by geometry and always-on-top; space is not reserved yet
-  (a Windows app bar, ``SHAppBarMessage``, is future work).
+* **Windows**: the strip is an *app bar* (:mod:`.appbar`, ``SHAppBarMessage``): the shell
+  places it past the taskbar and any other app bar on that edge and shrinks the work area
+  by its height, so maximised windows stop short of it; it steps out of the top-most band
+  while a full-screen program runs. If the shell refuses, it docks to the work area
+  (``availableGeometry()``) by geometry alone.
+* **macOS**: no public API lets an application reserve screen space (only the menu bar and
+  the Dock do), so the strip docks by geometry to the work area, below the menu bar or
+  above the Dock, always on top; maximised windows may cover it. This is documented, not
+  hidden: ``StatusStrip.reserves_space`` is False there.
 
 The place is remembered as screen *name* + edge; when that screen is gone the primary
 screen is used, and the strip re-docks when screens come and go or change geometry or
@@ -36,6 +43,8 @@ from studio_status.ui.settings_store import Edge
 __all__ = [
     "can_dock",
     "dock_rect",
+    "edge_area",
+    "logical_rect",
     "native_rect",
     "pick_screen",
     "preferred_platform",
@@ -67,6 +76,25 @@ def native_rect(rect: QRect, screen: QRect, dpr: float) -> QRect:
     rel = rect.topLeft() - origin
     top_left = origin + QPoint(round(rel.x() * dpr), round(rel.y() * dpr))
     return QRect(top_left.x(), top_left.y(), round(rect.width() * dpr), round(rect.height() * dpr))
+
+
+def logical_rect(rect: QRect, screen: QRect, dpr: float) -> QRect:
+    """Native pixels → logical: the inverse of :func:`native_rect` on the same screen."""
+    origin = screen.topLeft()
+    rel = rect.topLeft() - origin
+    top_left = origin + QPoint(round(rel.x() / dpr), round(rel.y() / dpr))
+    return QRect(top_left.x(), top_left.y(), round(rect.width() / dpr), round(rect.height() / dpr))
+
+
+def edge_area(screen: QRect, edge: Edge, granted: QRect) -> QRect:
+    """The screen with the edge the strip hugs moved to where the shell granted it.
+
+    A Windows app bar above the taskbar gets a rectangle inside the screen; docking (and
+    growing on hover) to this area keeps the strip on that line, never under the taskbar.
+    """
+    if edge is Edge.TOP:
+        return QRect(screen.x(), granted.y(), screen.width(), screen.bottom() - granted.y() + 1)
+    return QRect(screen.x(), screen.y(), screen.width(), granted.bottom() - screen.y() + 1)
 
 
 def strut_partial(edge: Edge, dock: QRect, root_height: int) -> list[int]:
