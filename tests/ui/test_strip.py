@@ -346,3 +346,25 @@ def test_muted_services_are_marked_and_left_out_of_the_worst_state(
     assert "■ DB (muted)" in strip.segments[Segment.SERVICES].text()
     assert "Muted (no notices): database" in strip.segments[Segment.SERVICES].toolTip()
     assert store.state.worst is HealthStatus.HEALTHY  # the tray no longer shouts about it
+
+
+def test_narrow_screen_elides_segments_instead_of_overflowing(
+    store: StatusStore, make_strip: MakeStrip
+) -> None:
+    from studio_status.ui.strip.segment import RunKind
+
+    store.apply_snapshot(snapshot(Role.ADMIN))
+    strip = make_strip()
+    services = strip.segments[Segment.SERVICES]
+    full = services.sizeHint().width()
+    assert [shown for _, shown in services.fitted(full)] == [r.text for r in services.runs()]
+    # a little short: the last text is elided, shapes are never cut
+    cut = services.fitted(full - 20)
+    assert cut[-1][1].endswith("…") and cut[-1][0].kind is RunKind.TEXT
+    assert len(cut) == len(services.runs())
+    # at its minimum only the first state shape is left; the text itself stays whole
+    least = services.minimumSizeHint().width()
+    assert [run.kind for run, _ in services.fitted(least)] == [RunKind.STATUS]
+    assert services.text() == "● ComfyUI  ● DB  ● Workers 3/4"
+    # the whole strip fits a 320 px wide (logical) screen: a HiDPI laptop, a portrait panel
+    assert strip.minimumSizeHint().width() <= 320

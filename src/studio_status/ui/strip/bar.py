@@ -483,22 +483,29 @@ class StatusStrip(QWidget):
         geom = screen.geometry()
         dpr = screen.devicePixelRatio()
         rect = docking.dock_rect(geom, self.settings.edge, self.strip_height())
-        native = docking.native_rect(rect, geom, dpr)
-        root_height = max(
-            docking.native_rect(s.geometry(), s.geometry(), s.devicePixelRatio()).bottom() + 1
-            for s in QGuiApplication.screens()
-        )
-        return docking.strut_partial(self.settings.edge, native, root_height)
+        if self._x11 is not None:
+            root = QRect(QPoint(0, 0), QSize(*self._x11.root_size()))
+        else:
+            root = QRect()
+            for s in QGuiApplication.screens():
+                root = root.united(
+                    docking.native_rect(s.geometry(), s.geometry(), s.devicePixelRatio())
+                )
+        # at a fractional scale, logical → native rounding can overshoot the root by a pixel
+        native = docking.native_rect(rect, geom, dpr).intersected(root)
+        return docking.strut_partial(self.settings.edge, native, root.bottom() + 1)
 
     def _apply_x11(self, screen: QScreen) -> None:
-        values = self.strut_values()
-        if values is None or not self.isVisible():
+        if not (self._is_x11 and self.docked and self.isVisible()):
             return
         if self._x11 is None:
             self._x11 = X11Properties.open()
             if self._x11 is None:
                 return
             self._x11.stick(int(self.winId()))
+        values = self.strut_values()
+        if values is None:
+            return
         self._x11.set_struts(int(self.winId()), values)
         log.debug("strut %s on %s", values, screen.name())
 

@@ -7,7 +7,7 @@ format (also its accessible name), so tests and screen readers read what is pain
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 
@@ -114,7 +114,10 @@ class SegmentWidget(QWidget):
         self._flash_timer.timeout.connect(self.on_flash_timer_timeout)
         self.paints = 0
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
+        # full size when there is room; on a narrow screen it shrinks (texts elided, the
+        # tooltip and accessible name keep them whole) instead of pushing the strip wider
+        # than its screen
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_Hover)
         self._apply_fonts()
 
@@ -197,7 +200,34 @@ class SegmentWidget(QWidget):
         return QSize(width, m.strip_height)
 
     def minimumSizeHint(self) -> QSize:
-        return self.sizeHint()
+        """Room for the first run (the state shape or the icon) and the padding."""
+        m = self._theme.metrics
+        first = self._run_width(self._runs[0]) - self._runs[0].gap_after if self._runs else 0
+        return QSize(first + 2 * m.padding_x, m.strip_height)
+
+    def fitted(self, width: int | None = None) -> list[tuple[Run, str]]:
+        """The runs that fit in ``width`` (default: the widget's), as they are painted.
+
+        Runs are kept in order while they fit; the first text that does not is elided
+        with "…", and nothing after it is drawn. Shapes, icons and the bar are never cut:
+        one that does not fit is left out. The first run is always kept.
+        """
+        m = self._theme.metrics
+        room = (self.width() if width is None else width) - 2 * m.padding_x
+        out: list[tuple[Run, str]] = []
+        x = 0
+        for run in self._runs:
+            need = self._run_width(run) - run.gap_after
+            if x + need <= room or not out:
+                out.append((run, run.text))
+                x += need + run.gap_after
+                continue
+            if run.kind is RunKind.TEXT:
+                elided = self._fm.elidedText(run.text, Qt.TextElideMode.ElideRight, room - x)
+                if elided:
+                    out.append((run, elided))
+            break
+        return out
 
     # -- painting -------------------------------------------------------------------------
 
@@ -214,8 +244,8 @@ class SegmentWidget(QWidget):
         text_color = theme.color("text_dim" if self._dim else "text")
         x = float(m.padding_x)
         mid = rect.height() / 2
-        for run in self._runs:
-            width = self._run_width(run) - run.gap_after
+        for run, shown in self.fitted():
+            width = self._run_width(replace(run, text=shown)) - run.gap_after
             color = theme.color(run.color) if run.color else text_color
             if self._dim and run.kind is not RunKind.TEXT:
                 color = theme.color("text_dim") if run.color is None else color
@@ -225,7 +255,7 @@ class SegmentWidget(QWidget):
                 p.drawText(
                     QRectF(x, 0, width + 1, rect.height()),
                     Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                    run.text,
+                    shown,
                 )
             elif run.kind is RunKind.GLYPH:
                 # centre the glyph's ink, not its line box: ☁ ⚡ ⟳ sit low on the baseline

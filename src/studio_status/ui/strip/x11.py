@@ -90,12 +90,23 @@ class X11Properties:
             ctypes.POINTER(_XEvent),
         ]
         lib.XFlush.argtypes = [ctypes.c_void_p]
+        lib.XDefaultScreen.argtypes = [ctypes.c_void_p]
+        for size in (lib.XDisplayWidth, lib.XDisplayHeight):
+            size.argtypes = [ctypes.c_void_p, ctypes.c_int]
         lib.XCloseDisplay.argtypes = [ctypes.c_void_p]
         display = lib.XOpenDisplay(None)
         if not display:
             log.info("cannot open the X display: no struts")
             return None
         return cls(lib, display)
+
+    def root_size(self) -> tuple[int, int]:
+        """The root window's size in pixels: what struts are measured against."""
+        screen = self._x.XDefaultScreen(self._display)
+        return (
+            int(self._x.XDisplayWidth(self._display, screen)),
+            int(self._x.XDisplayHeight(self._display, screen)),
+        )
 
     def _atom(self, name: str) -> int:
         return int(self._x.XInternAtom(self._display, name.encode(), 0))
