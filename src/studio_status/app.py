@@ -348,7 +348,7 @@ async def _main(
         smoke = None
         if opts.smoke_exit is not None:
             smoke = loop.create_task(
-                _smoke(store, lambda: session, opts.smoke_exit, quit_event), name="smoke"
+                _smoke(store, lambda: session, strip, opts.smoke_exit, quit_event), name="smoke"
             )
             tasks.add(smoke)
         await quit_event.wait()
@@ -373,9 +373,15 @@ async def _main(
 
 
 async def _smoke(
-    store: Any, session: Callable[[], Any], limit: float, quit_event: asyncio.Event
+    store: Any, session: Callable[[], Any], strip: Any, limit: float, quit_event: asyncio.Event
 ) -> bool:
-    """Packaging smoke run: wait for live data, write the snapshot cache, report, quit."""
+    """Smoke run: wait for live data, write the snapshot cache, report, quit.
+
+    The report also says where the strip went (platform, docked, space reserved,
+    geometry), so a packaged build or a new desktop can be checked from one line.
+    """
+    from PySide6.QtGui import QGuiApplication
+
     from studio_status.client.state import ConnectionState
 
     ok = False
@@ -391,7 +397,18 @@ async def _smoke(
         cache.save(store.state.footer, store.state.role, store.state.updated_at)
         cache.flush(force=True)
         ok = cache.path.exists()
-        print(json.dumps({"event": "smoke", "ok": ok, "cache": str(cache.path)}), flush=True)
+        g = strip.geometry()
+        report = {
+            "event": "smoke",
+            "ok": ok,
+            "cache": str(cache.path),
+            "platform": QGuiApplication.platformName(),
+            "docked": strip.docked,
+            "reserves_space": strip.reserves_space,
+            "visible": strip.isVisible(),
+            "geometry": [g.x(), g.y(), g.width(), g.height()],
+        }
+        print(json.dumps(report), flush=True)
     except TimeoutError:
         print(json.dumps({"event": "smoke", "ok": False, "error": "no live data"}), flush=True)
     finally:

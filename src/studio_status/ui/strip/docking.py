@@ -15,7 +15,8 @@ Decisions, per desktop:
   (:func:`preferred_platform`), which gives the docked behaviour above. An explicit
   ``QT_QPA_PLATFORM`` always wins, and ``STUDIO_STATUS_NATIVE_WAYLAND=1`` opts out. On native
   Wayland the strip is a floating frameless bar the compositor places: it still works,
-  it just cannot dock (``StatusStrip.docked`` is False).
+  it just cannot dock (``StatusStrip.docked`` is False). Both branches run against a real
+  headless Weston in ``tests/ui/test_wayland.py``.
 * **Windows**: the strip is an *app bar* (:mod:`.appbar`, ``SHAppBarMessage``): the shell
   places it past the taskbar and any other app bar on that edge and shrinks the work area
   by its height, so maximised windows stop short of it; it steps out of the top-most band
