@@ -19,6 +19,7 @@ httpx/websockets, the embedded hub, detail windows) are imported when needed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
 __all__ = ["Options", "run"]
 
 log = logging.getLogger("app")
+
+#: How long the app waits for the strip's first paint before it connects anyway.
+FIRST_PAINT_WAIT_SECONDS = 0.5
 
 
 def _logging_excepthook(
@@ -335,10 +339,18 @@ async def _main(
     tray.quit_requested.connect(quit_event.set)
     if instance is not None:
         instance.raise_requested.connect(on_raise_requested)
+    painted = asyncio.Event()
+    strip.first_painted.connect(painted.set)
     strip.show()
     log.info("strip shown (%s)", "docked" if strip.docked else "floating")
     for problem in config.loaded.problems:
         tray.show_message("Settings file repaired", problem)
+    # paint first, connect second: the client's imports (httpx, websockets) and the
+    # connection would otherwise hold back the cached snapshot's first paint; bounded, for
+    # a strip that is never exposed (no compositor yet, hidden on an unmapped screen)
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(FIRST_PAINT_WAIT_SECONDS):
+            await painted.wait()
 
     try:
         started = await session.start()

@@ -36,6 +36,23 @@ def test_import_is_light(tmp_path: Path) -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_what_the_first_paint_needs_leaves_the_network_stack_unloaded(tmp_path: Path) -> None:
+    # everything _main builds before the strip's first paint: the cached snapshot, the
+    # settings, the strip, the tray, the window registry; httpx and websockets come after
+    code = (
+        "import sys\n"
+        "import studio_status.app, studio_status.appconfig, studio_status.session\n"
+        "import studio_status.client.state, studio_status.client.cache\n"
+        "import studio_status.ui.strip, studio_status.ui.tray, studio_status.ui.windows\n"
+        "from studio_status.client import StatusStore, SnapshotCache\n"
+        f"print([m for m in {HEAVY[:2] + HEAVY[3:4]!r} if m in sys.modules])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=_env(tmp_path), capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
 def test_runs_offline_and_quits_cleanly_on_sigint(tmp_path: Path) -> None:
     # A hub URL where nothing listens: the app must start, show the outage, and exit 0.

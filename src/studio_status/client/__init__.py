@@ -2,16 +2,49 @@
 
 No Qt here: views subscribe to :class:`StatusStore` and the app runs :class:`StatusClient`
 on the qasync loop, so every rule is testable on a plain asyncio loop.
+
+The names below load on first use (PEP 562): the strip paints the cached snapshot from
+``state`` and ``cache`` alone, and httpx and websockets (a fifth of a second to import)
+come in only when the client connects.
 """
 
-from .backoff import Backoff
-from .cache import CachedFooter, SnapshotCache
-from .clock import Clock, SystemClock
-from .coalesce import Coalescer
-from .errors import BadResponse, ClientError, HubUnavailable, NotFound, Unauthorized
-from .rest import RestClient
-from .state import ConnectionState, DetailEntry, Notice, Segment, StatusState, StatusStore
-from .stream import DEFAULT_TOPICS, StatusClient
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .backoff import Backoff
+    from .cache import CachedFooter, SnapshotCache
+    from .clock import Clock, SystemClock
+    from .coalesce import Coalescer
+    from .errors import BadResponse, ClientError, HubUnavailable, NotFound, Unauthorized
+    from .rest import RestClient
+    from .state import ConnectionState, DetailEntry, Notice, Segment, StatusState, StatusStore
+    from .stream import DEFAULT_TOPICS, StatusClient
+
+_HOME = {
+    "Backoff": "backoff",
+    "CachedFooter": "cache",
+    "SnapshotCache": "cache",
+    "Clock": "clock",
+    "SystemClock": "clock",
+    "Coalescer": "coalesce",
+    "BadResponse": "errors",
+    "ClientError": "errors",
+    "HubUnavailable": "errors",
+    "NotFound": "errors",
+    "Unauthorized": "errors",
+    "RestClient": "rest",
+    "ConnectionState": "state",
+    "DetailEntry": "state",
+    "Notice": "state",
+    "Segment": "state",
+    "StatusState": "state",
+    "StatusStore": "state",
+    "DEFAULT_TOPICS": "stream",
+    "StatusClient": "stream",
+}
 
 __all__ = [
     "DEFAULT_TOPICS",
@@ -35,3 +68,16 @@ __all__ = [
     "SystemClock",
     "Unauthorized",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value  # once: later look-ups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import Field, HttpUrl
 
 from .activity import Alert
-from .common import WireModel
+from .common import InputModel, WireModel
 
 __all__ = [
     "FOREVER",
@@ -35,11 +35,9 @@ _DEFAULT_CHANNELS: tuple[Channel, ...] = ("dashboard", "webhook")
 FOREVER = datetime.fromisoformat("9999-12-31T00:00:00+00:00")
 
 
-class AlertConfig(BaseModel):
+class AlertConfig(InputModel):
     """Per-service alerting. ``webhook`` posts a JSON body; ``slack`` posts a Slack
     incoming-webhook body (``{"text": ...}``); both go to ``webhook_url``."""
-
-    model_config = ConfigDict(extra="forbid")
 
     enabled: bool = True
     escalation_delay_seconds: int = Field(default=300, ge=0, le=7 * 86400)
@@ -55,10 +53,8 @@ class AlertConfig(BaseModel):
     reminder_seconds: int | None = Field(default=None, ge=60, le=7 * 86400)
 
 
-class AlertConfigUpdate(BaseModel):
+class AlertConfigUpdate(InputModel):
     """Body of ``PUT /admin/health/alerts/{service}``: the fields to change."""
-
-    model_config = ConfigDict(extra="forbid")
 
     enabled: bool | None = None
     escalation_delay_seconds: int | None = Field(default=None, ge=0, le=7 * 86400)
@@ -81,19 +77,15 @@ class Mute(WireModel):
     set_at: datetime
 
 
-class MuteRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MuteRequest(InputModel):
     service: str | None = None
     duration: Literal["1h", "4h", "8h", "until_cleared"]
     reason: str | None = Field(default=None, max_length=500)
 
 
-class MaintenanceIn(BaseModel):
+class MaintenanceIn(InputModel):
     """A maintenance window: one-off, or repeating every ``every_seconds`` (e.g. 604800
     for weekly) until ``until``. ``service`` None: every service."""
-
-    model_config = ConfigDict(extra="forbid")
 
     service: str | None = None
     start: datetime

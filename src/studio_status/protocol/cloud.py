@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .activity import CloudPod
-from .common import HealthStatus, WireModel
+from .common import HealthStatus, InputModel, WireModel
 from .footer import BudgetStatus, CloudGpuSummary
 
 __all__ = [
@@ -35,11 +35,9 @@ RUNNING_POD_STATUSES = frozenset({"RUNNING", "RESTARTING"})
 ERROR_POD_STATUSES = frozenset({"ERROR", "DEAD"})
 
 
-class CloudPodIn(BaseModel):
+class CloudPodIn(InputModel):
     """One pod as any provider pushes it. Give the rate in USD (``cost_per_hour``) or in
     cents (``cost_per_hour_cents``); statuses are upper-cased (``running`` → ``RUNNING``)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     id: str = Field(min_length=1, max_length=200)
     name: str | None = Field(default=None, max_length=200)
@@ -79,14 +77,12 @@ class CloudPodIn(BaseModel):
         )
 
 
-class CloudPodsPush(BaseModel):
+class CloudPodsPush(InputModel):
     """Body of ``POST /api/v1/cloud/pods``: the complete current pod list of one provider.
 
     A full list rather than deltas, so a lost push heals on the next one and a pod missing
     from the list is known to be gone. Costs accrue on the hub's clock, not the pusher's.
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     provider: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
     pods: list[CloudPodIn] = Field(max_length=5000)

@@ -14,6 +14,7 @@ from .errors import MessageTooLarge, ProtocolError
 __all__ = [
     "MAX_MESSAGE_BYTES",
     "HealthStatus",
+    "InputModel",
     "Role",
     "WireModel",
     "decode_json",
@@ -67,6 +68,18 @@ class WireModel(BaseModel):
     """Base of every wire model: unknown fields are kept (forward compatible), values checked."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class InputModel(BaseModel):
+    """Base of what clients send in (push bodies, settings): an unknown field is an error,
+    so a typo is refused with a 422 instead of being silently ignored.
+
+    Not ``defer_build`` (nor is :class:`WireModel`): FastAPI wraps a request body in an
+    adapter with an alias, and over a deferred model that adapter is built on the first
+    request, outside FastAPI's handling of the warning the alias raises (a 500).
+    """
+
+    model_config = ConfigDict(extra="forbid")
 
 
 M = TypeVar("M", bound=BaseModel)

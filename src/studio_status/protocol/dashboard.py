@@ -13,10 +13,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from .activity import JobInfo
-from .common import WireModel
+from .common import InputModel, WireModel
 
 __all__ = [
     "ACTIVITY_CATEGORIES",
@@ -110,9 +110,7 @@ class DiskHealth(WireModel):
     critical_percent: float
 
 
-class WidgetPlacement(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class WidgetPlacement(InputModel):
     widget: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     x: int = Field(ge=0, le=64)
     y: int = Field(ge=0, le=1000)
@@ -139,11 +137,9 @@ def _small(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-class DashboardConfigIn(BaseModel):
+class DashboardConfigIn(InputModel):
     """What ``PUT /user/dashboard`` takes: the seed's layout and widget settings, and free
     ``preferences`` (the app keeps its strip's segment order and collapse state there)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     layout: list[WidgetPlacement] = Field(default_factory=list, max_length=50)
     widget_settings: dict[str, Any] = Field(default_factory=dict)

@@ -12,9 +12,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from .common import HealthStatus, WireModel
+from .common import HealthStatus, InputModel, WireModel
 
 __all__ = [
     "Availability",
@@ -43,10 +43,6 @@ _Count = Field(default=None, ge=0)
 _NAME = Field(min_length=1, max_length=100)
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 class Availability(StrEnum):
     ONLINE = "online"
     DEGRADED = "degraded"
@@ -54,7 +50,7 @@ class Availability(StrEnum):
     OFFLINE = "offline"
 
 
-class LoginNode(_In):
+class LoginNode(InputModel):
     name: str = _NAME
     available: bool = True
     users: int | None = _Count
@@ -63,7 +59,7 @@ class LoginNode(_In):
     gpu_percent: float | None = _Pct
 
 
-class ComputeGroup(_In):
+class ComputeGroup(InputModel):
     """A compute partition (Derecho's cpu / gpu) or a node type (Casper's bigmem, gpu-a100)."""
 
     name: str = _NAME
@@ -96,18 +92,18 @@ class ComputeGroup(_In):
         return self
 
 
-class Utilization(_In):
+class Utilization(InputModel):
     cpu_percent: float | None = _Pct
     gpu_percent: float | None = _Pct
     memory_percent: float | None = _Pct
 
 
-class JobCounts(_In):
+class JobCounts(InputModel):
     running: int | None = _Count
     pending: int | None = _Count
 
 
-class QueueRow(_In):
+class QueueRow(InputModel):
     name: str = _NAME
     running_jobs: int | None = _Count
     pending_jobs: int | None = _Count
@@ -117,7 +113,7 @@ class QueueRow(_In):
     nodes_allocated: int | None = _Count
 
 
-class FilesystemRow(_In):
+class FilesystemRow(InputModel):
     name: str = _NAME
     available: bool = True
     degraded: bool = False
@@ -144,7 +140,7 @@ def _unique(rows: list[Any], field: str) -> None:
         seen.add(row.name)
 
 
-class SystemSnapshotIn(_In):
+class SystemSnapshotIn(InputModel):
     """Body of ``POST /api/v1/status/{system}``: one point in the system's 5-minute series.
 
     ``timestamp`` defaults to the hub's receive time; a naive one is read as UTC. The pair
@@ -208,7 +204,7 @@ class OutageStatus(StrEnum):
     RESOLVED = "resolved"
 
 
-class OutageIn(_In):
+class OutageIn(InputModel):
     """Body of ``POST /api/v1/status/outage``. With ``id`` it updates that outage."""
 
     id: str | None = Field(default=None, min_length=1, max_length=100)
@@ -243,7 +239,7 @@ class Outage(WireModel):
     updated_at: datetime
 
 
-class ReservationIn(_In):
+class ReservationIn(InputModel):
     """Body of ``POST /api/v1/status/reservation``; (system, name) identifies it."""
 
     system: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")

@@ -92,6 +92,7 @@ class StatusStrip(QWidget):
     Signals:
         open_requested(str): a segment was clicked; its :class:`Segment` value.
         changed(): a preference changed (collapsed, edge, screen, order); already saved.
+        first_painted(): the strip was drawn for the first time (the app connects after it).
 
     Attributes:
         settings: the current :class:`StripSettings`.
@@ -105,6 +106,7 @@ class StatusStrip(QWidget):
 
     open_requested = Signal(str)
     changed = Signal()
+    first_painted = Signal()
 
     def __init__(
         self,
@@ -126,6 +128,7 @@ class StatusStrip(QWidget):
         self._state: StatusState = feed.state
         self._last_notice = self._state.last_notice_id
         self._hover_grow = False
+        self.painted = False
         self._screen: QScreen | None = None
         self._x11: X11Properties | None = None
         self._drag_origin: QPoint | None = None
@@ -620,6 +623,9 @@ class StatusStrip(QWidget):
         self._chevron.setFixedWidth(t.metrics.chevron_width)
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        if not self.painted:
+            self.painted = True
+            self.first_painted.emit()
         p = QPainter(self)
         rect = QRectF(self.rect())
         p.fillRect(rect, self._theme.color("surface"))

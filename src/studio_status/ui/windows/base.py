@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import (
@@ -34,9 +34,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from studio_status.client.details import Details
 from studio_status.client.state import ConnectionState, DetailEntry, StatusState, StatusStore
-from studio_status.client.stream import StatusClient
 from studio_status.protocol import Role, utcnow
 from studio_status.ui import formats
 from studio_status.ui.feed import StateFeed
@@ -45,6 +43,12 @@ from studio_status.ui.widgets import Banner, StatePane
 
 from .geometry import GeometryStore
 from .weblink import web_link
+
+if TYPE_CHECKING:
+    # the network side (httpx, websockets) loads with the client, after the strip's first
+    # paint, not with the window classes the app sets up at start
+    from studio_status.client.details import Details
+    from studio_status.client.stream import StatusClient
 
 T = TypeVar("T")
 
@@ -85,6 +89,8 @@ class WindowContext:
         if old is not None:
             await old.aclose()
         if client is not None:
+            from studio_status.client.details import Details
+
             self.details = Details(client.rest, store, client)
             self.reconnect = client.kick
 
