@@ -12,6 +12,9 @@ import itertools
 import time
 from typing import Any
 
+from studio_status.protocol import HealthStatus
+from studio_status.ui.formats import STATUS_GLYPHS
+
 from .core import BenchError, Context, Figure, proc_sample, wait_for, workdir
 from .procs import AppChild, HubChild, Proxy
 
@@ -158,7 +161,7 @@ def _match(changes: list[list[float]], paints: list[dict[str, Any]]) -> list[flo
     out = []
     paints = [p for p in paints if p.get("seq") is not None]
     i = 0
-    for seq, t in changes:
+    for seq, t, *_ in changes:
         while i < len(paints) and paints[i]["seq"] < seq:
             i += 1
         if i == len(paints):
@@ -335,11 +338,19 @@ def _cycle(app: AppChild, hub: HubChild, proxy: Proxy, changes: int) -> int:
     accepted = proxy.accepted
     proxy.drop_all()
     wait_for(lambda: proxy.accepted > accepted, 20, "the app to reconnect")
-    # the app is live again once a fresh change reaches the strip
+    # the app is live again once a fresh change reaches the strip: through the resumed
+    # stream (its seq) or through the footer poll that runs while the socket is down (the
+    # text shows the new state, painted after the change was made)
     for missed in range(10):
-        reply = hub.command(cmd="flip", count=1, gap=0.0)
+        seq, made, status = hub.command(cmd="flip", count=1, gap=0.0)["changes"][-1]
+        glyph = STATUS_GLYPHS[HealthStatus(status)]
         try:
-            app.wait_paint(int(reply["changes"][-1][0]), 2.0, "a change after the reconnect")
+            app.wait_paint(
+                int(seq),
+                2.0,
+                "a change after the reconnect",
+                shows=(float(made), f"{glyph} Svc 0"),
+            )
         except BenchError:
             app.check_alive()
             continue

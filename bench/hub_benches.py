@@ -240,7 +240,7 @@ async def _fanout(hub: HubChild, n: int, changes: int) -> tuple[list[float], int
     sent: list[tuple[int, float]] = []
     try:
         for _ in range(changes):
-            seq, t = await asyncio.to_thread(
+            seq, t, _status = await asyncio.to_thread(
                 lambda: hub.command(cmd="flip", count=1, gap=0)["changes"][0]
             )
             sent.append((seq, t))

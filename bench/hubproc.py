@@ -7,8 +7,8 @@ serving, then reads JSON commands on stdin, one a line, and answers each with on
 
 - ``{"cmd": "flip", "count": N, "gap": S}``: N status changes of service ``svc-0`` through
   :meth:`Hub.record` (the path a check result takes), ``gap`` seconds apart; answers
-  ``{"changes": [[seq, t], ...]}`` with the seq of each ``service.health_changed`` event and
-  ``time.monotonic()`` just before the hub took it.
+  ``{"changes": [[seq, t, status], ...]}`` with the seq of each ``service.health_changed``
+  event, ``time.monotonic()`` just before the hub took it, and the new status.
 - ``{"cmd": "burst", "events": N, "seconds": S}``: status changes spread over all services
   until N events were published, in 100 even slices over S seconds; answers
   ``{"t0", "t1", "first_seq", "last_seq", "records"}``.
@@ -61,15 +61,16 @@ class Control:
         self.hub = hub
         self.flips: dict[str, int] = {}
 
-    def change(self, name: str) -> tuple[int, float]:
-        """One status change of ``name``; its health event's seq and the time it was taken."""
+    def change(self, name: str) -> tuple[int, float, str]:
+        """One status change of ``name``: its health event's seq, the time it was taken and
+        the new status."""
         n = self.flips.get(name, 0) + 1
         self.flips[name] = n
         result = CheckResult(STATES[n % 2], latency_ms=3 + n % 5)
         t = time.monotonic()
         seq = self.hub.bus.seq + 1  # record() publishes the health event first, synchronously
         self.hub.record(name, result, utcnow())
-        return seq, t
+        return seq, t, result.status.value
 
     async def flip(self, count: int, gap: float) -> dict[str, Any]:
         changes = []

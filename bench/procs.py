@@ -136,10 +136,26 @@ class AppChild:
             tail = self.log_path.read_text()[-2000:]
             raise BenchError(f"the app exited ({self.proc.returncode}): {tail}")
 
-    def wait_paint(self, min_seq: int, timeout: float, what: str) -> dict[str, Any]:
+    def wait_paint(
+        self,
+        min_seq: int,
+        timeout: float,
+        what: str,
+        shows: tuple[float, str] | None = None,
+    ) -> dict[str, Any]:
+        """The first paint of a state at ``min_seq`` or later; with ``shows=(t, text)`` also
+        a paint after monotonic ``t`` whose services segment contains ``text``."""
+
         def pred(x: dict[str, Any]) -> bool:
+            if x.get("probe") != "paint":
+                return False
             seq = x.get("seq")
-            return x.get("probe") == "paint" and seq is not None and seq >= min_seq
+            if seq is not None and seq >= min_seq:
+                return True
+            if shows is None:
+                return False
+            since, text = shows
+            return x["t"] >= since and text in x.get("shown", {}).get("services", "")
 
         deadline = time.monotonic() + timeout
         while True:

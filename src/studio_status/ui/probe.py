@@ -3,7 +3,8 @@
 With ``STUDIO_STATUS_PAINT_PROBE`` set (a file path, or ``-`` for stderr) the strip writes
 one JSON line each time a Paint event reaches it or one of its widgets after it rendered a
 new state: ``{"probe": "paint", "t": <time.monotonic()>, "seq": <last applied seq>,
-"version": <store version>, "data": <has a footer>, "none_refs": ...}``. ``time.monotonic`` is
+"version": <store version>, "data": <has a footer>, "none_refs": ..., "shown": {segment:
+text}}``. ``time.monotonic`` is
 ``CLOCK_MONOTONIC``, comparable across processes on one Linux machine. When the variable is
 unset :func:`install` returns at once and nothing else runs.
 """
@@ -49,6 +50,12 @@ class _PaintProbe(QObject):
                     "version": version,
                     "data": state is not None and state.footer is not None,
                     "none_refs": sys.getrefcount(None),  # a binding leaking None shows here
+                    # what the strip shows: a change can reach the screen through a footer
+                    # poll before its event's seq does (the socket was down meanwhile)
+                    "shown": {
+                        str(name): seg.text()
+                        for name, seg in getattr(self._strip, "segments", {}).items()
+                    },
                 }
                 self._out.write(json.dumps(line) + "\n")
                 self._out.flush()

@@ -1,0 +1,52 @@
+"""The benchmarks' paint probe: off unless asked for; when on, one line per new state painted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from studio_status.client.state import StatusStore
+from studio_status.protocol import HealthStatus, Role
+from studio_status.ui import probe
+from studio_status.ui.feed import StateFeed
+from studio_status.ui.settings_store import SettingsStore
+from studio_status.ui.strip import StatusStrip
+from studio_status.ui.theme import LIGHT
+
+from .factories import health_event, snapshot
+
+
+def _strip(qtbot: Any, store: StatusStore, tmp_path: Path) -> StatusStrip:
+    strip = StatusStrip(StateFeed(store), SettingsStore(tmp_path / "app.toml"), theme=LIGHT)
+    qtbot.addWidget(strip)
+    return strip
+
+
+def test_off_unless_asked_for(
+    qtbot: Any, store: StatusStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(probe.PROBE_ENV, raising=False)
+    strip = _strip(qtbot, store, tmp_path)  # the strip installs it itself
+    assert strip.findChildren(probe._PaintProbe) == []
+
+
+def test_a_line_per_new_state_painted_with_what_it_shows(
+    qtbot: Any, store: StatusStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "probe.jsonl"
+    monkeypatch.setenv(probe.PROBE_ENV, str(out))
+    store.apply_snapshot(snapshot(Role.ADMIN))
+    strip = _strip(qtbot, store, tmp_path)
+    assert len(strip.findChildren(probe._PaintProbe)) == 1
+    strip.show()
+    qtbot.waitUntil(lambda: out.exists() and out.read_text().count("\n") >= 1)
+    store.apply_event(health_event(2, "database", HealthStatus.DOWN, HealthStatus.HEALTHY))
+    qtbot.waitUntil(lambda: '"seq": 2' in out.read_text())
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    last = lines[-1]
+    assert last["probe"] == "paint" and last["data"] is True
+    assert "■ DB" in last["shown"]["services"]  # the text as painted, state by shape
+    assert [x["version"] for x in lines] == sorted({x["version"] for x in lines})  # no repeats
