@@ -108,3 +108,28 @@ def test_merge_intervals_joins_touching_and_overlapping() -> None:
     merged = merge_intervals([Interval(5, 6), Interval(0, 2), Interval(2, 3), Interval(1, 2.5)])
     assert merged == [Interval(0, 3), Interval(5, 6)]
     assert merge_intervals([Interval(1, 1)]) == []
+
+
+def test_bucket_plan_takes_whole_days_from_daily_buckets() -> None:
+    from studio_status.hub.uptime import DAY, bucket_plan
+
+    start = 5 * DAY + 7 * 3600  # day 5, 07:00
+    end = 35 * DAY + 13 * 3600 + 120  # day 35, 13:02 (a rolled-up watermark)
+    plan = bucket_plan(start, end, 3600)
+    assert plan == [(3600, start, 6 * DAY), (DAY, 6 * DAY, 35 * DAY), (3600, 35 * DAY, end)]
+    # the ranges tile the period: nothing counted twice, nothing left out
+    assert [lo for _, lo, _ in plan[1:]] == [hi for _, _, hi in plan[:-1]]
+    # less than a whole day inside: the period's own resolution only
+    assert bucket_plan(start, start + 20 * 3600, 3600) == [(3600, start, start + 20 * 3600)]
+    # aligned edges leave no empty edge ranges; an empty period plans nothing
+    assert bucket_plan(6 * DAY, 8 * DAY, 3600) == [(DAY, 6 * DAY, 8 * DAY)]
+    assert bucket_plan(start, start, 60) == []
+    # a day at minute resolution: whole hours inside, minutes only at the two edges
+    day_start = 9 * DAY + 14 * 3600 + 23 * 60  # 14:23
+    wm = day_start + DAY + 5 * 60  # 14:28 next day
+    plan = bucket_plan(day_start, wm, 60)
+    assert plan == [
+        (60, day_start, 9 * DAY + 15 * 3600),
+        (3600, 9 * DAY + 15 * 3600, 10 * DAY + 14 * 3600),
+        (60, 10 * DAY + 14 * 3600, wm),
+    ]

@@ -15,6 +15,7 @@ from studio_status.hub.health_settings import HealthSettings
 from studio_status.hub.service import Hub
 from studio_status.hub.store.uptime import UptimeStore
 from studio_status.protocol import HealthStatus
+from studio_status.protocol.uptime import SpanState
 from tests.hub.checks.servers import free_port
 from tests.hub.fakeclock import T0, FakeClock
 
@@ -179,3 +180,34 @@ async def test_retention_drops_old_windows_and_buckets_keeps_open(
     ustore = UptimeStore(hub.store)
     for res in (60, 3600, 86400):
         assert await ustore.bucket_totals(res, 0, 1e12) == {}
+
+
+async def test_thirty_days_from_daily_and_hourly_rollups_match_the_windows(
+    hub: Hub, clock: FakeClock
+) -> None:
+    # ten days of an hour-and-a-half rhythm that straddles day boundaries, rolled up, then
+    # the 30-day figures (whole days from daily buckets, edges hourly, tail from windows)
+    # must be what the raw windows say
+    clock.advance(hours=5, minutes=17)
+    states = (HealthStatus.HEALTHY, HealthStatus.DEGRADED, HealthStatus.HEALTHY, HealthStatus.DOWN)
+    for i in range(160):
+        rec(hub, clock, "api", states[i % 4])
+        clock.advance(minutes=90)
+    await hub.writer.flush()
+    assert await hub.uptime.roll_once()
+    clock.advance(minutes=7)  # a live tail after the watermark
+    rec(hub, clock, "api", HealthStatus.DOWN)
+    await hub.writer.flush()
+    start, figures = await hub.uptime.tallies("30d", ["api"])
+    now = clock().timestamp()
+    windows = await hub.uptime.store.windows_between(start, now, ["api"])
+    from studio_status.hub.uptime import build_segments, tally
+
+    truth = tally(
+        build_segments(windows["api"], start, now, coverage=await hub.uptime.coverage(start, now))
+    )
+    got = figures["api"]
+    for state in ("healthy", "degraded", "down"):
+        assert getattr(got.to_wire(), state) == pytest.approx(getattr(truth.to_wire(), state))
+    assert got.percent(0.5) == pytest.approx(truth.percent(0.5))
+    assert got.get(SpanState.DOWN) > 0 and got.get(SpanState.DEGRADED) > 0

@@ -40,10 +40,13 @@ from studio_status.protocol.uptime import SpanState, StateSeconds
 
 __all__ = [
     "COUNTED",
+    "DAY",
+    "HOUR",
     "Interval",
     "Segment",
     "StatusSpan",
     "Tally",
+    "bucket_plan",
     "build_segments",
     "floor_to",
     "merge_intervals",
@@ -51,6 +54,10 @@ __all__ = [
     "tally",
     "uptime_percent",
 ]
+
+#: The hourly and daily rollups' resolutions (seconds).
+HOUR = 3600
+DAY = 86400
 
 #: States that are in the denominator.
 COUNTED = (SpanState.HEALTHY, SpanState.DEGRADED, SpanState.DOWN)
@@ -208,6 +215,31 @@ def tally(segments: Iterable[Segment]) -> Tally:
 
 def floor_to(t: float, resolution: int) -> float:
     return math.floor(t / resolution) * resolution
+
+
+def bucket_plan(start: float, end: float, resolution: int) -> list[tuple[int, float, float]]:
+    """Which rollups to sum for ``[start, end)``: ``(resolution, from, to)`` ranges.
+
+    The coarsest buckets that fit wholly inside (days, then hours), the period's own
+    ``resolution`` only at the edges: thirty days at hourly resolution are 720 buckets per
+    service, this way at most 29 + 48; a day at minute resolution 1 440, this way at most
+    23 + 118. ``start`` is aligned to ``resolution``; ``end`` is the rollup watermark, and
+    the bucket holding it may be partial, as the rollup job fills buckets up to it.
+    """
+    if end <= start:
+        return []
+    for coarse in (DAY, HOUR):
+        if coarse <= resolution:
+            continue
+        lo = math.ceil(start / coarse) * coarse
+        hi = floor_to(end, coarse)
+        if hi > lo:
+            return [
+                *bucket_plan(start, lo, resolution),
+                (coarse, lo, hi),
+                *bucket_plan(hi, end, resolution),
+            ]
+    return [(resolution, start, end)]
 
 
 def split_buckets(

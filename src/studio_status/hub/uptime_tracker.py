@@ -38,6 +38,7 @@ from .uptime import (
     Interval,
     Segment,
     Tally,
+    bucket_plan,
     build_segments,
     floor_to,
     split_buckets,
@@ -224,8 +225,10 @@ class UptimeTracker:
         tail_start = start
         if wm is not None and wm > start:
             tail_start = min(wm, now)
-            for name, t in (await self.store.bucket_totals(res, start, wm, services)).items():
-                out[name].merge(t)
+            for bucket_res, lo, hi in bucket_plan(start, tail_start, res):
+                totals = await self.store.bucket_totals(bucket_res, lo, hi, services)
+                for name, t in totals.items():
+                    out[name].merge(t)
         windows = await self.store.windows_between(tail_start, now, services)
         coverage = await self.coverage(tail_start, now)
         for name in services:
