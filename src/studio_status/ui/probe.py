@@ -15,7 +15,7 @@ import json
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QWidget
@@ -29,10 +29,10 @@ PROBE_ENV = "STUDIO_STATUS_PAINT_PROBE"
 
 
 class _PaintProbe(QObject):
-    def __init__(self, strip: QWidget, out: TextIO) -> None:
+    def __init__(self, strip: QWidget, target: str) -> None:
         super().__init__(strip)
         self._strip = strip
-        self._out = out
+        self._target = target
         self._logged: int | None = None
         for widget in [strip, *strip.findChildren(QWidget)]:
             widget.installEventFilter(self)
@@ -57,9 +57,18 @@ class _PaintProbe(QObject):
                         for name, seg in getattr(self._strip, "segments", {}).items()
                     },
                 }
-                self._out.write(json.dumps(line) + "\n")
-                self._out.flush()
+                self._write(json.dumps(line) + "\n")
         return False
+
+    def _write(self, text: str) -> None:
+        # opened per line (a few dozen a second at most): nothing is left open when the
+        # strip goes, and the bench reads each line as soon as it is written
+        if self._target == "-":
+            sys.stderr.write(text)
+            sys.stderr.flush()
+            return
+        with open(self._target, "a", encoding="utf-8") as out:
+            out.write(text)
 
 
 def install(strip: QWidget) -> None:
@@ -67,5 +76,4 @@ def install(strip: QWidget) -> None:
     target = os.environ.get(PROBE_ENV)
     if not target:
         return
-    out = sys.stderr if target == "-" else open(target, "a", encoding="utf-8")  # noqa: SIM115
-    _PaintProbe(strip, out)
+    _PaintProbe(strip, target)
