@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -13,16 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.userenv import fresh_user_env
+
 
 def env_for(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STUDIO_STATUS")}
-    env.update(
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        XDG_CACHE_HOME=str(tmp_path / "cache"),
-        HOME=str(tmp_path),
-    )
-    return env
+    return fresh_user_env(tmp_path)
 
 
 def cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

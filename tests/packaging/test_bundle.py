@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.userenv import fresh_user_env
+
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = (
     ROOT / "dist" / "studio-status" / ("studio-status.exe" if os.name == "nt" else "studio-status")
@@ -36,17 +38,7 @@ pytestmark = [
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STUDIO_STATUS")}
-    env.update(
-        QT_QPA_PLATFORM="offscreen",
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        XDG_CACHE_HOME=str(tmp_path / "cache"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        XDG_STATE_HOME=str(tmp_path / "state"),
-        XDG_RUNTIME_DIR=str(tmp_path),
-        HOME=str(tmp_path),
-    )
-    return env
+    return fresh_user_env(tmp_path)
 
 
 @pytest.fixture(scope="module")

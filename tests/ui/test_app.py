@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -11,21 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.userenv import fresh_user_env
+
 HEAVY = ("httpx", "websockets", "PySide6.QtWidgets", "studio_status.client.stream", "fastapi")
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        QT_QPA_PLATFORM="offscreen",
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        XDG_CACHE_HOME=str(tmp_path / "cache"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        XDG_STATE_HOME=str(tmp_path / "state"),
-        XDG_RUNTIME_DIR=str(tmp_path),
-        PYTHONWARNINGS="error",
-    )
-    return env
+    return fresh_user_env(tmp_path, PYTHONWARNINGS="error")
 
 
 def test_import_is_light(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import queue
 import signal
 import subprocess
@@ -14,22 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.userenv import fresh_user_env
+
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STUDIO_STATUS")}
-    env.update(
-        QT_QPA_PLATFORM="offscreen",
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        XDG_CACHE_HOME=str(tmp_path / "cache"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        XDG_STATE_HOME=str(tmp_path / "state"),
-        XDG_RUNTIME_DIR=str(tmp_path / "run"),
-        PYTHONWARNINGS="error",
-    )
-    (tmp_path / "run").mkdir(exist_ok=True)
-    return env
+    return fresh_user_env(tmp_path, PYTHONWARNINGS="error")
 
 
 class App:

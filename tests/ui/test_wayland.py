@@ -25,6 +25,8 @@ from typing import Any
 
 import pytest
 
+from tests.userenv import fresh_user_env
+
 pytestmark = pytest.mark.skipif(
     shutil.which("weston") is None, reason="Weston not installed (apt-get install weston)"
 )
@@ -78,18 +80,13 @@ def weston(tmp_path: Path) -> Iterator[Path]:
 def _run_app(tmp_path: Path, runtime: Path, **env_extra: str) -> dict[str, Any]:
     env = {
         k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("STUDIO_STATUS", "QT_", "WAYLAND_")) and k != "DISPLAY"
+        for k, v in fresh_user_env(tmp_path).items()
+        if not k.startswith(("QT_", "WAYLAND_")) and k != "DISPLAY"  # the session decides
     }
     env.update(
         XDG_SESSION_TYPE="wayland",
         WAYLAND_DISPLAY=SOCKET,
         XDG_RUNTIME_DIR=str(runtime),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        XDG_CACHE_HOME=str(tmp_path / "cache"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        XDG_STATE_HOME=str(tmp_path / "state"),
-        HOME=str(tmp_path),
         **env_extra,
     )
     result = subprocess.run(
