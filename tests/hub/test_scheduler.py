@@ -9,7 +9,7 @@ from datetime import datetime
 from studio_status.hub.checks import build_checker
 from studio_status.hub.checks.base import Checker, CheckResult
 from studio_status.hub.config import ServiceConfig
-from studio_status.hub.scheduler import Scheduler, run_check
+from studio_status.hub.scheduler import Scheduler, run_check, spread
 from studio_status.protocol import HealthStatus
 from tests.hub.checks.servers import Behaviour, LoopbackServer
 
@@ -117,3 +117,112 @@ async def test_scheduler_stops_when_cancelled_as_checks_finish() -> None:
     assert task in done, "a service loop outlived the cancel"
     assert task.cancelled()
     assert sorted(results) == sorted(checkers)  # each finished check still counted once
+
+
+async def test_checks_in_flight_are_bounded_and_waiting_is_not_timing_out() -> None:
+    # one slot: the slow check holds it well past the quick one's timeout, yet the quick
+    # one is healthy, because its timeout starts when it gets the slot
+    slow, quick = Gated(), Gated()
+    quick.gate.set_result(CheckResult(HealthStatus.HEALTHY))
+    results: dict[str, CheckResult] = {}
+    both = asyncio.Event()
+
+    def sink(name: str, result: CheckResult, _at: datetime) -> None:
+        results.setdefault(name, result)
+        if len(results) == 2:
+            both.set()
+
+    scheduler = Scheduler(
+        [svc("slow", "http://127.0.0.1:9", 60, 30), svc("quick", "http://127.0.0.1:9", 60, 0.2)],
+        {"slow": slow, "quick": quick},
+        sink,
+        max_concurrent=1,
+    )
+    task = asyncio.create_task(scheduler.run())
+    try:
+        await slow.entered.wait()
+        await asyncio.sleep(0.5)  # longer than quick's timeout, spent waiting for the slot
+        assert "quick" not in results and not quick.entered.is_set()
+        slow.gate.set_result(CheckResult(HealthStatus.HEALTHY))
+        async with asyncio.timeout(5):
+            await both.wait()
+        assert results["quick"].status is HealthStatus.HEALTHY
+        assert scheduler.max_in_flight == 1
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_a_crowd_of_services_stays_within_the_bound() -> None:
+    class Quick(Checker):
+        kind = "quick"
+
+        async def check(self) -> CheckResult:
+            await asyncio.sleep(0)
+            return CheckResult(HealthStatus.HEALTHY)
+
+    names = [f"s{i}" for i in range(300)]
+    seen: set[str] = set()
+    done = asyncio.Event()
+
+    def sink(name: str, _r: CheckResult, _at: datetime) -> None:
+        seen.add(name)
+        if len(seen) == len(names):
+            done.set()
+
+    scheduler = Scheduler(
+        [svc(n, "http://127.0.0.1:9", 60, 5) for n in names],
+        {n: Quick(5.0) for n in names},
+        sink,
+        max_concurrent=16,
+    )
+    task = asyncio.create_task(scheduler.run())
+    try:
+        async with asyncio.timeout(10):
+            await done.wait()
+        assert scheduler.max_in_flight == 16
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_after_the_first_round_services_spread_over_the_interval() -> None:
+    class Quick(Checker):
+        kind = "quick"
+
+        async def check(self) -> CheckResult:
+            return CheckResult(HealthStatus.HEALTHY)
+
+    names = [f"svc-{i}" for i in range(200)]
+    asked: list[float] = []
+    all_asked = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        asked.append(seconds)
+        if len(asked) == len(names):
+            all_asked.set()
+        await asyncio.Event().wait()  # never wakes on its own: only the first waits matter
+
+    scheduler = Scheduler(
+        [svc(n, "http://127.0.0.1:9", 30, 5) for n in names],
+        {n: Quick(5.0) for n in names},
+        lambda n, r, at: None,
+        sleep=sleep,
+    )
+    task = asyncio.create_task(scheduler.run())
+    try:
+        async with asyncio.timeout(10):
+            await all_asked.wait()
+        # everyone checked at once, then waits its interval plus a phase of its own
+        assert all(30 - 1 < w < 60 for w in asked)
+        phases = sorted(w - 30 for w in asked)
+        assert phases[-1] - phases[0] > 25  # spread over (nearly) the whole interval
+        assert len({round(p, 3) for p in phases}) > 190  # and hardly two alike
+        # the phase is the name's own: a restart keeps the rhythm
+        assert spread("svc-7") == spread("svc-7") and 0 <= spread("svc-7") < 1
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -99,9 +99,15 @@ class StartupRunner:
             s.name: s for s in (specs if specs is not None else default_startup(services))
         }
         names = {s.name for s in services}
+        # observe() runs on every check result: look the service's checks up, never scan
+        self._by_service: dict[str, list[ServiceStartup]] = {}
         for spec in self._specs.values():
-            if isinstance(spec, ServiceStartup) and spec.service not in names:
-                log.warning("startup check %s names unknown service %r", spec.name, spec.service)
+            if isinstance(spec, ServiceStartup):
+                self._by_service.setdefault(spec.service, []).append(spec)
+                if spec.service not in names:
+                    log.warning(
+                        "startup check %s names unknown service %r", spec.name, spec.service
+                    )
         self._store = store
         self._clock = clock
         self._publish = publish
@@ -178,9 +184,8 @@ class StartupRunner:
 
     def observe(self, service: str, health: ServiceHealth) -> None:
         """A live check result of ``service`` (called from the hub's record path)."""
-        for name, spec in self._specs.items():
-            if not isinstance(spec, ServiceStartup) or spec.service != service:
-                continue
+        for spec in self._by_service.get(service, ()):
+            name = spec.name
             if self.checks[name].state in _DONE:
                 continue
             if health.status not in (HealthStatus.HEALTHY, HealthStatus.DEGRADED):

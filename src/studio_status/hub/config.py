@@ -103,6 +103,9 @@ class HubSettings(_Model):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     push_rate_per_second: float = Field(default=50.0, gt=0)
     push_burst: int = Field(default=500, ge=1)
+    #: checks in flight at once; the rest wait their turn (their timeout starts with it),
+    #: so a thousand services starting together cannot swamp the hub or its HTTP pool
+    max_concurrent_checks: int = Field(default=64, ge=1, le=1000)
     #: serve HTTPS/WSS with this certificate chain and key (PEM); both or neither
     tls_certfile: Path | None = None
     tls_keyfile: Path | None = None

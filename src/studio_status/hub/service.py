@@ -150,14 +150,26 @@ class Hub:
         )
         # one connection pool for every HTTP-based checker (each private client would load
         # the CA bundle again and keep its own idle connections)
-        self._http = httpx.AsyncClient(follow_redirects=True)
+        slots = self.config.hub.max_concurrent_checks
+        # room in the pool for every check in flight, and keep-alive for as many: a queue in
+        # httpcore's pool is costly, and reconnecting per check wastes the targets' time too
+        self._http = httpx.AsyncClient(
+            follow_redirects=True,
+            limits=httpx.Limits(max_connections=slots + 16, max_keepalive_connections=slots),
+        )
         self._checkers = {
             s.name: build_checker(
                 s.check, timeout=s.timeout_seconds, http=self._http, bus_probe=self.bus.probe
             )
             for s in self.services
         }
-        self._scheduler = Scheduler(self.services, self._checkers, self.record, clock=self._clock)
+        self._scheduler = Scheduler(
+            self.services,
+            self._checkers,
+            self.record,
+            clock=self._clock,
+            max_concurrent=self.config.hub.max_concurrent_checks,
+        )
         self.started_at = self._clock()
         self._spawn(self.uptime.run(), "uptime-rollup")
         self._spawn(self.checklist.run(), "startup-checklist")

@@ -61,6 +61,7 @@ class LoopbackServer:
     behaviour: Behaviour = Behaviour.RESPOND
     tls: ssl.SSLContext | None = None
     requests: list[Request] = field(default_factory=list)
+    connections: int = 0  # TCP connections accepted (keep-alive shows as fewer)
     port: int = 0
     _server: asyncio.Server | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -93,6 +94,7 @@ class LoopbackServer:
         assert task is not None
         self._tasks.add(task)
         self._writers.add(writer)
+        self.connections += 1
         try:
             await self._serve(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from studio_status.hub.checks.http import HttpChecker
+from studio_status.hub.checks.http import DRAIN_LIMIT, HttpChecker
 from studio_status.hub.checks.specs import HttpSpec
 from studio_status.protocol import HealthStatus
 from tests.hub.checks.conftest import StartServer
@@ -232,6 +232,30 @@ async def test_uses_the_injected_client_and_leaves_it_open(start_server: StartSe
     headers = server.requests[0].headers
     assert headers["x-studio-hub"] == "shared"
     assert headers["authorization"] == "Bearer probe"
+
+
+async def test_small_bodies_are_read_so_the_connection_is_kept(start_server: StartServer) -> None:
+    # a hub checking hundreds of services must not open a connection per check
+    big = b"x" * (4 * DRAIN_LIMIT)
+
+    async def handler(request: Request) -> Response:
+        return Response(200, big if request.path == "/big" else b"ok\n")
+
+    server = await start_server(handler)
+    async with httpx.AsyncClient() as client:
+        small = HttpChecker(HttpSpec(url=f"{server.url}/health"), TIMEOUT, http=client)  # type: ignore[arg-type]
+        for _ in range(5):
+            assert (await small.check()).status is HealthStatus.HEALTHY
+        assert server.connections == 1
+        # a page too big to drain is left unread: its connection goes (the first reuses the
+        # kept one, the second needs a new one), the check still passes
+        large = HttpChecker(HttpSpec(url=f"{server.url}/big"), TIMEOUT, http=client)  # type: ignore[arg-type]
+        for _ in range(2):
+            assert (await large.check()).status is HealthStatus.HEALTHY
+        assert server.connections == 2
+        assert (await small.check()).status is HealthStatus.HEALTHY
+        assert server.connections == 3  # nothing was left to keep
+        assert len(server.requests) == 8
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:1/", "http://nonexistent.invalid/"])

@@ -17,6 +17,8 @@ __all__ = ["BODY_LIMIT", "HttpChecker"]
 #: How much of a body is searched for ``body_contains``: a health check must not download a
 #: large page, and a marker sits near the top of any page worth checking.
 BODY_LIMIT = 1024 * 1024
+#: without a marker, a body up to this size is read to its end to keep the connection
+DRAIN_LIMIT = 64 * 1024
 
 
 class HttpChecker(GuardedChecker):
@@ -42,16 +44,24 @@ class HttpChecker(GuardedChecker):
         spec = self.spec
         client = self._http.client
         body = b""
-        # Streaming keeps the body unread unless a marker is wanted, and caps it when it is.
+        wanted = spec.body_contains is not None and spec.method == "GET"
+        # The body is read to its end when it is small, marker or not: a response closed
+        # half read costs its keep-alive connection, and a hub checking hundreds of
+        # services would open a new one for every check. A large body stops at the cap
+        # (that connection is dropped instead).
         async with client.stream(
             spec.method, self.url, headers=spec.headers, timeout=self.timeout
         ) as response:
-            if spec.body_contains is not None and spec.method == "GET":
-                async for chunk in response.aiter_bytes():
+            latency = elapsed_ms(start, self.clock)  # to the response, not the download
+            read = 0
+            async for chunk in response.aiter_bytes():
+                read += len(chunk)
+                if wanted:
                     body += chunk
-                    if len(body) >= BODY_LIMIT:
-                        break
-        latency = elapsed_ms(start, self.clock)
+                if read >= (BODY_LIMIT if wanted else DRAIN_LIMIT):
+                    break
+            if wanted:
+                latency = elapsed_ms(start, self.clock)  # the marker needed the body
         details = {
             "url": self.url,
             "status_code": response.status_code,
