@@ -84,3 +84,21 @@ async def test_probe_round_trips_through_fanout() -> None:
     other = bus.subscribe(Role.ADMIN, [Topic.HEALTH])
     await asyncio.wait_for(bus.probe(), 1)
     assert other.queue.empty() and bus.subscriber_count == 1 and bus.seq == 0
+
+
+def test_frames_are_encoded_once_per_event_object() -> None:
+    from studio_status.hub.bus import redact_for
+    from studio_status.hub.ws import FrameCache
+    from studio_status.protocol import Event, Role, utcnow
+
+    frames = FrameCache(size=2)
+    data = {"services": {"db": {"status": "down", "error": "secret detail"}}}
+    event = Event(seq=1, type="status.footer_changed", ts=utcnow(), data=data)
+    public = event.model_copy(update={"data": redact_for(Role.CREATOR, event.data)})
+    texts = [frames.text(event) for _ in range(500)]  # one change, five hundred sockets
+    assert frames.encoded == 1 and len(set(texts)) == 1
+    assert frames.text(public) == public.model_dump_json()  # the redacted copy: its own text
+    assert frames.encoded == 2
+    # bounded: the oldest goes, and is encoded again if it is ever sent again
+    frames.text(Event(seq=2, type="status.footer_changed", ts=utcnow()))
+    assert frames.text(event) == texts[0] and frames.encoded == 4

@@ -14,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 
 from fastapi import WebSocket, WebSocketDisconnect
 
 from studio_status.protocol import (
     ErrorMessage,
+    Event,
     HeartbeatMessage,
     HelloMessage,
     ProtocolError,
@@ -56,8 +58,39 @@ DEFAULT_TOPICS = (
 )
 
 
+class FrameCache:
+    """The JSON of recent events, encoded once for every socket they go to.
+
+    One status change goes to every connected desktop: encode it once, not once per socket
+    (a few per cent of a fan-out to a thousand; the rest is the per-socket send path of
+    the ASGI server). Keyed by the event object itself (its ``id`` plus an identity
+    check, so a recycled id never hits): a role's redacted copy is another object and gets
+    its own text. First in, first out, bounded.
+    """
+
+    def __init__(self, size: int = 1024) -> None:
+        self._size = size
+        self._texts: OrderedDict[int, tuple[Event, str]] = OrderedDict()
+        self.encoded = 0
+
+    def text(self, event: Event) -> str:
+        hit = self._texts.get(id(event))
+        if hit is not None and hit[0] is event:
+            return hit[1]
+        text = event.model_dump_json()
+        self.encoded += 1
+        self._texts[id(event)] = (event, text)
+        if len(self._texts) > self._size:
+            self._texts.popitem(last=False)
+        return text
+
+
+FRAMES = FrameCache()
+
+
 async def _send(ws: WebSocket, msg: WireModel) -> None:
-    await ws.send_text(msg.model_dump_json())
+    text = FRAMES.text(msg) if isinstance(msg, Event) else msg.model_dump_json()
+    await ws.send_text(text)
 
 
 async def serve_events(hub: Hub, ws: WebSocket) -> None:
