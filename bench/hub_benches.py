@@ -512,8 +512,9 @@ def bench_uptime(ctx: Context) -> list[Figure]:
             hub_ms,
             target=50,
             judge="median",
-            method=f"UptimeTracker.tallies('30d') of a real Hub: hourly rollups summed in SQL "
-            f"plus the live tail from the windows ({windows:,} windows); perf_counter",
+            method=f"UptimeTracker.tallies('30d') of a real Hub: the coarsest rollups that fit "
+            f"(days, hours at the edges) summed in SQL plus the live tail from the windows "
+            f"({windows:,} windows); perf_counter",
         ),
         Figure(
             "hub-uptime",
