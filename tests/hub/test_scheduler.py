@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from datetime import datetime
 
 from studio_status.hub.checks import build_checker
@@ -88,6 +89,28 @@ class Gated(Checker):
         return await self.gate
 
 
+class Quick(Checker):
+    """Healthy at once (after one turn of the loop)."""
+
+    kind = "quick"
+
+    async def check(self) -> CheckResult:
+        await asyncio.sleep(0)
+        return CheckResult(HealthStatus.HEALTHY)
+
+
+@contextlib.asynccontextmanager
+async def running(scheduler: Scheduler) -> AsyncIterator[asyncio.Task[None]]:
+    """The scheduler's run() in a task for the block, cancelled and awaited after it."""
+    task = asyncio.create_task(scheduler.run())
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 async def test_cancel_landing_as_the_check_finishes_still_cancels() -> None:
     # the hub hung on shutdown: 3.11's wait_for returned the finished check and dropped the
     # cancel, so the service's loop went on checking and the process never exited
@@ -138,8 +161,7 @@ async def test_checks_in_flight_are_bounded_and_waiting_is_not_timing_out() -> N
         sink,
         max_concurrent=1,
     )
-    task = asyncio.create_task(scheduler.run())
-    try:
+    async with running(scheduler):
         await slow.entered.wait()
         await asyncio.sleep(0.5)  # longer than quick's timeout, spent waiting for the slot
         assert "quick" not in results and not quick.entered.is_set()
@@ -148,20 +170,9 @@ async def test_checks_in_flight_are_bounded_and_waiting_is_not_timing_out() -> N
             await both.wait()
         assert results["quick"].status is HealthStatus.HEALTHY
         assert scheduler.max_in_flight == 1
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def test_a_crowd_of_services_stays_within_the_bound() -> None:
-    class Quick(Checker):
-        kind = "quick"
-
-        async def check(self) -> CheckResult:
-            await asyncio.sleep(0)
-            return CheckResult(HealthStatus.HEALTHY)
-
     names = [f"s{i}" for i in range(300)]
     seen: set[str] = set()
     done = asyncio.Event()
@@ -177,24 +188,13 @@ async def test_a_crowd_of_services_stays_within_the_bound() -> None:
         sink,
         max_concurrent=16,
     )
-    task = asyncio.create_task(scheduler.run())
-    try:
+    async with running(scheduler):
         async with asyncio.timeout(10):
             await done.wait()
         assert scheduler.max_in_flight == 16
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def test_after_the_first_round_services_spread_over_the_interval() -> None:
-    class Quick(Checker):
-        kind = "quick"
-
-        async def check(self) -> CheckResult:
-            return CheckResult(HealthStatus.HEALTHY)
-
     names = [f"svc-{i}" for i in range(200)]
     asked: list[float] = []
     all_asked = asyncio.Event()
@@ -211,8 +211,7 @@ async def test_after_the_first_round_services_spread_over_the_interval() -> None
         lambda n, r, at: None,
         sleep=sleep,
     )
-    task = asyncio.create_task(scheduler.run())
-    try:
+    async with running(scheduler):
         async with asyncio.timeout(10):
             await all_asked.wait()
         # everyone checked at once, then waits its interval plus a phase of its own
@@ -222,7 +221,3 @@ async def test_after_the_first_round_services_spread_over_the_interval() -> None
         assert len({round(p, 3) for p in phases}) > 190  # and hardly two alike
         # the phase is the name's own: a restart keeps the rhythm
         assert spread("svc-7") == spread("svc-7") and 0 <= spread("svc-7") < 1
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
