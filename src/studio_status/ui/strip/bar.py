@@ -98,10 +98,10 @@ class StatusStrip(QWidget):
         settings: the current :class:`StripSettings`.
         docked: False in floating mode (native Wayland), where the compositor places us.
         reserves_space: whether maximised windows stop short of it (X11, Windows app bar).
+        popover: the open history popover, if any.
 
     ``platform`` overrides Qt's platform name, so the Windows and macOS docking rules run
     (against a model of the shell) in offscreen tests.
-        popover: the open history popover, if any.
     """
 
     open_requested = Signal(str)
