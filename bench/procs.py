@@ -179,8 +179,9 @@ class AppChild:
 
 
 @contextlib.contextmanager
-def xvfb() -> Iterator[str | None]:
-    """A private Xvfb display when Xvfb is installed, else None (use offscreen)."""
+def xvfb(screen: str = "1920x1080x24") -> Iterator[str | None]:
+    """A private Xvfb display (``-displayfd`` picks a free number) when Xvfb is installed
+    and starts, else None (use offscreen). The UI tests' ``display`` fixture uses it too."""
     import shutil
 
     if shutil.which("Xvfb") is None:
@@ -188,7 +189,7 @@ def xvfb() -> Iterator[str | None]:
         return
     read, write = os.pipe()
     proc = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", screen, "-nolisten", "tcp"],
         pass_fds=(write,),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

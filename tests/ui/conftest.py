@@ -15,13 +15,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import asyncio
 import logging
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import qasync
+from bench.procs import xvfb
 
 from studio_status.client.state import StatusStore
 
@@ -91,30 +91,8 @@ def store() -> StatusStore:
 
 @pytest.fixture
 def display() -> Iterator[str]:
-    """A fresh Xvfb on a free display number (``-displayfd`` picks it)."""
-    read, write = os.pipe()
-    proc = subprocess.Popen(
-        [
-            "Xvfb",
-            "-displayfd",
-            str(write),
-            "-screen",
-            "0",
-            "1280x800x24",
-            "-nolisten",
-            "tcp",
-        ],
-        pass_fds=(write,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write)
-    try:
-        with os.fdopen(read) as pipe:
-            number = pipe.readline().strip()
-        if not number:
+    """A fresh Xvfb on a free display number (the benchmarks' own helper)."""
+    with xvfb("1280x800x24") as name:
+        if name is None:
             pytest.fail("Xvfb did not report a display")
-        yield f":{number}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
+        yield name
