@@ -9,9 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import time
 from collections.abc import Callable, Sequence
+from email.utils import formatdate
 
 import uvicorn
+from uvicorn.server import ServerState
 
 from studio_status.logs import RedactingFilter
 
@@ -52,15 +55,68 @@ def _self_checks(url: str, config: HubConfig, tls: bool) -> list[ServiceConfig]:
     ]
 
 
+class _LazyHeaders(ServerState):
+    """uvicorn's shared server state with a ``Date`` header made when a response asks for
+    it (once per second at most) instead of by uvicorn's 10 Hz tick."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        self._config = config
+        self._second = -1
+        self._headers: list[tuple[bytes, bytes]] = []
+        super().__init__()
+
+    @property
+    def default_headers(self) -> list[tuple[bytes, bytes]]:
+        now = int(time.time())
+        if now != self._second:
+            self._second = now
+            date = [(b"date", formatdate(now, usegmt=True).encode())]
+            self._headers = (date if self._config.date_header else []) + list(
+                self._config.encoded_headers
+            )
+        return self._headers
+
+    @default_headers.setter
+    def default_headers(self, _value: list[tuple[bytes, bytes]]) -> None:
+        """uvicorn assigns it at start and on its tick; the getter computes it instead."""
+
+
 class _Server(uvicorn.Server):
+    """uvicorn without its 10 Hz main-loop tick: an idle hub sleeps until something is due.
+
+    uvicorn's main loop wakes every 0.1 s to refresh the Date header and look at
+    ``should_exit``; here the header is made on demand (:class:`_LazyHeaders`) and setting
+    ``should_exit`` (our stop, or uvicorn's own signal handler) wakes the loop.
+    """
+
     def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None]) -> None:
+        self._exit = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._should_exit = False
         super().__init__(config)
+        self.server_state = _LazyHeaders(config)
         self._on_ready = on_ready
 
+    @property
+    def should_exit(self) -> bool:
+        return self._should_exit
+
+    @should_exit.setter
+    def should_exit(self, value: bool) -> None:
+        self._should_exit = value
+        if value and self._loop is not None:
+            # also from a signal handler or another thread: wake the loop through its pipe
+            self._loop.call_soon_threadsafe(self._exit.set)
+
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        self._loop = asyncio.get_running_loop()
         await super().startup(sockets)
         if not self.should_exit:
             self._on_ready()
+
+    async def main_loop(self) -> None:
+        if not self.should_exit:
+            await self._exit.wait()
 
 
 async def serve(
