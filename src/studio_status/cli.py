@@ -186,19 +186,19 @@ def _config(args: argparse.Namespace) -> int:
 
 
 def _hub(args: argparse.Namespace) -> int:
-    from studio_status.hub.config import ConfigError, load_config
+    from studio_status.hub.config import ConfigError
+    from studio_status.hub.server import configure
 
     try:
-        config, _found = load_config(args.config)
+        config = configure(
+            args.config,
+            host=args.host,
+            port=0 if args.embedded and args.port is None else args.port,
+            database=args.database,
+        )
     except ConfigError as exc:
         print(f"studio-status hub: {exc}", file=sys.stderr)
         return 2
-    overrides = {
-        "host": args.host,
-        "port": 0 if args.embedded and args.port is None else args.port,
-        "database": args.database,
-    }
-    config.hub = config.hub.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     if args.hub_command == "token":
         return asyncio.run(_token(config, args))
     return _serve(config, embedded=args.embedded, seed=args.seed if args.simulate else None)

@@ -23,6 +23,9 @@ __all__ = ["ProfileSession", "cache_path"]
 
 log = logging.getLogger("app")
 
+#: The notices' subject for the app's own hub (never a service name: those have no spaces).
+HUB_SUBJECT = "embedded hub"
+
 
 def cache_path(profile: str, cache_dir: Path | None = None) -> Path:
     """Each profile keeps its own last-good footer: another hub's must never paint."""
@@ -79,7 +82,7 @@ class ProfileSession:
         if url is None:
             from studio_status.embedded import EmbeddedHub
 
-            hub = EmbeddedHub(demo=self.demo)
+            hub = EmbeddedHub(demo=self.demo, on_problem=self._hub_problem)
             try:
                 await hub.start()
             except Exception:
@@ -101,6 +104,15 @@ class ProfileSession:
         )
         log.info("profile %r: connecting to %s", self.profile.name, url)
         return self.client.start()
+
+    def _hub_problem(self, problem: str | None) -> None:
+        """The embedded hub stopped on its own (it is being restarted), or runs again."""
+        from studio_status.protocol import HealthStatus
+
+        if problem is None:
+            self.store.report(HUB_SUBJECT, HealthStatus.HEALTHY, "Embedded hub running again")
+        else:
+            self.store.report(HUB_SUBJECT, HealthStatus.DOWN, f"Embedded hub stopped: {problem}")
 
     def set_token(self, token: str | None) -> None:
         """A new token for this profile (settings): reconnect with it, no restart."""

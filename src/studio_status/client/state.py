@@ -336,6 +336,12 @@ class StatusStore:
             changes["offline_since"] = None
         self._commit(**changes)
 
+    def report(self, subject: str, severity: HealthStatus, text: str) -> None:
+        """A notice from the app itself, not from the hub (its own hub stopped or runs
+        again): shown and notified like a service's change."""
+        self._add_notice(Segment.SERVICES, subject, severity, text)
+        self._commit()
+
     def set_detail(self, key: str, entry: DetailEntry) -> None:
         """Store a fetched resource (see :mod:`studio_status.client.details`)."""
         details = dict(self._state.details)

@@ -12,6 +12,7 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from email.utils import formatdate
+from pathlib import Path
 
 import uvicorn
 from uvicorn.server import ServerState
@@ -20,10 +21,10 @@ from studio_status.logs import RedactingFilter
 
 from .api import create_app
 from .checks.specs import HttpSpec
-from .config import HubConfig, ServiceConfig, default_config
+from .config import HubConfig, ServiceConfig, default_config, load_config
 from .service import Hub
 
-__all__ = ["bind", "serve"]
+__all__ = ["bind", "configure", "serve"]
 
 # uvicorn's websocket layer logs each upgrade's headers at DEBUG, bearer tokens among them
 logging.getLogger("uvicorn.error").addFilter(RedactingFilter())
@@ -40,6 +41,24 @@ def bind(host: str, port: int) -> socket.socket:
         raise
     sock.set_inheritable(False)
     return sock
+
+
+def configure(
+    path: Path | None,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    database: Path | None = None,
+) -> HubConfig:
+    """The hub's config file (or the defaults) with the command line's overrides.
+
+    One step for ``studio-status hub`` and the app's own hub, so both are the same program;
+    raises :class:`~studio_status.hub.config.ConfigError` in the user's words.
+    """
+    config, _found = load_config(path)
+    overrides = {"host": host, "port": port, "database": database}
+    config.hub = config.hub.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    return config
 
 
 def _self_checks(url: str, config: HubConfig, tls: bool) -> list[ServiceConfig]:
