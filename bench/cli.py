@@ -22,7 +22,9 @@ Bench = Callable[[Context], list[Figure]]
 BENCHES: dict[str, Bench] = {
     "hub-uptime": hub_benches.bench_uptime,
     "hub-noargs": hub_benches.bench_hub_noargs,
+    "floor": app_benches.bench_floor,
     "app-start": app_benches.bench_start,
+    "app-default": app_benches.bench_default,
     "app-latency": app_benches.bench_latency,
     "app-burst": app_benches.bench_burst,
     "hub-footer": hub_benches.bench_footer,
