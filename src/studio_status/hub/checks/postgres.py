@@ -8,14 +8,15 @@ or ``pg_hba.conf`` has been broken.
 from __future__ import annotations
 
 import time
-from typing import Any
-
-import asyncpg
+from typing import TYPE_CHECKING, Any
 
 from studio_status.hub.checks._common import Clock, GuardedChecker, elapsed_ms
 from studio_status.hub.checks.base import CheckResult
 from studio_status.hub.checks.specs import PostgresSpec
 from studio_status.protocol import HealthStatus
+
+if TYPE_CHECKING:
+    import asyncpg
 
 __all__ = ["PostgresChecker"]
 
@@ -29,7 +30,16 @@ SELECT current_setting('server_version') AS server_version,
 """
 
 
+def _asyncpg() -> Any:
+    """asyncpg, imported when a PostgreSQL check first runs: a hub without one (the app's
+    own hub) never loads it (11 MB)."""
+    import asyncpg
+
+    return asyncpg
+
+
 def _describe_pg_error(exc: Exception) -> str:
+    asyncpg = _asyncpg()
     if isinstance(exc, asyncpg.InvalidPasswordError):
         return f"authentication failed: {exc}"
     if isinstance(exc, asyncpg.InvalidAuthorizationSpecificationError):
@@ -51,6 +61,7 @@ class PostgresChecker(GuardedChecker):
         self.spec = spec
 
     async def probe(self, start: float) -> CheckResult:
+        asyncpg = _asyncpg()
         try:
             conn = await asyncpg.connect(self.spec.dsn, timeout=self.timeout)
         except asyncpg.PostgresError as exc:
@@ -68,7 +79,8 @@ class PostgresChecker(GuardedChecker):
             conn.terminate()
         return result
 
-    async def _query(self, conn: Any, start: float) -> CheckResult:
+    async def _query(self, conn: asyncpg.Connection, start: float) -> CheckResult:
+        asyncpg = _asyncpg()
         try:
             rows = await conn.fetch(self.spec.query)
         except asyncpg.PostgresError as exc:

@@ -26,7 +26,6 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import asyncpg
 from pydantic import BaseModel
 
 from studio_status.protocol import (
@@ -226,6 +225,8 @@ class PgNotifySource:
         self.changed = asyncio.Event()
 
     async def run(self) -> None:
+        import asyncpg  # here, not at the top: a hub without this source never loads it
+
         delay = self.spec.reconnect_initial_seconds
         while True:
             try:
@@ -241,6 +242,8 @@ class PgNotifySource:
                 delay = min(delay * 2, self.spec.reconnect_max_seconds)
 
     async def _session(self) -> None:
+        import asyncpg
+
         conn = await asyncpg.connect(
             self.spec.resolved_dsn(),
             timeout=10,
