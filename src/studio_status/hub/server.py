@@ -13,9 +13,12 @@ import time
 from collections.abc import Callable, Sequence
 from email.utils import formatdate
 from pathlib import Path
+from typing import Any
 
 import uvicorn
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
+from websockets.http11 import Request
 
 from studio_status.logs import RedactingFilter
 
@@ -23,6 +26,7 @@ from .api import create_app
 from .checks.specs import HttpSpec
 from .config import HubConfig, ServiceConfig, default_config, load_config
 from .service import Hub
+from .ws import FRAMES_EXTENSION
 
 __all__ = ["bind", "configure", "serve"]
 
@@ -72,6 +76,44 @@ def _self_checks(url: str, config: HubConfig, tls: bool) -> list[ServiceConfig]:
         else svc
         for svc in services
     ]
+
+
+#: Above this many bytes waiting in a socket's send buffer, events go through the normal
+#: (awaited, flow-controlled) send path instead of straight to the transport.
+DIRECT_BUFFER_LIMIT = 256 * 1024
+
+
+class _FramedWebSocket(WebSocketsSansIOProtocol):
+    """uvicorn's websockets protocol plus one ASGI extension, ``FRAMES_EXTENSION``: a call
+    that writes an already framed message straight to the connection's transport.
+
+    Why: fanning one event out to a thousand sockets through the ASGI send path woke a
+    task, built a message dict and framed (and compressed) the same text once per socket.
+    The event stream frames each event once (:class:`studio_status.hub.ws.FrameCache`) and
+    writes those bytes to every idle subscriber from the publish call itself. An
+    uncompressed frame is valid on a connection that negotiated permessage-deflate (RFC
+    7692 §6: compression is per message), so the extension works on every connection.
+    """
+
+    def handle_connect(self, event: Request) -> None:
+        super().handle_connect(event)
+        extensions: dict[str, Any] = self.scope.setdefault("extensions", {})
+        extensions[FRAMES_EXTENSION] = self._write_frame
+
+    def _write_frame(self, frame: bytes) -> bool:
+        """Write ``frame`` now, or return False when the normal send path must take it
+        (not open yet, closing, paused by flow control, or too much still unsent)."""
+        if (
+            not self.handshake_complete
+            or self.close_sent
+            or self.disconnected
+            or self.transport.is_closing()
+            or not self.writable.is_set()
+            or self.transport.get_write_buffer_size() > DIRECT_BUFFER_LIMIT
+        ):
+            return False
+        self.transport.write(frame)
+        return True
 
 
 class _LazyHeaders(ServerState):
@@ -191,7 +233,7 @@ async def serve(
             ssl_keyfile=config.hub.tls_keyfile,
             access_log=False,
             lifespan="on",
-            ws="websockets-sansio",
+            ws=_FramedWebSocket,
             ws_max_size=1024 * 1024,
             timeout_graceful_shutdown=5,
         ),
