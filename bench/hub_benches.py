@@ -449,7 +449,7 @@ def bench_schedule(ctx: Context) -> list[Figure]:
             f"{services} HTTP checks / {interval:g} s: hub CPU",
             "% core",
             shares,
-            target=10,
+            target=8,
             judge="median",
             method=f"hub child's schedstat CPU over {window:g} s in slices, from "
             f"{interval / 3:g} s after ready; whole window {whole:.1f} %; target: a loopback "
@@ -567,7 +567,7 @@ def bench_uptime(ctx: Context) -> list[Figure]:
             f"uptime, {services} services × {days} d (the hub's query)",
             "ms",
             hub_ms,
-            target=50,
+            target=25,
             judge="median",
             method=f"UptimeTracker.tallies('30d') of a real Hub: the coarsest rollups that fit "
             f"(days, hours at the edges) summed in SQL plus the live tail from the windows "
