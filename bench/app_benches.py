@@ -247,6 +247,7 @@ def bench_burst(ctx: Context) -> list[Figure]:
     runs = 1 if ctx.quick else 5
     stalls: list[float] = []
     finals: list[float] = []
+    gcs: list[float] = []
     with (
         workdir("burst") as tmp,
         HubChild(tmp / "hub", "--services", "200") as hub,
@@ -267,6 +268,11 @@ def bench_burst(ctx: Context) -> list[Figure]:
                 if x.get("mark") == "lag" and reply["t0"] <= x["t"] <= final["t"] + 0.3
             ]
             stalls.append(max(lags, default=0.0) * 1000)
+            gcs += [
+                x["ms"]
+                for x in app.probe.lines
+                if x.get("mark") == "gc" and reply["t0"] <= x["t"] <= final["t"] + 0.3
+            ]
             finals.append((final["t"] - reply["t0"]) * 1000)
             time.sleep(1.0)
     return [
@@ -278,7 +284,9 @@ def bench_burst(ctx: Context) -> list[Figure]:
             target=50,
             judge="max",
             method="a 5 ms call_later chain on the app's qasync loop; stall = tick gap − 5 ms, "
-            "worst from the first event to 0.3 s after the final paint; one sample per burst",
+            "worst from the first event to 0.3 s after the final paint; one sample per burst; "
+            f"garbage collections over 5 ms meanwhile: {len(gcs)}, longest "
+            f"{max(gcs, default=0.0):.0f} ms",
         ),
         Figure(
             "app-burst",

@@ -48,6 +48,29 @@ def _lag_monitor(loop: asyncio.AbstractEventLoop, write: Any) -> None:
         loop.call_later(TICK, tick)
 
     loop.call_later(TICK, tick)
+    if os.environ.get("BENCH_STALLS"):  # diagnosis only: sample the main thread in stalls
+        sys.path.insert(0, os.path.dirname(os.environ["BENCH_STALLS"]))
+        import stallwatch  # type: ignore[import-not-found]
+
+        stallwatch.start(lambda: last, os.environ["BENCH_STALLS"] + ".out")
+
+
+def _gc_monitor(write: Any) -> None:
+    """With ``BENCH_GC=1``: every garbage collection over 5 ms as ``{"mark": "gc", "t",
+    "generation", "ms"}`` (a collection stalls the UI loop like any other work)."""
+    import gc
+
+    started = [0.0]
+
+    def watch(phase: str, info: dict[str, Any]) -> None:
+        now = time.monotonic()
+        if phase == "start":
+            started[0] = now
+        elif now - started[0] > 0.005:
+            write({"mark": "gc", "t": now, "generation": info["generation"],
+                   "ms": (now - started[0]) * 1000})  # fmt: skip
+
+    gc.callbacks.append(watch)
 
 
 def _guard_none() -> bool:
@@ -66,6 +89,8 @@ def _guard_none() -> bool:
 def main() -> int:
     write = _writer()
     guarded = _guard_none()
+    if write is not None and os.environ.get("BENCH_GC"):
+        _gc_monitor(write)
     if write is not None:
         import qasync
 

@@ -119,6 +119,7 @@ class AppChild:
         )
         if lag_monitor:
             env["BENCH_LAG"] = "1"
+            env["BENCH_GC"] = "1"
         # no hub URL: the default mode, the app with its own (embedded) hub
         hub_args = [] if hub_url is None else ["--hub", hub_url, "--token", token or ""]
         self.log_path = home / f"{tag}.log"

@@ -100,6 +100,9 @@ def run(
     options: Options | None = None,
 ) -> int:
     """Run the app until quit; returns the process exit code."""
+    from studio_status.qtimport import import_pyside
+
+    import_pyside()  # before anything else: the imports below skip PySide6's source scan
     import qasync
 
     from studio_status.appconfig import ConfigFile
