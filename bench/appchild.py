@@ -7,7 +7,8 @@
 - ``BENCH_NONE_GUARD`` (default on, Python < 3.12): see :func:`_guard_none`;
 - with ``BENCH_LAG=1``, a loop-lag monitor: a 5 ms ``call_later`` chain on the app's own
   loop writing ``{"mark": "lag", "t", "gap"}`` whenever a tick comes more than 10 ms late
-  (``gap`` is the time since the previous tick; a stall is ``gap`` minus 5 ms).
+  (``gap`` is the time since the previous tick; a stall is ``gap`` minus 5 ms);
+- with ``BENCH_GC=1``, every garbage collection over 5 ms as a ``{"mark": "gc"}`` line.
 """
 
 from __future__ import annotations
@@ -48,11 +49,6 @@ def _lag_monitor(loop: asyncio.AbstractEventLoop, write: Any) -> None:
         loop.call_later(TICK, tick)
 
     loop.call_later(TICK, tick)
-    if os.environ.get("BENCH_STALLS"):  # diagnosis only: sample the main thread in stalls
-        sys.path.insert(0, os.path.dirname(os.environ["BENCH_STALLS"]))
-        import stallwatch  # type: ignore[import-not-found]
-
-        stallwatch.start(lambda: last, os.environ["BENCH_STALLS"] + ".out")
 
 
 def _gc_monitor(write: Any) -> None:
