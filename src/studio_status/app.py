@@ -8,7 +8,7 @@ The loop is started one way (STYLE.md, qasync pitfall 5): a :class:`qasync.QEven
 running :func:`_main` to completion. Quitting never calls ``QApplication.quit()`` from our
 side: the tray's Quit, SIGINT/SIGTERM and ``aboutToQuit`` (session logout) all set one
 :class:`asyncio.Event`; ``_main`` then closes the views, cancels and awaits its tasks and
-stops the hub child, and returns (pitfall 6). ``asyncSlot`` errors and any other uncaught
+stops the embedded hub, and returns (pitfall 6). ``asyncSlot`` errors and any other uncaught
 exception go to a logging ``sys.excepthook`` (pitfall 3). Heavy modules (the client's
 httpx/websockets, the embedded hub, detail windows) are imported when needed.
 

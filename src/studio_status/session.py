@@ -1,7 +1,7 @@
 """One profile's connection: an embedded hub when the profile names none, and the client.
 
 Why its own object: switching profile (tray or settings) must stop exactly what the old
-profile started (client tasks, the hub child) before the new one starts, with the store
+profile started (client tasks, the embedded hub) before the new one starts, with the store
 emptied in between so one platform's state never shows under another's name. No Qt here.
 """
 
@@ -42,7 +42,7 @@ class ProfileSession:
 
     Attributes:
         profile: the profile this session runs.
-        hub: the embedded hub child, when the profile names no hub URL.
+        hub: the embedded hub (in this process), when the profile names no hub URL.
         client: the :class:`StatusClient`, once started.
         cache: the profile's snapshot cache.
         url: the hub URL in use ('' until known).
