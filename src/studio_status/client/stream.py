@@ -65,6 +65,7 @@ from studio_status.protocol import (
     parse_server_message,
 )
 from studio_status.tasks import TaskSet
+from studio_status.tlsdefault import verified_context
 
 from .backoff import Backoff
 from .cache import SnapshotCache
@@ -654,8 +655,11 @@ def tls_context(verify: bool | str) -> ssl.SSLContext:
 
 
 def _httpx_verify(verify: bool | str) -> bool | ssl.SSLContext:
-    # httpx deprecates a CA path as ``verify``; a context says the same
-    return tls_context(verify) if isinstance(verify, str) else verify
+    # httpx deprecates a CA path as ``verify``; a context says the same. True: the
+    # process's one verifying context (each client would load the CA bundle again)
+    if isinstance(verify, str):
+        return tls_context(verify)
+    return verified_context() if verify else False
 
 
 def _salvage_event(raw: str | bytes) -> Event | None:

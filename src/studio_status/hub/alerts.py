@@ -51,6 +51,7 @@ from studio_status.protocol.alerts import (
     Mute,
     ServiceAlerts,
 )
+from studio_status.tlsdefault import verified_context
 
 from .health_settings import HealthSettings
 from .maintenance import MaintenanceBook
@@ -133,7 +134,9 @@ class AlertManager:
         self.mutes = {m.service: m for m in await self.store.load_mutes()}
         for window in await self.store.load_maintenance():
             self.maintenance.put(window)
-        self._http = httpx.AsyncClient(timeout=SEND_TIMEOUT, transport=self._transport)
+        self._http = httpx.AsyncClient(
+            timeout=SEND_TIMEOUT, transport=self._transport, verify=verified_context()
+        )
         self._refresh_muted(publish=False)
 
     async def stop(self) -> None:

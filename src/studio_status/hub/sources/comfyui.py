@@ -41,6 +41,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
 from studio_status.protocol import JobEventIn, PushResult
+from studio_status.tlsdefault import verified_context
 
 from .specs import ComfyUISourceSpec
 
@@ -507,7 +508,9 @@ class ComfyUISource:
         )
         self.client_id = uuid.uuid4().hex
         self._own_http = http is None
-        self._http = http or httpx.AsyncClient(timeout=spec.timeout_seconds, trust_env=False)
+        self._http = http or httpx.AsyncClient(
+            timeout=spec.timeout_seconds, trust_env=False, verify=verified_context()
+        )
         self._kick = asyncio.Event()
         self._kick.set()  # first poll at once
         self.changed = asyncio.Event()
