@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-from studio_status.hub.config import HubConfig, HubSettings, ServiceConfig
+from studio_status.hub.config import HubConfig, HubSettings, MetricsSettings, ServiceConfig
 from studio_status.hub.health_settings import HealthSettings
 from studio_status.hub.server import bind, serve
 from studio_status.hub.service import Hub
@@ -80,6 +80,7 @@ async def run_hub(
     run_checks: bool = True,
     sources: SourcesConfig | None = None,
     health: HealthSettings | None = None,
+    metrics: MetricsSettings | None = None,
     port: int = 0,
     database: Path | None = None,
     **settings: Any,
@@ -93,6 +94,7 @@ async def run_hub(
         services=list(services),
         sources=sources or SourcesConfig(),
         health=health or HealthSettings(),
+        metrics=metrics or MetricsSettings(),
     )
     token = secrets.token_urlsafe(16)
     ready: asyncio.Future[tuple[Hub, str]] = asyncio.get_running_loop().create_future()

@@ -84,6 +84,8 @@ class JobBoard:
         self._seen_kept = seen_kept
         self._last_at: dict[str, datetime] = {}
         self._first_progress: dict[str, tuple[datetime, float]] = {}
+        #: jobs that ended since the hub started, by final status (for the metrics)
+        self.finished: Counter[JobStatus] = Counter()
 
     # -- restore ------------------------------------------------------------------------
 
@@ -180,6 +182,8 @@ class JobBoard:
         else:
             self.jobs.pop(new.id, None)
             self.recent.append(new)
+            if old is None or old.status is not new.status:
+                self.finished[new.status] += 1
             self._first_progress.pop(new.id, None)
             self._last_at.pop(new.id, None)
         if old is None or old.status is not new.status:
