@@ -121,7 +121,9 @@ class AppChild:
             env["BENCH_LAG"] = "1"
             env["BENCH_GC"] = "1"
         # no hub URL: the default mode, the app with its own (embedded) hub
-        hub_args = [] if hub_url is None else ["--hub", hub_url, "--token", token or ""]
+        # "--token=…" in one word: a random token may begin with "-", which argparse would
+        # take for an option (one app start in ~64 failed that way)
+        hub_args = [] if hub_url is None else [f"--hub={hub_url}", f"--token={token or ''}"]
         self.log_path = home / f"{tag}.log"
         self._log = self.log_path.open("w")
         self.started = time.monotonic()
