@@ -11,14 +11,23 @@ through the same path:
   report. The footer's cumulative ETA (seed 000's open question) is the longest ETA among
   running jobs — they run side by side on different workers, so the last one to finish
   decides when "everything running now" is done. Queued jobs are left out: their run time
-  is unknown until they start, and guessing would make the number lie.
+  is unknown until they start, and guessing would make the number lie; ``eta_covers`` says
+  so (``running``) whenever something is queued.
+- Every active job has a lease: any event of it (or ``alive``) renews it. A job nobody
+  vouches for within ``stall_seconds`` is marked stalled (``stalled_since`` = when it was
+  last vouched for, with the reason); ``lost_seconds`` later it ends as ``lost``. A lost
+  job's ``finished_at`` is when it was last known alive, so its duration never includes the
+  silence. Stalled jobs are counted apart in the summary, not as running or queued.
+- Queue positions a source reports are set together (:meth:`JobBoard.set_positions`), so
+  two jobs never share a place; moves without a status change are collected in
+  :attr:`JobBoard.moved` for one coalesced ``job.queue_changed`` event.
 """
 
 from __future__ import annotations
 
 from collections import Counter, OrderedDict, deque
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -44,7 +53,10 @@ _FINAL = {
     "completed": JobStatus.COMPLETED,
     "failed": JobStatus.FAILED,
     "cancelled": JobStatus.CANCELLED,
+    "lost": JobStatus.LOST,
 }
+# kinds that speak about a job the hub must already know
+_ABOUT_KNOWN = frozenset({"alive", "stalled", "lost"})
 
 Outgoing = list[tuple[str, BaseModel]]
 
@@ -84,13 +96,22 @@ class JobBoard:
         self._seen_kept = seen_kept
         self._last_at: dict[str, datetime] = {}
         self._first_progress: dict[str, tuple[datetime, float]] = {}
+        self._vouched: dict[str, datetime] = {}  # job id -> when its source last spoke of it
+        self._explicit: set[str] = set()  # queued jobs whose source reports its whole line
+        self._n = 0
+        #: queue positions changed without a status event since :meth:`take_moves`
+        self.moved: dict[str, int | None] = {}
 
     # -- restore ------------------------------------------------------------------------
 
     def restore(self, jobs: Iterable[JobInfo], workflows: Iterable[WorkflowInfo]) -> None:
+        """Jobs as the last run left them; an active one's lease starts now (its source
+        gets one lease to vouch for it again)."""
+        now = self._clock()
         for job in jobs:
             if job.status in ACTIVE:
                 self.jobs[job.id] = job
+                self._vouched[job.id] = now
             else:
                 self.recent.append(job)
         for wf in workflows:
@@ -125,6 +146,8 @@ class JobBoard:
         old = self.jobs.get(ev.job_id)
         if old is None and any(j.id == ev.job_id for j in self.recent):
             return Applied(reason=f"job {ev.job_id} has already finished")
+        if old is None and ev.kind in _ABOUT_KNOWN:
+            return Applied(reason=f"job {ev.job_id} is not known")
         self._last_at[ev.job_id] = at
         job = old or JobInfo(id=ev.job_id, status=JobStatus.QUEUED, submitted_at=at)
         updates: dict[str, Any] = {
@@ -135,10 +158,21 @@ class JobBoard:
                 "worker": ev.worker,
                 "submitted_by": ev.submitted_by,
                 "queue_position": ev.queue_position,
+                "name": ev.name,
+                "source": ev.source,
             }.items()
             if v is not None
         }
-        if ev.kind == "created":
+        if ev.kind == "stalled":
+            if job.stalled_since is None:
+                updates.update(stalled_since=at, stall_reason=ev.error or "no word from its source")
+        else:
+            self._vouched[ev.job_id] = at
+            if ev.kind != "lost":
+                updates.update(stalled_since=None, stall_reason=None)
+        if ev.kind in ("alive", "stalled"):
+            pass
+        elif ev.kind == "created":
             updates["status"] = job.status
             if (
                 job.status is JobStatus.QUEUED
@@ -160,29 +194,35 @@ class JobBoard:
         else:
             updates.update(
                 status=_FINAL[ev.kind],
-                finished_at=at,
+                # a lost job ended, as far as anyone knows, when it was last vouched for
+                finished_at=job.stalled_since if ev.kind == "lost" and job.stalled_since else at,
                 error=ev.error,
                 eta_seconds=None,
                 queue_position=None,
             )
             if ev.kind == "completed":
                 updates["progress"] = 100.0
+                updates["cached"] = ev.cached
         new = job.model_copy(update=updates)
         events: Outgoing = []
+        if (
+            old is not None
+            and old.status is new.status is JobStatus.QUEUED
+            and old.queue_position != new.queue_position
+        ):
+            self.moved[new.id] = new.queue_position
         if (
             old is not None
             and old.status is JobStatus.QUEUED
             and new.status is not JobStatus.QUEUED
         ):
-            self._close_queue_gap(old.queue_position)
+            self._close_queue_gap(old.queue_position, new.source)
         if new.status in ACTIVE:
             self.jobs[new.id] = new
         else:
-            self.jobs.pop(new.id, None)
+            self._forget(new.id)
             self.recent.append(new)
-            self._first_progress.pop(new.id, None)
-            self._last_at.pop(new.id, None)
-        if old is None or old.status is not new.status:
+        if old is None or old.status is not new.status or old.stalled_since != new.stalled_since:
             previous = old.status.value if old else None
             events.append(("job.status_changed", JobStatusChanged(job=new, previous=previous)))
         if ev.kind == "progress" and ev.progress is not None:
@@ -198,20 +238,111 @@ class JobBoard:
                 self.workflows[wf.id] = wf.model_copy(update={"job_ids": [*wf.job_ids, new.id]})
         return Applied(events, changed=new)
 
-    def _close_queue_gap(self, position: int | None) -> None:
-        """A job left the queue: those behind it move up one place (sources that report
-        positions again simply overwrite them)."""
+    def _forget(self, job_id: str) -> None:
+        self.jobs.pop(job_id, None)
+        self._first_progress.pop(job_id, None)
+        self._last_at.pop(job_id, None)
+        self._vouched.pop(job_id, None)
+        self._explicit.discard(job_id)
+        self.moved.pop(job_id, None)
+
+    def _close_queue_gap(self, position: int | None, source: str | None) -> None:
+        """A job left the queue: those of its source behind it move up one place. Jobs
+        whose source reports their positions are left to it (guessing on top of what it
+        reports put two jobs at one place)."""
         if position is None:
             return
         for job_id, job in self.jobs.items():
             if (
                 job.status is JobStatus.QUEUED
+                and job.source == source
+                and job_id not in self._explicit
                 and job.queue_position is not None
                 and job.queue_position > position
             ):
-                self.jobs[job_id] = job.model_copy(
-                    update={"queue_position": job.queue_position - 1}
-                )
+                self._move(job_id, job.queue_position - 1)
+
+    def _move(self, job_id: str, position: int | None) -> JobInfo:
+        job = self.jobs[job_id].model_copy(update={"queue_position": position})
+        self.jobs[job_id] = job
+        self.moved[job_id] = position
+        return job
+
+    def set_positions(self, source: str, positions: Mapping[str, int]) -> list[JobInfo]:
+        """The whole line of ``source`` at once, as it reported it: its queued jobs not in
+        ``positions`` have left the line (position None until their outcome is known).
+        Returns the jobs whose position changed (to store)."""
+        changed = []
+        for job_id, job in list(self.jobs.items()):
+            if job.status is not JobStatus.QUEUED or job.source != source:
+                continue
+            self._explicit.add(job_id)
+            position = positions.get(job_id)
+            if job.queue_position != position:
+                changed.append(self._move(job_id, position))
+        return changed
+
+    def take_moves(self) -> dict[str, int | None]:
+        """Positions moved since the last call (of jobs still queued), and forget them."""
+        moves = {
+            k: v
+            for k, v in self.moved.items()
+            if k in self.jobs and self.jobs[k].status is JobStatus.QUEUED
+        }
+        self.moved = {}
+        return moves
+
+    # -- leases -------------------------------------------------------------------------
+
+    def _internal(self, kind: str, job: JobInfo, at: datetime, reason: str) -> Applied:
+        self._n += 1
+        return self.apply_job(
+            JobEventIn(
+                event_id=f"hub-lease-{id(self)}-{self._n}",
+                kind=kind,  # type: ignore[arg-type]
+                job_id=job.id,
+                at=max(at, self._last_at.get(job.id, at)),
+                error=reason,
+            )
+        )
+
+    def sweep(self, stall_after: float, lost_after: float) -> list[Applied]:
+        """Stall the jobs nobody vouched for within ``stall_after`` seconds, and end as lost
+        those stalled for ``lost_after`` more."""
+        now = self._clock()
+        out = []
+        for job in list(self.jobs.values()):
+            vouched = self._vouched.get(job.id, now)
+            if job.stalled_since is not None:
+                if now - job.stalled_since >= timedelta(seconds=lost_after):
+                    reason = f"{job.stall_reason}; given up after {_span(lost_after)} stalled"
+                    out.append(self._internal("lost", job, now, reason))
+            elif now - vouched >= timedelta(seconds=stall_after):
+                reason = f"no word from {job.source or 'its source'} for {_span(stall_after)}"
+                applied = self._internal("stalled", job, vouched, reason)
+                out.append(applied)
+        return [a for a in out if a.applied]
+
+    def abandon(self, source: str, reason: str) -> list[Applied]:
+        """``source`` knows it will never report these jobs again (a restarted simulator):
+        every active job of it ends as lost now."""
+        now = self._clock()
+        return [
+            self._internal("lost", job, now, reason)
+            for job in list(self.jobs.values())
+            if job.source == source
+        ]
+
+    def stall_orphans(self, sources: Iterable[str], reason: str) -> list[Applied]:
+        """Active jobs whose source is none of ``sources`` (not configured any more): stalled
+        now, lost after the lease like any job nobody vouches for."""
+        known = {*sources, "push"}
+        now = self._clock()
+        return [
+            self._internal("stalled", job, now, reason.format(source=job.source))
+            for job in list(self.jobs.values())
+            if (job.source or "push") not in known and job.stalled_since is None
+        ]
 
     def _eta(self, job_id: str, at: datetime, progress: float) -> int | None:
         first = self._first_progress.setdefault(job_id, (at, progress))
@@ -254,8 +385,9 @@ class JobBoard:
     # -- summaries ----------------------------------------------------------------------
 
     def summary(self) -> JobsSummary:
-        running = [j for j in self.jobs.values() if j.status is JobStatus.RUNNING]
-        queued = sum(1 for j in self.jobs.values() if j.status is JobStatus.QUEUED)
+        live = [j for j in self.jobs.values() if j.stalled_since is None]
+        running = [j for j in live if j.status is JobStatus.RUNNING]
+        queued = sum(1 for j in live if j.status is JobStatus.QUEUED)
         reported = [j.progress for j in running if j.progress is not None]
         etas = [j.eta_seconds for j in running if j.eta_seconds is not None]
         return JobsSummary(
@@ -263,6 +395,8 @@ class JobBoard:
             queued=queued,
             overall_progress=round(sum(reported) / len(reported)) if reported else None,
             eta_seconds=max(etas) if etas else None,
+            eta_covers=("running" if queued else "all") if etas else None,
+            stalled=len(self.jobs) - len(live),
         )
 
     def workflows_summary(self) -> WorkflowsSummary:
@@ -271,3 +405,9 @@ class JobBoard:
             active=len(self.workflows),
             current_stage=stages.most_common(1)[0][0] if stages else None,
         )
+
+
+def _span(seconds: float) -> str:
+    if seconds >= 120:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.0f} s"

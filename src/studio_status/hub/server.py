@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import time
 from collections.abc import Callable, Sequence
 
 import uvicorn
@@ -103,7 +104,11 @@ async def serve(
             from .sources.simulator import StudioScript
 
             simulation.add(
-                asyncio.create_task(run_simulation(hub, StudioScript(simulate_seed), plant))
+                asyncio.create_task(
+                    run_simulation(
+                        hub, StudioScript(simulate_seed, run=f"{int(time.time()) % 100000}"), plant
+                    )
+                )
             )
         if on_ready is not None:
             on_ready(hub, url)

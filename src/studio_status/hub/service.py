@@ -20,6 +20,7 @@ from studio_status.protocol import (
     FooterChanged,
     HealthStatus,
     JobEventIn,
+    JobQueueChanged,
     PushResult,
     Role,
     ServiceHealthChanged,
@@ -108,6 +109,7 @@ class Hub:
         self._scheduler: Scheduler | None = None
         self._tasks = TaskSet(log)
         self._footer_published: bytes | None = None
+        self._moves_due: asyncio.TimerHandle | None = None
         self.started_at: datetime | None = None
 
     @property
@@ -182,8 +184,15 @@ class Hub:
         self.activity.attach(self.bus)  # no await since the bus began: it misses nothing
         self._spawn(self.activity.run(), "activity")
         self.sources = build_sources(self)
+        self._publish_all(
+            self.jobs.stall_orphans(
+                [s.name for s in self.sources],
+                "{source} is not configured any more; nothing can report this job",
+            )
+        )
         for source in self.sources:
             self._spawn(source.run(), source.name)
+        self._spawn(self._job_leases(), "job-leases")
         if run_checks:
             self._spawn(self._scheduler.run(), "scheduler")
         log.info("hub started: %d services, seq %d, id %s", len(self.services), start_seq, hub_id)
@@ -192,6 +201,9 @@ class Hub:
         self._tasks.spawn(coro, name)
 
     async def stop(self) -> None:
+        if self._moves_due is not None:
+            self._moves_due.cancel()
+            self._moves_due = None
         await self._tasks.cancel_all(limit=STOP_TASKS_SECONDS)
         # the writer was cancelled mid-wait; commit what is left before closing
         with contextlib.suppress(Exception):
@@ -321,9 +333,49 @@ class Hub:
 
     # -- jobs -------------------------------------------------------------------------
 
-    def push_job(self, event: JobEventIn) -> PushResult:
-        """Apply one job event from any source (push API, ComfyUI, simulator)."""
+    def push_job(self, event: JobEventIn, *, source: str = "push") -> PushResult:
+        """Apply one job event from any source (push API, ComfyUI, simulator); ``source``
+        is who vouches for the job unless the event names one."""
+        if event.source is None:
+            event = event.model_copy(update={"source": source})
         return self._publish_applied(self.jobs.apply_job(event))
+
+    def set_positions(self, source: str, positions: dict[str, int]) -> None:
+        """The whole queue of ``source`` as it reports it (job id -> place from 1)."""
+        for job in self.jobs.set_positions(source, positions):
+            self.writer.add_state(job)
+        self._schedule_moves()
+
+    def _schedule_moves(self) -> None:
+        """One ``job.queue_changed`` for every move within the coalescing interval."""
+        if not self.jobs.moved or self._moves_due is not None:
+            return
+        delay = self.config.jobs.positions_coalesce_seconds
+        self._moves_due = asyncio.get_running_loop().call_later(delay, self._flush_moves)
+
+    def _flush_moves(self) -> None:
+        self._moves_due = None
+        moves = self.jobs.take_moves()
+        if moves:
+            self.bus.publish("job.queue_changed", JobQueueChanged(positions=moves))
+
+    def sweep_jobs(self) -> None:
+        """Stall and lose the jobs nobody vouches for any more (see ``[jobs]``)."""
+        settings = self.config.jobs
+        self._publish_all(self.jobs.sweep(settings.stall_seconds, settings.lost_seconds))
+
+    def abandon_jobs(self, source: str, reason: str) -> None:
+        """``source`` will never report its active jobs again: they end as lost now."""
+        self._publish_all(self.jobs.abandon(source, reason))
+
+    async def _job_leases(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.jobs.sweep_seconds)
+            self.sweep_jobs()
+
+    def _publish_all(self, results: list[Applied]) -> None:
+        for applied in results:
+            self._publish_applied(applied)
 
     def push_workflow(self, event: WorkflowEventIn) -> PushResult:
         return self._publish_applied(self.jobs.apply_workflow(event))
@@ -336,6 +388,7 @@ class Hub:
             last = self.bus.publish(event_type, data).seq
         if applied.changed is not None:
             self.writer.add_state(applied.changed)
+        self._schedule_moves()
         self._refresh_job_summaries()
         self.publish_footer()
         return PushResult(applied=True, seq=last)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import Field
 
@@ -65,6 +66,11 @@ class JobsSummary(WireModel):
     queued: int = 0
     overall_progress: int | None = Field(default=None, ge=0, le=100)
     eta_seconds: int | None = None
+    #: what ``eta_seconds`` covers: ``all`` (running and queued) or ``running`` only (some
+    #: queued job has no run time to go by yet)
+    eta_covers: Literal["all", "running"] | None = None
+    #: active jobs whose source cannot vouch for them now (not in running / queued)
+    stalled: int = 0
 
 
 class WorkflowsSummary(WireModel):

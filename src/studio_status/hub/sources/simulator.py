@@ -63,8 +63,11 @@ class _Job:
 class StudioScript:
     """Seeded studio behaviour; call :meth:`step` with increasing times."""
 
-    def __init__(self, seed: int = 7, *, max_pods: int = 3) -> None:
+    def __init__(self, seed: int = 7, *, max_pods: int = 3, run: str = "") -> None:
+        """``run`` tags the ids of this run (the same seed twice must not reuse a job id
+        that an earlier run's job still holds in the hub)."""
         self.seed = seed
+        self._tag = f"{seed}{'.' + run if run else ''}"
         self._rng = random.Random(seed)
         self._n = 0
         self._jobs: dict[str, _Job] = {}
@@ -78,7 +81,7 @@ class StudioScript:
 
     def _id(self, prefix: str) -> str:
         self._n += 1
-        return f"{prefix}-{self.seed}-{self._n}"
+        return f"{prefix}-{self._tag}-{self._n}"
 
     def step(self, now: datetime) -> Step:
         dt = 0.0 if self._last is None else max(0.0, (now - self._last).total_seconds())
