@@ -282,6 +282,15 @@ class JobBoard:
                 changed.append(self._move(job_id, position))
         return changed
 
+    def leaving(self, job: JobInfo) -> bool:
+        """A queued job its source no longer shows in line, whose outcome it is looking up
+        (not counted as queued: it is not waiting any more)."""
+        return (
+            job.status is JobStatus.QUEUED
+            and job.id in self._explicit
+            and job.queue_position is None
+        )
+
     def take_moves(self) -> dict[str, int | None]:
         """Positions moved since the last call (of jobs still queued), and forget them."""
         moves = {
@@ -299,7 +308,7 @@ class JobBoard:
         return self.apply_job(
             JobEventIn(
                 event_id=f"hub-lease-{id(self)}-{self._n}",
-                kind=kind,  # type: ignore[arg-type]
+                kind=kind,
                 job_id=job.id,
                 at=max(at, self._last_at.get(job.id, at)),
                 error=reason,
@@ -387,7 +396,7 @@ class JobBoard:
     def summary(self) -> JobsSummary:
         live = [j for j in self.jobs.values() if j.stalled_since is None]
         running = [j for j in live if j.status is JobStatus.RUNNING]
-        queued = sum(1 for j in live if j.status is JobStatus.QUEUED)
+        queued = sum(1 for j in live if j.status is JobStatus.QUEUED and not self.leaving(j))
         reported = [j.progress for j in running if j.progress is not None]
         etas = [j.eta_seconds for j in running if j.eta_seconds is not None]
         return JobsSummary(

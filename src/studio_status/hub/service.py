@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -72,8 +72,12 @@ class Hub:
         *,
         bootstrap_token: str | None = None,
         clock: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        """``clock`` and ``sleep`` are the time the hub and its sources live by (tests that
+        replay a recording hand in the recording's)."""
         self.config = config
+        self.sleep = sleep
         self.services = list(services)
         self.store = SqliteStore(config.database_path())
         self.state = HealthState(self.services)
@@ -342,9 +346,13 @@ class Hub:
 
     def set_positions(self, source: str, positions: dict[str, int]) -> None:
         """The whole queue of ``source`` as it reports it (job id -> place from 1)."""
-        for job in self.jobs.set_positions(source, positions):
+        changed = self.jobs.set_positions(source, positions)
+        for job in changed:
             self.writer.add_state(job)
-        self._schedule_moves()
+        if changed:
+            self._schedule_moves()
+            self._refresh_job_summaries()  # a job that left the line is not queued any more
+            self.publish_footer()
 
     def _schedule_moves(self) -> None:
         """One ``job.queue_changed`` for every move within the coalescing interval."""

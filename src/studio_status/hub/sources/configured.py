@@ -35,6 +35,7 @@ def build_sources(hub: Hub) -> list[Source]:
             set_positions=partial(hub.set_positions, f"comfyui:{spec.name}"),
             active_jobs=active,
             clock=hub.clock,
+            sleep=hub.sleep,
         )
         for spec in specs.comfyui
     ]
