@@ -255,7 +255,7 @@ class _Prompt:
     vouched: datetime | None = None
     stalled: bool = False
     named: bool = False  # the hub has been told its name
-    seen: int = 0  # the tracker's message count when the socket last spoke of it
+    seen: int = -1  # the tracker's message count when the socket last spoke of it
 
 
 @dataclass
