@@ -139,6 +139,8 @@ class JobBoard:
             return Applied(reason="duplicate event_id")
         at = ev.at or self._clock()
         last = self._last_at.get(ev.job_id)
+        if ev.kind == "stalled" and last is not None:
+            at = max(at, last)  # "not heard of since" may predate the last event applied
         if last is not None and at < last:
             return Applied(
                 reason=f"out of order: job {ev.job_id} already has an event at {last.isoformat()}"
@@ -405,7 +407,7 @@ class JobBoard:
             overall_progress=round(sum(reported) / len(reported)) if reported else None,
             eta_seconds=max(etas) if etas else None,
             eta_covers=("running" if queued else "all") if etas else None,
-            stalled=len(self.jobs) - len(live),
+            stalled=(len(self.jobs) - len(live)) or None,
         )
 
     def workflows_summary(self) -> WorkflowsSummary:

@@ -69,8 +69,9 @@ class JobsSummary(WireModel):
     #: what ``eta_seconds`` covers: ``all`` (running and queued) or ``running`` only (some
     #: queued job has no run time to go by yet)
     eta_covers: Literal["all", "running"] | None = None
-    #: active jobs whose source cannot vouch for them now (not in running / queued)
-    stalled: int = 0
+    #: active jobs whose source cannot vouch for them now (not in running / queued); None
+    #: when there are none (the seed's shape stays as it was)
+    stalled: int | None = Field(default=None, ge=1)
 
 
 class WorkflowsSummary(WireModel):
