@@ -359,9 +359,12 @@ class Hub:
         if not self.jobs.moved or self._moves_due is not None:
             return
         delay = self.config.jobs.positions_coalesce_seconds
-        self._moves_due = asyncio.get_running_loop().call_later(delay, self._flush_moves)
+        self._moves_due = asyncio.get_running_loop().call_later(delay, self.flush_moves)
 
-    def _flush_moves(self) -> None:
+    def flush_moves(self) -> None:
+        """Publish the collected queue moves now (the coalescing timer calls it)."""
+        if self._moves_due is not None:
+            self._moves_due.cancel()
         self._moves_due = None
         moves = self.jobs.take_moves()
         if moves:

@@ -87,6 +87,9 @@ class Outcome:
     kind: FinalKind
     error: str | None = None
     cached: bool = False
+    #: False when the answer could not tell whether it was all cached (a listing entry
+    #: without its messages): the prompt's own entry can
+    detailed: bool = True
 
 
 def parse_queue(body: Any) -> tuple[list[QueueItem], list[QueueItem]]:
@@ -204,7 +207,9 @@ def outcome_from_job(job: Any) -> Outcome | None:
         return found if found is not None and found.kind == "cancelled" else Outcome("cancelled")
     workflow = job.get("workflow")
     graph = workflow.get("prompt") if isinstance(workflow, dict) else None
-    return Outcome("completed", cached=_all_cached(messages, graph))
+    return Outcome(
+        "completed", cached=_all_cached(messages, graph), detailed=isinstance(detail, dict)
+    )
 
 
 # -- names ----------------------------------------------------------------------------
@@ -587,6 +592,14 @@ class ComfyUITracker:
             if baseline and pid not in self._active:
                 self._remember(pid, outcome)
                 continue
+            prompt = self._active.get(pid)
+            if outcome.kind == "completed" and not outcome.detailed:
+                if prompt is None or not (prompt.started or prompt.ran_node):
+                    # it never showed as running: maybe all cached; its own entry tells
+                    if prompt is None:
+                        prompt = self._active[pid] = _Prompt("left", epoch=self.epoch)
+                    prompt.status = "left"
+                    continue
             self._finish(pid, outcome, out)
         return out
 
