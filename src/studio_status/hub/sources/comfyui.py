@@ -593,13 +593,13 @@ class ComfyUITracker:
                 self._remember(pid, outcome)
                 continue
             prompt = self._active.get(pid)
-            if outcome.kind == "completed" and not outcome.detailed:
-                if prompt is None or not (prompt.started or prompt.ran_node):
-                    # it never showed as running: maybe all cached; its own entry tells
-                    if prompt is None:
-                        prompt = self._active[pid] = _Prompt("left", epoch=self.epoch)
-                    prompt.status = "left"
-                    continue
+            never_ran = prompt is None or not (prompt.started or prompt.ran_node)
+            if outcome.kind == "completed" and not outcome.detailed and never_ran:
+                # it never showed as running: maybe all cached; its own entry tells
+                if prompt is None:
+                    prompt = self._active[pid] = _Prompt("left", epoch=self.epoch)
+                prompt.status = "left"
+                continue
             self._finish(pid, outcome, out)
         return out
 
