@@ -539,9 +539,12 @@ class ComfyUITracker:
         self.down = None
         out: list[JobEventIn] = []
         for item in running:
-            prompt = self._running(item.prompt_id, out)
-            if prompt is not None and prompt.name is None:
-                prompt.name = prompt_name(item.graph, item.number)
+            known = self._active.get(item.prompt_id)
+            if known is None and not self._known_finished(item.prompt_id):
+                known = self._active[item.prompt_id] = _Prompt("queued", epoch=self.epoch)
+            if known is not None and known.name is None:
+                known.name = prompt_name(item.graph, item.number)  # rides on its next event
+            self._running(item.prompt_id, out)
         positions: dict[str, int] = {}
         place = 0
         for item in pending:
