@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import importlib.util
 import itertools
 import json
 from collections.abc import Awaitable, Callable
@@ -36,6 +37,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -89,6 +91,8 @@ class Capture:
     records: list[dict[str, Any]]
     answers: dict[tuple[str, str | None], list[Answer]] = field(default_factory=dict)
     messages: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
+    #: what only the submitter got (ComfyUI sent it to its client id alone)
+    targeted: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
     down: tuple[float, float] | None = None
     labels: dict[str, str] = field(default_factory=dict)  # prompt id -> Q1, D3, ...
 
@@ -106,6 +110,18 @@ class Capture:
                 cap.messages.append((r["t"], r["msg"]))
             elif r["dir"] == "note" and "ids" in r:
                 cap.labels.update({pid: label for label, pid in r["ids"].items()})
+        everyone = {
+            json.dumps(r["msg"], sort_keys=True)
+            for r in records
+            if r["dir"] == "recv" and r["sock"] == "monitor"
+        }
+        cap.targeted = [
+            (r["t"], r["msg"])
+            for r in records
+            if r["dir"] == "recv"
+            and r["sock"] == "submitter"
+            and json.dumps(r["msg"], sort_keys=True) not in everyone
+        ]
         broke = next(
             r["t"]
             for r in records
@@ -329,6 +345,46 @@ class ScenarioServer:
         self.changed.set()
 
 
+RELAY = Path(__file__).resolve().parents[2] / "integrations" / "comfyui" / "studio_status_relay"
+
+
+def load_relay() -> ModuleType:
+    """The custom node's relay module, loaded from the repository (ComfyUI is not here)."""
+    spec = importlib.util.spec_from_file_location("studio_status_relay_relay", RELAY / "relay.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _RelaySocket:
+    """A replay socket as the relay sees one of ComfyUI's (aiohttp's ``send_json``)."""
+
+    def __init__(self, server: ScenarioServer, ws: ServerConnection, client: str) -> None:
+        self._server, self._ws, self._client = server, ws, client
+
+    async def send_json(self, data: Any) -> None:
+        await self._ws.send(json.dumps(data))
+        self._server.sent[self._client] = self._server.sent.get(self._client, 0) + 1
+
+
+class RelayHost:
+    """What the relay wraps in ComfyUI, ``PromptServer``: here the recorded submitter is
+    not connected (its messages go nowhere), the hub's socket is."""
+
+    def __init__(self, server: ScenarioServer) -> None:
+        self._server = server
+        self.relay = load_relay().install(self)
+
+    @property
+    def sockets(self) -> dict[str, Any]:
+        s = self._server
+        return {c: _RelaySocket(s, ws, c) for ws, c in s._sockets.items() if c in s.greeted}
+
+    async def send_json(self, event: Any, data: Any, sid: str | None = None) -> None:
+        """The submitter's socket: not here."""
+
+
 def _respond(status: int, body: Any) -> Response:
     raw = body.encode() if isinstance(body, str) else json.dumps(body).encode()
     kind = "text/plain" if isinstance(body, str) else "application/json"
@@ -342,11 +398,22 @@ Source = Callable[[], ComfyUISource | None]
 class Replay:
     """Moves the clock through a capture and keeps the server and the source in step."""
 
-    def __init__(self, capture: Capture, clock: ReplayClock, server: ScenarioServer) -> None:
+    def __init__(
+        self,
+        capture: Capture,
+        clock: ReplayClock,
+        server: ScenarioServer,
+        *,
+        relay: RelayHost | None = None,
+    ) -> None:
+        """``relay``: the optional ComfyUI extension is installed, so what only the
+        submitter got is relayed (by its real code) to the hub's socket as well."""
         self.capture = capture
         self.clock = clock
         self.server = server
+        self.relay = relay
         self.source: Source = lambda: None
+        self._next_targeted = 0
         self._next_message = 0
         self.steps = 0
         # the recorder's /queue answers are instants too: the test looks at the hub then
@@ -402,9 +469,7 @@ class Replay:
                 return
             self.clock.advance(nxt)
             await self._outage()
-            while (t := self._message_time()) is not None and t <= self.clock.t:
-                await self.server.broadcast(self.capture.messages[self._next_message][1])
-                self._next_message += 1
+            await self._send_due()
             self.server.release()
             await self.settle()
             self.steps += 1
@@ -421,10 +486,43 @@ class Replay:
             return self._instants[self._next_instant]
         return None
 
+    async def _send_due(self) -> None:
+        """Every message due by now, in recorded order across the two streams."""
+        while True:
+            broadcast = self._at(self.capture.messages, self._next_message)
+            targeted = self._targeted_time()
+            if (
+                targeted is not None
+                and targeted <= self.clock.t
+                and (broadcast is None or targeted <= broadcast)
+            ):
+                _, message = self.capture.targeted[self._next_targeted]
+                self._next_targeted += 1
+                assert self.relay is not None and self.server.up
+                await self.relay.send_json(message["type"], message["data"], "submitter")
+                self.server.changed.set()
+            elif broadcast is not None and broadcast <= self.clock.t:
+                await self.server.broadcast(self.capture.messages[self._next_message][1])
+                self._next_message += 1
+            else:
+                return
+
+    @staticmethod
+    def _at(stream: list[tuple[float, dict[str, Any]]], index: int) -> float | None:
+        return stream[index][0] if index < len(stream) else None
+
+    def _targeted_time(self) -> float | None:
+        if self.relay is None:
+            return None
+        return self._at(self.capture.targeted, self._next_targeted)
+
     def _message_time(self) -> float | None:
-        if self._next_message < len(self.capture.messages):
-            return self.capture.messages[self._next_message][0]
-        return None
+        times = [
+            t
+            for t in (self._at(self.capture.messages, self._next_message), self._targeted_time())
+            if t is not None
+        ]
+        return min(times, default=None)
 
     def _outage_edge(self) -> float | None:
         assert self.capture.down is not None

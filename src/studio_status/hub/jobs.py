@@ -249,16 +249,15 @@ class JobBoard:
         self.moved.pop(job_id, None)
 
     def _close_queue_gap(self, position: int | None, source: str | None) -> None:
-        """A job left the queue: those of its source behind it move up one place. Jobs
-        whose source reports their positions are left to it (guessing on top of what it
-        reports put two jobs at one place)."""
+        """A job left the queue: those of its source behind it move up one place. (A
+        source reporting its whole line takes a job out of it, position None, as soon as
+        it is gone from the line, so its later end moves nobody twice.)"""
         if position is None:
             return
         for job_id, job in self.jobs.items():
             if (
                 job.status is JobStatus.QUEUED
                 and job.source == source
-                and job_id not in self._explicit
                 and job.queue_position is not None
                 and job.queue_position > position
             ):
