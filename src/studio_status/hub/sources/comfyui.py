@@ -40,6 +40,7 @@ import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
+from studio_status.backoff import EQUAL, Backoff
 from studio_status.protocol import JobEventIn, JobInfo, JobStatus, PushResult, utcnow
 
 from .specs import ComfyUISourceSpec
@@ -750,7 +751,9 @@ class ComfyUISource:
         return f"{scheme}:{base.split(':', 1)[1]}/ws?clientId={self.client_id}"
 
     async def _socket_loop(self) -> None:
-        delay = self.spec.reconnect_initial_seconds
+        backoff = Backoff(
+            self.spec.reconnect_initial_seconds, self.spec.reconnect_max_seconds, spread=EQUAL
+        )
         while True:
             self.socket_state = "connecting"
             try:
@@ -765,7 +768,7 @@ class ComfyUISource:
                     self.connected = True
                     self.socket_state = "connected"
                     self.connects += 1
-                    delay = self.spec.reconnect_initial_seconds
+                    backoff.reset()
                     log.info("%s: socket connected", self.name)
                     self._kick.set()  # whatever happened while we were away
                     self.changed.set()
@@ -775,19 +778,16 @@ class ComfyUISource:
                         self._on_text(frame)
             except (OSError, WebSocketException, TimeoutError) as exc:
                 self.last_error = f"socket: {type(exc).__name__}: {exc}"
-                log.info("%s: socket lost (%s); retrying in %.1fs", self.name, exc, delay)
+                log.info("%s: socket lost (%s); retrying", self.name, exc)
             if self.connected:
                 self.connected = False
                 self._kick.set()  # is ComfyUI down, or only the socket?
             self._answered.clear()
             self.socket_state = "waiting"
             self.changed.set()
-            await self._sleep_or(self._answered, delay)
+            await self._sleep_or(self._answered, backoff.next())
             if self._answered.is_set():
-                delay = self.spec.reconnect_initial_seconds  # it answers: try now
-            else:
-                delay = min(delay * 2, self.spec.reconnect_max_seconds)
-
+                backoff.reset()  # ComfyUI answers a poll again: reconnect now
     def _on_text(self, frame: str) -> None:
         try:
             msg = json.loads(frame)
