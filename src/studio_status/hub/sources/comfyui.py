@@ -788,6 +788,7 @@ class ComfyUISource:
             await self._sleep_or(self._answered, backoff.next())
             if self._answered.is_set():
                 backoff.reset()  # ComfyUI answers a poll again: reconnect now
+
     def _on_text(self, frame: str) -> None:
         try:
             msg = json.loads(frame)
