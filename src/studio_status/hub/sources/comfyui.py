@@ -332,7 +332,9 @@ class ComfyUITracker:
             return None
         return job_id[len(prefix) :]
 
-    def _event(self, kind: str, prompt_id: str, **fields: Any) -> JobEventIn:
+    def _event(
+        self, kind: str, prompt_id: str, *, at: datetime | None = None, **fields: Any
+    ) -> JobEventIn:
         self._n += 1
         job_id = self.job_id(prompt_id)
         self.stats.pushes += 1
@@ -347,7 +349,7 @@ class ComfyUITracker:
                 "event_id": f"{job_id}:{self._session}:{self._n}",
                 "kind": kind,
                 "job_id": job_id,
-                "at": self._clock(),
+                "at": at or self._clock(),
                 "type": "comfyui",
                 "worker": self.instance,
                 "project": self.project,
@@ -436,8 +438,7 @@ class ComfyUITracker:
         out = []
         for pid, prompt in self._active.items():
             prompt.stalled = True
-            out.append(self._event("stalled", pid, error=reason))
-            out[-1] = out[-1].model_copy(update={"at": at})
+            out.append(self._event("stalled", pid, at=at, error=reason))
         return out
 
     # -- socket ---------------------------------------------------------------------
