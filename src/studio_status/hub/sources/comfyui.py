@@ -683,13 +683,18 @@ class ComfyUISource:
         active_jobs: Iterable[JobInfo] = (),
         clock: Callable[[], datetime] = utcnow,
         sleep: Sleep = asyncio.sleep,
+        vouch_seconds: float = 60.0,
     ) -> None:
+        """``vouch_seconds``: how often a prompt still in the queue is vouched for
+        (``alive``) when nothing else is said of it; well inside the hub's lease."""
         self.spec = spec
         self.name = f"comfyui:{spec.name}"
         self._push = push
         self._set_positions = set_positions
         self._sleep = sleep
-        self.tracker = ComfyUITracker(spec.name, project=spec.project, clock=clock)
+        self.tracker = ComfyUITracker(
+            spec.name, project=spec.project, clock=clock, vouch_seconds=vouch_seconds
+        )
         self.tracker.adopt(active_jobs)
         self.client_id = CLIENT_PREFIX + uuid.uuid4().hex
         self._own_http = http is None

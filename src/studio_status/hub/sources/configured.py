@@ -36,6 +36,7 @@ def build_sources(hub: Hub) -> list[Source]:
             active_jobs=active,
             clock=hub.clock,
             sleep=hub.sleep,
+            vouch_seconds=hub.config.jobs.stall_seconds / 3,
         )
         for spec in specs.comfyui
     ]
