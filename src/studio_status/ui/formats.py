@@ -248,6 +248,8 @@ def jobs_parts(jobs: JobsSummary) -> tuple[str, str | None]:
         counts.append(f"{jobs.running} running")
     if jobs.queued > 0:
         counts.append(f"{jobs.queued} queued")
+    if jobs.stalled:
+        counts.append(f"{jobs.stalled} stalled")  # not "No active jobs" while some hang
     if not counts:
         return "No active jobs", None
     pct = None
