@@ -192,3 +192,24 @@ def test_eta_says_what_it_covers() -> None:
     assert (board.summary().eta_seconds, board.summary().eta_covers) == (80, "all")
     board.apply_job(ev("c", "created", job="j2", seconds=21))
     assert (board.summary().eta_seconds, board.summary().eta_covers) == (80, "running")
+
+
+def test_eta_counts_jobs_queued_for_a_one_at_a_time_worker_by_its_typical_run() -> None:
+    board = JobBoard(lambda: T0)
+    # box has run two prompts: 30 s and 50 s (median 50 of two: the upper one)
+    for i, took in enumerate((30, 50)):
+        board.apply_job(ev(f"s{i}", "started", job=f"r{i}", seconds=0, worker="box"))
+        board.apply_job(ev(f"d{i}", "completed", job=f"r{i}", seconds=took))
+    board.apply_job(ev("cached-s", "started", job="c", seconds=0, worker="box"))
+    board.apply_job(ev("cached-d", "completed", job="c", seconds=0.01, cached=True))
+    board.apply_job(ev("a", "started", job="now", seconds=100, worker="box"))
+    board.apply_job(ev("b", "progress", job="now", seconds=110, progress=50))
+    board.apply_job(ev("c", "progress", job="now", seconds=120, progress=75))  # 10 s left
+    for q in ("q1", "q2"):
+        board.apply_job(ev(f"{q}-c", "created", job=q, seconds=121, worker="box"))
+    summary = board.summary()
+    assert (summary.eta_seconds, summary.eta_covers) == (10 + 2 * 50, "all")
+    # a job queued where the run time cannot be told: the number covers the running ones
+    board.apply_job(ev("x", "created", job="elsewhere", seconds=122))
+    summary = board.summary()
+    assert (summary.eta_seconds, summary.eta_covers) == (10, "running")

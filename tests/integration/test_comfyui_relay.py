@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from studio_status.hub.sources.comfyui import CLIENT_PREFIX
-from studio_status.protocol import JobStatus
+from studio_status.protocol import JobStatus, Role
 from tests.hub.comfyscenario import load_relay
 from tests.integration.comfyhub import VERSIONS, Scenario
 
@@ -102,6 +102,10 @@ async def test_with_the_relay_a_running_prompt_has_an_eta(version: str, tmp_path
         job = sc.hub.hub.jobs.jobs[f"comfyui:box:{pid}"]
         assert job.progress is not None and 10 <= job.progress <= 20
         assert job.eta_seconds is not None and 6 <= job.eta_seconds <= 10
+        # I3 waits behind it: the footer's ETA counts it, from this box's typical run
+        footer = sc.hub.hub.state.footer(Role.ADMIN).jobs
+        assert (footer.running, footer.queued, footer.eta_covers) == (1, 1, "all")
+        assert footer.eta_seconds is not None and footer.eta_seconds > job.eta_seconds
     async with Scenario(version, tmp_path / "plain") as plain:
         await plain.replay.run_until(start + 1.9)
         assert plain.hub is not None

@@ -12,7 +12,9 @@ through the same path:
   running jobs — they run side by side on different workers, so the last one to finish
   decides when "everything running now" is done. Queued jobs are left out: their run time
   is unknown until they start, and guessing would make the number lie; ``eta_covers`` says
-  so (``running``) whenever something is queued.
+  so (``running``) whenever something is queued. Except for jobs queued for one worker that
+  runs one job at a time (a ComfyUI instance): behind its current job they take about its
+  typical (median) recent run time each, and then the ETA covers ``all``.
 - Every active job has a lease: any event of it (or ``alive``) renews it. A job nobody
   vouches for within ``stall_seconds`` is marked stalled (``stalled_since`` = when it was
   last vouched for, with the reason); ``lost_seconds`` later it ends as ``lost``. A lost
@@ -99,6 +101,7 @@ class JobBoard:
         self._vouched: dict[str, datetime] = {}  # job id -> when its source last spoke of it
         self._explicit: set[str] = set()  # queued jobs whose source reports its whole line
         self._n = 0
+        self._run_times: dict[str, deque[float]] = {}  # worker -> recent run seconds
         #: queue positions changed without a status event since :meth:`take_moves`
         self.moved: dict[str, int | None] = {}
 
@@ -224,6 +227,7 @@ class JobBoard:
         else:
             self._forget(new.id)
             self.recent.append(new)
+            self._learn_run_time(new)
         if old is None or old.status is not new.status or old.stalled_since != new.stalled_since:
             previous = old.status.value if old else None
             events.append(("job.status_changed", JobStatusChanged(job=new, previous=previous)))
@@ -394,18 +398,52 @@ class JobBoard:
 
     # -- summaries ----------------------------------------------------------------------
 
+    def _learn_run_time(self, job: JobInfo) -> None:
+        if (
+            job.status is JobStatus.COMPLETED
+            and not job.cached
+            and job.worker
+            and job.started_at
+            and job.finished_at
+        ):
+            seconds = (job.finished_at - job.started_at).total_seconds()
+            self._run_times.setdefault(job.worker, deque(maxlen=20)).append(seconds)
+
+    def _queue_eta(self, running: list[JobInfo], queued: list[JobInfo]) -> int | None:
+        """When the queued jobs will be done too, or None when that cannot be told: only
+        for jobs queued for a worker that runs one job at a time (a ComfyUI instance),
+        whose recent runs give a typical run time, behind a current job with an ETA."""
+        totals = []
+        for worker, waiting in Counter(j.worker for j in queued).items():
+            runs = self._run_times.get(worker) if worker else None
+            if not runs:
+                return None
+            current = [j for j in running if j.worker == worker]
+            if any(j.eta_seconds is None for j in current):
+                return None
+            head = max((j.eta_seconds or 0 for j in current), default=0)
+            typical = sorted(runs)[len(runs) // 2]
+            totals.append(head + waiting * typical)
+        return round(max(totals)) if totals else None
+
     def summary(self) -> JobsSummary:
         live = [j for j in self.jobs.values() if j.stalled_since is None]
         running = [j for j in live if j.status is JobStatus.RUNNING]
-        queued = sum(1 for j in live if j.status is JobStatus.QUEUED and not self.leaving(j))
+        queued = [j for j in live if j.status is JobStatus.QUEUED and not self.leaving(j)]
         reported = [j.progress for j in running if j.progress is not None]
         etas = [j.eta_seconds for j in running if j.eta_seconds is not None]
+        eta = max(etas) if etas else None
+        covers: str | None = ("running" if queued else "all") if etas else None
+        if queued and (all(j.eta_seconds is not None for j in running)):
+            behind = self._queue_eta(running, queued)
+            if behind is not None:
+                eta, covers = max(eta or 0, behind), "all"
         return JobsSummary(
             running=len(running),
-            queued=queued,
+            queued=len(queued),
             overall_progress=round(sum(reported) / len(reported)) if reported else None,
-            eta_seconds=max(etas) if etas else None,
-            eta_covers=("running" if queued else "all") if etas else None,
+            eta_seconds=eta,
+            eta_covers=covers,
             stalled=(len(self.jobs) - len(live)) or None,
         )
 
