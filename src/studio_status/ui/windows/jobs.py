@@ -252,6 +252,7 @@ class JobsWindow(DetailWindow):
         items = self.running.sync(rows)
         for j, item in zip(running, items, strict=True):
             item.setToolTip(2, j.stall_reason or "")
+            item.setToolTip(4, _NO_PROGRESS.get(j.type or "", "") if j.progress is None else "")
         for key in list(self.bars):
             if key not in self.running.rows:
                 del self.bars[key]
@@ -263,6 +264,13 @@ class JobsWindow(DetailWindow):
                 self.running.setItemWidget(item, 3, bar)
             bar.set_value(j.progress)
             item.setData(3, Qt.ItemDataRole.AccessibleTextRole, bar.accessibleName())
+
+
+# why a running job may show no progress, by source type
+_NO_PROGRESS = {
+    "comfyui": "ComfyUI sends a prompt's progress only to the client that queued it; the"
+    " Studio Status relay extension for ComfyUI forwards it to the hub.",
+}
 
 
 def label(j: JobInfo) -> str:
