@@ -133,6 +133,11 @@ def test_jobs_window_flags_stalled_jobs_and_says_what_its_eta_covers(
             await until(lambda: "render-a" in win.recent.rows)
             row = next(r for r in win.recent.texts() if r[0] == "Hero shot")
             assert row[2] == "? lost" and row[5] == "gpu-2 restarted without it"
+
+            # a ComfyUI prompt queued by another client: no progress, and the window says why
+            push("c1", "started", "comfyui:box:p1", type="comfyui", name="KSampler #3")
+            await until(lambda: "comfyui:box:p1" in win.running.rows)
+            assert "relay" in win.running.rows["comfyui:box:p1"].toolTip(4)
             win.close()
 
     qloop.run_until_complete(scenario())
