@@ -184,3 +184,25 @@ def test_a_vanished_prompt_was_deleted_if_watched_and_lost_across_an_outage() ->
         ("comfyui:box:d", "lost"),
     }
     assert {e.error for e in lost} == {"ComfyUI restarted; its queue and history went with it"}
+
+
+def test_a_prompt_that_vanished_across_a_socket_break_is_lost_not_cancelled() -> None:
+    t = ComfyUITracker("box")
+    t.on_queue(queue(["a"], ["b"]))
+    t.stream_broken()  # the socket dropped and came back: nobody saw the status stream
+    t.on_queue(queue([], []))
+    outcomes = {
+        e.job_id: (e.kind, e.error)
+        for p in t.unresolved()
+        for e in t.on_lookup(p, None, known=False)
+    }
+    unseen = "ComfyUI has no record of it (deleted, or ComfyUI restarted while its socket was down)"
+    assert outcomes == {"comfyui:box:a": ("lost", unseen), "comfyui:box:b": ("lost", unseen)}
+    # a running prompt gone without a record while watched: its history was cleared
+    t.on_queue(queue(["c"], []))
+    t.on_queue(queue([], []))
+    (cleared,) = t.on_lookup("c", None, known=False)
+    assert (cleared.kind, cleared.error) == (
+        "lost",
+        "ComfyUI has no record of it any more (its history was cleared)",
+    )

@@ -274,6 +274,8 @@ class TrackerStats:
 _DELETED = "removed from ComfyUI's queue before it ran (deleted or the queue was cleared)"
 _GONE = "ComfyUI restarted; its queue and history went with it"
 _UNKNOWN = "ComfyUI has no record of it (deleted, or ComfyUI restarted while the hub was away)"
+_UNSEEN = "ComfyUI has no record of it (deleted, or ComfyUI restarted while its socket was down)"
+_CLEARED = "ComfyUI has no record of it any more (its history was cleared)"
 
 
 class ComfyUITracker:
@@ -310,6 +312,7 @@ class ComfyUITracker:
         self.poll_wanted = False
         self.stats = TrackerStats()
         self.epoch = 0
+        self._down_epochs: set[int] = set()  # epochs that began with ComfyUI not answering
         self.down: str | None = None  # why ComfyUI is not answering, while it is not
         self.last_answer: datetime | None = None
         #: job id -> place in line (from 1) of every queued prompt, after each /queue body
@@ -426,6 +429,12 @@ class ComfyUITracker:
         """ComfyUI answered (a message or a response): it is up, as of now."""
         self.last_answer = self._clock()
 
+    def stream_broken(self) -> None:
+        """The socket dropped: from now on a prompt missing from the queue may have gone
+        with a restarted server rather than been deleted (ComfyUI's status stream is the
+        only witness of a delete)."""
+        self.epoch += 1
+
     def source_down(self, reason: str) -> list[JobEventIn]:
         """ComfyUI stopped answering: every active prompt is stalled now, since when it was
         last heard from; a new epoch starts (a prompt missing when it answers again went
@@ -433,7 +442,8 @@ class ComfyUITracker:
         if self.down is not None:
             return []
         self.down = reason
-        self.epoch += 1
+        self.stream_broken()
+        self._down_epochs.add(self.epoch)
         at = self.last_answer or self._clock()
         out = []
         for pid, prompt in self._active.items():
@@ -626,7 +636,12 @@ class ComfyUITracker:
             if watched and not prompt.started:
                 self._finish(prompt_id, Outcome("cancelled", _DELETED), out)
             else:
-                reason = _GONE if prompt.epoch >= 0 and not watched else _UNKNOWN
+                if prompt.epoch < 0:
+                    reason = _UNKNOWN
+                elif any(prompt.epoch < e <= self.epoch for e in self._down_epochs):
+                    reason = _GONE
+                else:
+                    reason = _CLEARED if watched else _UNSEEN
                 self._finish(prompt_id, Outcome("lost", reason), out)
         elif outcome is not None:
             self._finish(prompt_id, outcome, out)
@@ -787,6 +802,7 @@ class ComfyUISource:
                 log.info("%s: socket lost (%s); retrying", self.name, exc)
             if self.connected:
                 self.connected = False
+                self.tracker.stream_broken()
                 self._kick.set()  # is ComfyUI down, or only the socket?
             self._answered.clear()
             self.socket_state = "waiting"
