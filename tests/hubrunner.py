@@ -19,7 +19,13 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-from studio_status.hub.config import HubConfig, HubSettings, JobsSettings, ServiceConfig
+from studio_status.hub.config import (
+    HubConfig,
+    HubSettings,
+    JobsSettings,
+    MetricsSettings,
+    ServiceConfig,
+)
 from studio_status.hub.health_settings import HealthSettings
 from studio_status.hub.server import bind, serve
 from studio_status.hub.service import Hub
@@ -80,6 +86,7 @@ async def run_hub(
     run_checks: bool = True,
     sources: SourcesConfig | None = None,
     health: HealthSettings | None = None,
+    metrics: MetricsSettings | None = None,
     port: int = 0,
     database: Path | None = None,
     jobs: JobsSettings | None = None,
@@ -96,6 +103,7 @@ async def run_hub(
         services=list(services),
         sources=sources or SourcesConfig(),
         health=health or HealthSettings(),
+        metrics=metrics or MetricsSettings(),
         jobs=jobs or JobsSettings(),
     )
     token = secrets.token_urlsafe(16)

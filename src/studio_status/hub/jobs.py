@@ -104,6 +104,8 @@ class JobBoard:
         self._run_times: dict[str, deque[float]] = {}  # worker -> recent run seconds
         #: queue positions changed without a status event since :meth:`take_moves`
         self.moved: dict[str, int | None] = {}
+        #: jobs that ended since the hub started, by final status (for the metrics)
+        self.finished: Counter[JobStatus] = Counter()
 
     # -- restore ------------------------------------------------------------------------
 
@@ -228,6 +230,8 @@ class JobBoard:
             self._forget(new.id)
             self.recent.append(new)
             self._learn_run_time(new)
+            if old is None or old.status is not new.status:
+                self.finished[new.status] += 1
         if old is None or old.status is not new.status or old.stalled_since != new.stalled_since:
             previous = old.status.value if old else None
             events.append(("job.status_changed", JobStatusChanged(job=new, previous=previous)))

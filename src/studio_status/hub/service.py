@@ -41,6 +41,7 @@ from .checks.base import Checker, CheckResult
 from .cloud import CloudService
 from .config import HubConfig, ServiceConfig
 from .jobs import Applied, JobBoard
+from .metrics import HubCounters, HubMetrics
 from .scheduler import Scheduler
 from .sources.configured import Source, build_sources
 from .state import HealthState
@@ -106,6 +107,8 @@ class Hub:
         self.simulated = False
         self.sources: list[Source] = []  # configured job/stability sources, once started
         self.activity = ActivityLog(self.store, clock=clock)
+        self.counters = HubCounters()
+        self.metrics = HubMetrics(self)
         self._clock = clock
         self._bus: EventBus | None = None
         self._checkers: dict[str, Checker] = {}
@@ -242,6 +245,7 @@ class Hub:
         client always sees the change before the notices about it.
         """
         result = self.uptime.adjust(name, result)
+        self.counters.check(name, result.status)
         previous = self.state.apply(name, result, at)
         self.checklist.observe(name, self.state.services[name])
         self.writer.add_check(
