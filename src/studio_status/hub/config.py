@@ -39,6 +39,7 @@ __all__ = [
     "ConfigError",
     "HubConfig",
     "HubSettings",
+    "JobsSettings",
     "ServiceConfig",
     "SystemsSettings",
     "default_config",
@@ -180,8 +181,23 @@ class SystemsSettings(_Model):
     retention_days: float = Field(default=7.0, gt=0)
 
 
+class JobsSettings(_Model):
+    """``[jobs]``: how long an active job lives without word from its source.
+
+    A job whose source says nothing of it (no event, no ``alive``) for ``stall_seconds`` is
+    shown stalled; ``lost_seconds`` after that it ends as ``lost``. Queue moves are sent to
+    clients at most once per ``positions_coalesce_seconds``.
+    """
+
+    stall_seconds: float = Field(default=300.0, gt=0, le=86400)
+    lost_seconds: float = Field(default=900.0, ge=0, le=7 * 86400)
+    sweep_seconds: float = Field(default=5.0, gt=0, le=3600)
+    positions_coalesce_seconds: float = Field(default=0.25, ge=0, le=60)
+
+
 class HubConfig(_Model):
     hub: HubSettings = Field(default_factory=HubSettings)
+    jobs: JobsSettings = Field(default_factory=JobsSettings)
     services: list[ServiceConfig] = Field(default_factory=list)
     cloud: CloudSettings = Field(default_factory=CloudSettings)
     systems: SystemsSettings = Field(default_factory=SystemsSettings)

@@ -136,13 +136,14 @@ class _HubCollector(Collector):
         jobs = GaugeMetricFamily("studio_status_jobs", "Jobs by state", labels=["state"])
         jobs.add_metric(["running"], summary.running)
         jobs.add_metric(["queued"], summary.queued)
+        jobs.add_metric(["stalled"], summary.stalled or 0)
         yield jobs
         finished = CounterMetricFamily(
             "studio_status_jobs_finished",
             "Jobs that ended since the hub started, by result",
             labels=["result"],
         )
-        for result in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED):
+        for result in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.LOST):
             finished.add_metric([result.value], board.finished[result])
         yield finished
         yield GaugeMetricFamily(
