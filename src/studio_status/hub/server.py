@@ -10,15 +10,11 @@ import asyncio
 import logging
 import socket
 import time
-<<<<<<< HEAD
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
-=======
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
->>>>>>> main
 
 import uvicorn
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
