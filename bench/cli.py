@@ -181,7 +181,9 @@ def record(
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    p.add_argument("--quick", action="store_true", help="shorter windows/counts (< 2 min)")
+    p.add_argument(
+        "--quick", action="store_true", help="shorter windows and counts, every figure (~5 min)"
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     p.add_argument("--only", help=f"comma-separated subset of: {', '.join(BENCHES)}")
     p.add_argument("--offscreen", action="store_true", help="QT_QPA_PLATFORM=offscreen, not Xvfb")
