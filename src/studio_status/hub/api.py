@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, HTTPException, WebSocket
+from fastapi import Depends, FastAPI, HTTPException, Query, WebSocket
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -24,7 +24,8 @@ from studio_status.protocol import (
 )
 
 from .deps import Access
-from .limits import LimitSettings, RequestLimits
+from .gate import Gate, GatedRoute
+from .limits import LimitSettings, RateLimiter, RequestLimits
 from .routes_cloud import cloud_router
 from .routes_dashboard import dashboard_router
 from .routes_health import health_router
@@ -72,21 +73,15 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
                 await hub.stop()
 
     app = FastAPI(title="Studio Status hub", version=__version__, lifespan=lifespan)
+    app.router.route_class = GatedRoute
     settings = hub.config.hub
-    app.add_middleware(
-        RequestLimits,
-        settings=LimitSettings(
-            max_body_bytes=settings.max_body_bytes,
-            rate_per_second=settings.push_rate_per_second,
-            burst=settings.push_burst,
-        ),
+    limits = LimitSettings(
+        max_body_bytes=settings.max_body_bytes,
+        rate_per_second=settings.push_rate_per_second,
+        burst=settings.push_burst,
     )
-    app.include_router(health_router(hub))  # before /admin/health/{service} takes its paths
-    app.include_router(jobs_router(hub))
-    app.include_router(dashboard_router(hub))
-    app.include_router(cloud_router(hub))
-    app.include_router(systems_router(hub))
-
+    app.state.gate = Gate(hub.auth, RateLimiter(limits))
+    app.add_middleware(RequestLimits, settings=limits)
     deps = Access(hub)
     Authed = Annotated[Role, Depends(deps.any_role)]
     Admin = Annotated[Role, Depends(deps.only(Role.ADMIN))]
@@ -105,6 +100,14 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
         """Seed 000's footer summary, from memory; services and cloud only for admins."""
         return Response(hub.state.footer_json(role), media_type="application/json")
 
+    # the fixed paths first: /admin/health/uptime is no service, and OPTIONS on the footer is
+    # answered by the footer's route, not by POST /api/v1/status/{system}
+    app.include_router(health_router(hub))  # before /admin/health/{service} takes its paths
+    app.include_router(jobs_router(hub))
+    app.include_router(dashboard_router(hub))
+    app.include_router(cloud_router(hub))
+    app.include_router(systems_router(hub))
+
     @app.get("/admin/health", response_model=OverviewEnvelope, responses=_ERRORS, tags=["health"])
     async def overview(_: Admin) -> OverviewEnvelope:
         return OverviewEnvelope(
@@ -119,12 +122,12 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
         responses={**_ERRORS, 404: {"model": ErrorBody}},
         tags=["health"],
     )
-    async def detail(service: str, _: Admin, hours: float = 24.0) -> DetailEnvelope:
+    async def detail(
+        service: str, _: Admin, hours: Annotated[float, Query(gt=0, le=24 * 31)] = 24.0
+    ) -> DetailEnvelope:
         current = hub.state.services.get(service)
         if current is None:
             raise HTTPException(404, f"no service named {service!r}")
-        if not 0 < hours <= 24 * 31:
-            raise HTTPException(422, "hours must be in (0, 744]")
         history = await hub.store.history(
             service, utcnow() - timedelta(hours=hours), hub.config.hub.history_limit
         )

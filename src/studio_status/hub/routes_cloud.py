@@ -13,6 +13,7 @@ from studio_status.protocol import Role
 from studio_status.protocol.cloud import CloudCosts, CloudPodsPush, CloudPodsView, PodsPushResult
 
 from .deps import Access
+from .gate import GatedRoute
 from .service import Hub
 
 __all__ = ["cloud_router"]
@@ -31,7 +32,7 @@ class PodsPushEnvelope(BaseModel):
 
 
 def cloud_router(hub: Hub) -> APIRouter:
-    router = APIRouter(tags=["cloud"])
+    router = APIRouter(tags=["cloud"], route_class=GatedRoute)
     Admin = Annotated[Role, Depends(Access(hub).only(Role.ADMIN))]
 
     @router.get("/admin/cloud/pods", response_model=PodsEnvelope)

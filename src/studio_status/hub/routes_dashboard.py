@@ -33,6 +33,7 @@ from .auth import split_token
 from .checks.disk import disk_usage
 from .checks.specs import DiskSpec
 from .deps import Access
+from .gate import GatedRoute
 from .service import Hub
 
 __all__ = ["dashboard_router", "disk_level", "project_colour"]
@@ -87,7 +88,7 @@ def _elapsed(job: JobInfo, now: datetime) -> int | None:
 
 
 def dashboard_router(hub: Hub) -> APIRouter:
-    router = APIRouter(tags=["dashboard"])
+    router = APIRouter(tags=["dashboard"], route_class=GatedRoute)
     deps = Access(hub)
     Reader = Annotated[Role, Depends(deps.any_role)]
     Admin = Annotated[Role, Depends(deps.only(Role.ADMIN))]
@@ -206,7 +207,7 @@ def dashboard_router(hub: Hub) -> APIRouter:
     async def activity_feed(
         role: Reader,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
         category: Literal["job", "workflow", "system", "service", "alert"] | None = None,
         project_id: Annotated[str | None, Query(max_length=200)] = None,
     ) -> ActivityEnvelope:

@@ -36,6 +36,7 @@ from studio_status.protocol.uptime import UptimeReport
 from .actions import ActionError, QuickActions
 from .auth import split_token
 from .deps import Access
+from .gate import INT64_MAX, GatedRoute
 from .service import Hub
 
 __all__ = ["health_router"]
@@ -100,7 +101,7 @@ _bearer = HTTPBearer(auto_error=False)
 
 
 def health_router(hub: Hub) -> APIRouter:
-    router = APIRouter(tags=["health"])
+    router = APIRouter(tags=["health"], route_class=GatedRoute)
     deps = Access(hub)
     Admin = Annotated[Role, Depends(deps.only(Role.ADMIN))]
     actions = QuickActions(hub)
@@ -143,7 +144,7 @@ def health_router(hub: Hub) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         service: str | None = None,
         action: str | None = None,
-        before_id: int | None = None,
+        before_id: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None,
     ) -> AuditEnvelope:
         """The audit trail, newest first; page with ``before_id``."""
         return AuditEnvelope(

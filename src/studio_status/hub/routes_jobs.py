@@ -6,7 +6,7 @@ every role, since creators and reviewers watch their generations.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel
 
 from studio_status.protocol import (
@@ -19,6 +19,7 @@ from studio_status.protocol import (
 )
 
 from .deps import Access
+from .gate import GatedRoute
 from .service import Hub
 
 __all__ = ["jobs_router"]
@@ -39,7 +40,7 @@ class PushEnvelope(BaseModel):
 
 
 def jobs_router(hub: Hub) -> APIRouter:
-    router = APIRouter(tags=["jobs"])
+    router = APIRouter(tags=["jobs"], route_class=GatedRoute)
     deps = Access(hub)
     Pusher = Annotated[Role, Depends(deps.only(Role.ADMIN))]
     Reader = Annotated[Role, Depends(deps.any_role)]
@@ -70,8 +71,9 @@ def jobs_router(hub: Hub) -> APIRouter:
         return PushEnvelope(data=hub.push_workflow(event))
 
     @router.get("/api/v1/jobs", response_model=JobsEnvelope)
-    async def list_jobs(_: Reader, recent: int = 20) -> JobsEnvelope:
-        recent = max(0, min(recent, 200))
+    async def list_jobs(
+        _: Reader, recent: Annotated[int, Query(ge=0, le=200)] = 20
+    ) -> JobsEnvelope:
         finished = list(hub.jobs.recent)[-recent:] if recent else []
         return JobsEnvelope(
             data=JobsView(

@@ -30,6 +30,7 @@ from studio_status.protocol.systems import (
 )
 
 from .deps import Access
+from .gate import GatedRoute
 from .service import Hub
 from .systems import SystemError
 
@@ -75,14 +76,15 @@ def _refuse(exc: SystemError) -> HTTPException:
 
 
 def systems_router(hub: Hub) -> APIRouter:
-    router = APIRouter(tags=["systems"])
+    router = APIRouter(tags=["systems"], route_class=GatedRoute)
     deps = Access(hub)
     Manager = Annotated[Role, Depends(deps.only(Role.ADMIN))]
     Reader = Annotated[Role, Depends(deps.any_role)]
 
     @router.post("/api/v1/status/outage", response_model=OutageEnvelope)
     async def report_outage(body: OutageIn, _: Manager) -> OutageEnvelope:
-        """Report an outage, or update one by ``id`` (``status: resolved`` closes it)."""
+        """Report an outage, or update one by ``id`` (``status: resolved`` closes it; 404
+        when no outage has that id)."""
         try:
             return OutageEnvelope(data=await hub.systems.report_outage(body))
         except SystemError as exc:

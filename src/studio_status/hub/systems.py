@@ -303,6 +303,9 @@ class SystemsService:
         before = None
         if body.id is not None:
             before = self.outages.get(body.id) or await db.get_outage(self.hub.store, body.id)
+            if before is None and body.status is OutageStatus.RESOLVED:
+                # resolving what was never reported is a mistake (a mistyped id), not news
+                raise SystemError(f"id: no outage {body.id!r} to resolve", 404)
         end = body.end_time
         if body.status is OutageStatus.RESOLVED and end is None:
             end = now

@@ -8,9 +8,9 @@ succeeded), ``flapping``, ``reminder`` and ``changed`` (a status change within o
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, HttpUrl
+from pydantic import BeforeValidator, Field, HttpUrl
 
 from .activity import Alert
 from .common import InputModel, WireModel
@@ -83,15 +83,30 @@ class MuteRequest(InputModel):
     reason: str | None = Field(default=None, max_length=500)
 
 
+def _not_a_number(value: object) -> object:
+    """A date-time is an ISO 8601 string: pydantic would read a number as epoch seconds,
+    and ``-1.5e-202`` would be stored as 1970."""
+    if isinstance(value, int | float):
+        raise ValueError("a date-time must be an ISO 8601 string, not a number")
+    return value
+
+
+DateTimeText = Annotated[datetime, BeforeValidator(_not_a_number)]
+
+#: the longest repeat of a maintenance window (one year)
+MAX_EVERY_SECONDS = 366 * 86400
+
+
 class MaintenanceIn(InputModel):
     """A maintenance window: one-off, or repeating every ``every_seconds`` (e.g. 604800
-    for weekly) until ``until``. ``service`` None: every service."""
+    for weekly) until ``until``. ``service`` None: every service. ``end`` must be after
+    ``start`` (422 otherwise)."""
 
     service: str | None = None
-    start: datetime
-    end: datetime
-    every_seconds: float | None = Field(default=None, ge=3600)
-    until: datetime | None = None
+    start: DateTimeText
+    end: DateTimeText
+    every_seconds: float | None = Field(default=None, ge=3600, le=MAX_EVERY_SECONDS)
+    until: DateTimeText | None = None
     reason: str | None = Field(default=None, max_length=500)
 
 
