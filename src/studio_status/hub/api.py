@@ -5,14 +5,15 @@ which is one indexed query. Every route but ``/health`` needs a bearer token; ad
 data answers 403 to other roles and 401 to no or a bad token.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, WebSocket
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from starlette.requests import Request
 
 from studio_status import __version__
 from studio_status.protocol import (
@@ -32,6 +33,7 @@ from .routes_health import health_router
 from .routes_jobs import jobs_router
 from .routes_systems import systems_router
 from .service import Hub
+from .store.sqlite import StoreError
 from .ws import serve_events
 
 __all__ = ["create_app"]
@@ -82,6 +84,7 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
     )
     app.state.gate = Gate(hub.auth, RateLimiter(limits))
     app.add_middleware(RequestLimits, settings=limits)
+    app.add_exception_handler(StoreError, _storage_failed(hub))
     deps = Access(hub)
     Authed = Annotated[Role, Depends(deps.any_role)]
     Admin = Annotated[Role, Depends(deps.only(Role.ADMIN))]
@@ -143,6 +146,28 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
 
     _document_plain_422(app)
     return app
+
+
+#: what a request that needed the database is told while it fails; the writer retries
+STORAGE_RETRY_SECONDS = 5
+
+
+def _storage_failed(hub: Hub) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """A write the database refused (disk full, read-only, locked) is the hub's trouble,
+    not the caller's, and passes: 503 with the cause and when to retry, logged once per
+    episode by the writer. Reads answer from memory or from a database that still reads."""
+
+    async def answer(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StoreError)
+        hub.writer.note_failure(exc)
+        cause = "the disk is full" if "full" in str(exc).lower() else str(exc)
+        return JSONResponse(
+            {"detail": f"the hub cannot save to its database right now ({cause}); try again"},
+            status_code=503,
+            headers={"Retry-After": str(STORAGE_RETRY_SECONDS)},
+        )
+
+    return answer
 
 
 def _document_plain_422(app: FastAPI) -> None:
