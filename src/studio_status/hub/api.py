@@ -21,6 +21,7 @@ from studio_status.protocol import (
     HealthOverview,
     Role,
     ServiceDetail,
+    StabilityStatus,
     utcnow,
 )
 
@@ -49,6 +50,10 @@ class OverviewEnvelope(BaseModel):
 
 class DetailEnvelope(BaseModel):
     data: ServiceDetail
+
+
+class StabilityEnvelope(BaseModel):
+    data: StabilityStatus
 
 
 class ErrorBody(BaseModel):
@@ -102,6 +107,20 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
     async def footer(role: Authed) -> Response:
         """Seed 000's footer summary, from memory; services and cloud only for admins."""
         return Response(hub.state.footer_json(role), media_type="application/json")
+
+    @app.get(
+        "/api/v1/status/stability",
+        response_model=StabilityEnvelope,
+        responses={**_ERRORS, 404: {"model": ErrorBody, "description": "No listener configured"}},
+        tags=["status"],
+    )
+    async def stability(_: Authed) -> StabilityEnvelope:
+        """Seed 003's system stability now (changes follow on the event socket); 404 when
+        the hub has no ``pg_notify`` listener to learn it from."""
+        status = hub.stability()
+        if status is None:
+            raise HTTPException(404, "no stability source: no [[sources.postgres]] configured")
+        return StabilityEnvelope(data=status)
 
     # the fixed paths first: /admin/health/uptime is no service, and OPTIONS on the footer is
     # answered by the footer's route, not by POST /api/v1/status/{system}

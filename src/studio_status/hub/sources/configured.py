@@ -31,7 +31,9 @@ def build_sources(hub: Hub) -> list[Source]:
         ComfyUISource(spec, hub.push_job, active_job_ids=active) for spec in specs.comfyui
     ]
     sources += [
-        PgNotifySource(spec, hub.push_job, hub.bus.publish, active_job_ids=active)
+        PgNotifySource(
+            spec, hub.push_job, hub.bus.publish, report=hub.record, active_job_ids=active
+        )
         for spec in specs.postgres
     ]
     return sources
