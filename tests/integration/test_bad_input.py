@@ -33,7 +33,7 @@ def put_json(http: httpx.AsyncClient, path: str, raw: bytes, method: str = "PUT"
         (NAN_DASHBOARD.replace(b"NaN", b"Infinity"), "finite_number"),
         (NAN_DASHBOARD.replace(b"NaN", b"-Infinity"), "finite_number"),
         (NAN_DASHBOARD.replace(b"NaN", b"1e400"), "finite_number"),
-        (NAN_DASHBOARD.replace(b"NaN", str(BIG).encode()), "int_range"),
+        (NAN_DASHBOARD.replace(b"NaN", str(BIG).encode()), "value_error"),  # 64-bit bound
     ],
 )
 async def test_a_creator_cannot_send_a_number_json_cannot_carry(
@@ -49,6 +49,31 @@ async def test_a_creator_cannot_send_a_number_json_cannot_carry(
             assert error["type"] == kind
             # nothing was stored: the default layout is still what the creator gets
             assert (await http.get("/user/dashboard")).json()["data"]["is_default"] is True
+
+
+async def test_integers_beyond_64_bits(tmp_path: Path) -> None:
+    """An integer field is bounded to 64 bits (the document says so) whatever the JSON
+    spelling; a number field or free-form data takes a big integer as the number it is."""
+    async with run_hub(tmp_path, []) as h, h.http(h.admin_token) as http:
+        for spelling in (str(BIG).encode(), b"1e19", b"1" + b"0" * 5000):
+            r = await put_json(
+                http,
+                "/api/v1/jobs/events",
+                b'{"event_id": "e1", "kind": "created", "job_id": "j1", "queue_position": '
+                + spelling
+                + b"}",
+                "POST",
+            )
+            assert r.status_code == 422, r.text
+            assert r.json()["detail"][0]["loc"] == ["body", "queue_position"]
+        r = await put_json(
+            http, "/user/dashboard", b'{"preferences": {"big": ' + str(BIG).encode() + b"}}"
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["data"]["preferences"]["big"] == float(BIG)
+        spec = (await http.get("/openapi.json")).json()
+        position = spec["components"]["schemas"]["JobEventIn"]["properties"]["queue_position"]
+        assert {"minimum": 0, "maximum": 2**63 - 1}.items() <= position["anyOf"][0].items()
 
 
 async def test_every_route_with_a_body_refuses_non_finite_numbers(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ data answers 403 to other roles and 401 to no or a bad token.
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, WebSocket
 from fastapi.responses import JSONResponse, Response
@@ -28,6 +28,7 @@ from studio_status.protocol import (
 from .deps import Access
 from .gate import Gate, GatedRoute
 from .limits import LimitSettings, RateLimiter, RequestLimits
+from .openapi import allowed_methods, errors, exact_openapi
 from .routes_cloud import cloud_router
 from .routes_dashboard import dashboard_router
 from .routes_health import health_router
@@ -56,16 +57,6 @@ class StabilityEnvelope(BaseModel):
     data: StabilityStatus
 
 
-class ErrorBody(BaseModel):
-    detail: str
-
-
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody, "description": "No token, or an unknown or revoked one"},
-    403: {"model": ErrorBody, "description": "The token's role may not see this"},
-}
-
-
 def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
     """Build the app; with ``manage_lifecycle`` the server's lifespan starts and stops ``hub``."""
 
@@ -90,6 +81,18 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
     app.state.gate = Gate(hub.auth, RateLimiter(limits))
     app.add_middleware(RequestLimits, settings=limits)
     app.add_exception_handler(StoreError, _storage_failed(hub))
+
+    async def method_not_allowed(request: Request, _: Exception) -> Response:
+        """Starlette's 405 lists the methods of the first route whose path matched; list
+        every method of the resource instead (GET and POST of the maintenance list)."""
+        allowed = allowed_methods(app, request.url.path)
+        return JSONResponse(
+            {"detail": "Method Not Allowed"},
+            status_code=405,
+            headers={"Allow": ", ".join(allowed)},
+        )
+
+    app.add_exception_handler(405, method_not_allowed)
     deps = Access(hub)
     Authed = Annotated[Role, Depends(deps.any_role)]
     Admin = Annotated[Role, Depends(deps.only(Role.ADMIN))]
@@ -101,9 +104,7 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
             return PublicHealth(status="degraded")
         return PublicHealth(status="healthy")
 
-    @app.get(
-        "/api/v1/status/footer", response_model=FooterEnvelope, responses=_ERRORS, tags=["status"]
-    )
+    @app.get("/api/v1/status/footer", response_model=FooterEnvelope, tags=["status"])
     async def footer(role: Authed) -> Response:
         """Seed 000's footer summary, from memory; services and cloud only for admins."""
         return Response(hub.state.footer_json(role), media_type="application/json")
@@ -111,7 +112,7 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
     @app.get(
         "/api/v1/status/stability",
         response_model=StabilityEnvelope,
-        responses={**_ERRORS, 404: {"model": ErrorBody, "description": "No listener configured"}},
+        responses=errors(404, s404="No pg_notify listener is configured"),
         tags=["status"],
     )
     async def stability(_: Authed) -> StabilityEnvelope:
@@ -130,7 +131,7 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
     app.include_router(cloud_router(hub))
     app.include_router(systems_router(hub))
 
-    @app.get("/admin/health", response_model=OverviewEnvelope, responses=_ERRORS, tags=["health"])
+    @app.get("/admin/health", response_model=OverviewEnvelope, tags=["health"])
     async def overview(_: Admin) -> OverviewEnvelope:
         return OverviewEnvelope(
             data=HealthOverview(
@@ -141,7 +142,7 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
     @app.get(
         "/admin/health/{service}",
         response_model=DetailEnvelope,
-        responses={**_ERRORS, 404: {"model": ErrorBody}},
+        responses=errors(404),
         tags=["health"],
     )
     async def detail(
@@ -163,7 +164,7 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
     async def events(ws: WebSocket) -> None:
         await serve_events(hub, ws)
 
-    _document_plain_422(app)
+    exact_openapi(app)
     return app
 
 
@@ -187,25 +188,3 @@ def _storage_failed(hub: Hub) -> Callable[[Request, Exception], Awaitable[Respon
         )
 
     return answer
-
-
-def _document_plain_422(app: FastAPI) -> None:
-    """Routes also answer 422 with a plain ``detail`` message (a rule the model cannot
-    express, e.g. "end must be after start"); say so in the schema, whose default allows only
-    pydantic's list of errors, so the document matches what the hub sends."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = build()
-            errors = schema.get("components", {}).get("schemas", {}).get("HTTPValidationError")
-            if errors is not None:
-                listed = errors["properties"]["detail"]
-                errors["properties"]["detail"] = {
-                    "anyOf": [listed, {"type": "string"}],
-                    "title": "Detail",
-                }
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

@@ -10,10 +10,13 @@ body (400/422) instead of being told to authenticate (401). :class:`GatedRoute` 
 2. the write rate of ``/api/`` per valid token (429). A caller whose token is missing or
    wrong takes from one bucket per client address instead, for every route: a stream of
    made-up tokens neither gets a bucket each nor costs more than its address's allowance;
-3. the JSON body: a number that is not finite (``NaN``, ``Infinity``, ``1e400``), an
-   integer beyond 64 bits (what SQLite stores) or a string that is not valid Unicode is a
-   422 naming the field, like any validation error. Every route's body goes through here,
-   so none can store, echo or fail on such a value.
+3. the JSON body: a number that is not finite (``NaN``, ``Infinity``, ``1e400``) or a
+   string that is not valid Unicode is a 422 naming the field, like any validation error.
+   An integer written beyond 64 bits is read as the number it is (a float), as JSON means
+   it: where the schema wants an integer, the model's 64-bit bound refuses it by name
+   (:class:`~studio_status.protocol.common.JsonTyped`); elsewhere it is a number like any
+   other. The parsed document is what the route validates, so every route's body goes
+   through here and none can store, echo or fail on such a value.
 """
 
 from __future__ import annotations
@@ -30,14 +33,21 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 from studio_status.protocol import Role
+from studio_status.protocol.common import INT64_MAX, INT64_MIN
 
 from .auth import TokenAuth
 from .limits import RateLimiter
 
-__all__ = ["INT64_MAX", "INT64_MIN", "Gate", "GatedRoute", "requires", "role_of_request"]
+__all__ = [
+    "INT64_MAX",
+    "INT64_MIN",
+    "Gate",
+    "GatedRoute",
+    "requires",
+    "role_of_request",
+    "route_roles",
+]
 
-INT64_MAX = 2**63 - 1
-INT64_MIN = -(2**63)
 
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _RATED_PREFIX = "/api/"
@@ -103,7 +113,7 @@ class Gate:
         if not body:
             return
         try:
-            doc = json.loads(body)
+            doc = json.loads(body, parse_int=_int_or_float)
         except json.JSONDecodeError as exc:
             raise _invalid(
                 ("body", exc.pos), "json_invalid", f"JSON decode error: {exc.msg}"
@@ -112,6 +122,19 @@ class Gate:
             raise _invalid(("body",), "json_invalid", f"JSON decode error: {exc}") from None
         for loc, problem in _problems(doc, ("body",)):
             raise _invalid(loc, *problem)
+        # FastAPI reads the body through Request.json(), which returns this once it is set:
+        # the route validates the document checked here, not a second parse of the bytes
+        request._json = doc
+
+
+def _int_or_float(text: str) -> int | float:
+    """A JSON integer beyond what SQLite's integers hold is the number it names, a float
+    (and ``int()`` of thousands of digits is what Python refuses to do at all)."""
+    if len(text.lstrip("-")) <= 19:
+        value = int(text)
+        if INT64_MIN <= value <= INT64_MAX:
+            return value
+    return float(text)
 
 
 def _bearer(request: Request) -> str | None:
@@ -140,11 +163,6 @@ def _problems(value: Any, loc: Loc) -> Iterator[tuple[Loc, tuple[str, str]]]:
     if isinstance(value, float):
         if not math.isfinite(value):
             yield loc, ("finite_number", "Input should be a finite number")
-    elif isinstance(value, bool):
-        return
-    elif isinstance(value, int):
-        if not INT64_MIN <= value <= INT64_MAX:
-            yield loc, ("int_range", f"Input should be between {INT64_MIN} and {INT64_MAX}")
     elif isinstance(value, str):
         if not _valid_unicode(value):
             yield loc, ("string_unicode", "Input should be valid Unicode (no lone surrogates)")
@@ -178,6 +196,11 @@ def _roles(dependant: Dependant) -> frozenset[Role] | None:
             if roles is not None:
                 found = roles if found is None else found & roles
     return found
+
+
+def route_roles(route: APIRoute) -> frozenset[Role] | None:
+    """The roles ``route`` admits (None: public), as the gate checks them."""
+    return _roles(route.dependant)
 
 
 class GatedRoute(APIRoute):

@@ -14,6 +14,7 @@ from studio_status.protocol.cloud import CloudCosts, CloudPodsPush, CloudPodsVie
 
 from .deps import Access
 from .gate import GatedRoute
+from .openapi import errors
 from .service import Hub
 
 __all__ = ["cloud_router"]
@@ -51,7 +52,11 @@ def cloud_router(hub: Hub) -> APIRouter:
         """The cost-rate series for the last ``hours`` and spend per day this month."""
         return CostsEnvelope(data=await hub.cloud.costs(hours))
 
-    @router.post("/api/v1/cloud/pods", response_model=PodsPushEnvelope)
+    @router.post(
+        "/api/v1/cloud/pods",
+        response_model=PodsPushEnvelope,
+        responses=errors(409, s409="The provider is polled by the hub"),
+    )
     async def push_pods(body: CloudPodsPush, _: Admin) -> PodsPushEnvelope:
         """A provider's complete pod list (any cloud). Pods missing from it are gone."""
         polled = hub.cloud.providers.get(body.provider)

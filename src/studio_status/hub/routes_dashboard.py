@@ -11,7 +11,7 @@ import os
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
@@ -246,9 +246,6 @@ def dashboard_router(hub: Hub) -> APIRouter:
     @router.put("/user/dashboard", response_model=DashboardEnvelope)
     async def put_dashboard(body: DashboardConfigIn, token_id: Caller) -> DashboardEnvelope:
         """Save (replace) the caller's document; 422 names the offending field."""
-        names = [p.widget for p in body.layout]
-        if len(names) != len(set(names)):
-            raise HTTPException(422, "layout: each widget may appear once")
         at = utcnow()
         await hub.activity.db.save_dashboard(token_id, body.model_dump(mode="json"), at)
         return DashboardEnvelope(

@@ -20,6 +20,7 @@ from studio_status.protocol import (
 
 from .deps import Access
 from .gate import GatedRoute
+from .openapi import errors
 from .service import Hub
 
 __all__ = ["jobs_router"]
@@ -48,7 +49,9 @@ def jobs_router(hub: Hub) -> APIRouter:
     @router.post(
         "/api/v1/jobs/events",
         response_model=PushEnvelope,
-        responses={503: {"description": "Not ready: new generation jobs are refused"}},
+        responses=errors(
+            503, s503="Not ready (new generation jobs are refused), or storage is failing"
+        ),
     )
     async def push_job(event: JobEventIn, _: Pusher) -> PushEnvelope:
         """One job event. A repeated ``event_id`` or an out-of-order event answers 200 with

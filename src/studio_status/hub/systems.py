@@ -57,7 +57,17 @@ log = logging.getLogger("hub.systems")
 SYSTEM_KIND = "system"
 #: Path words under /api/v1/status/ that cannot be system names.
 RESERVED_NAMES = frozenset(
-    {"footer", "outage", "outages", "reservation", "reservations", "systems", "cloud", "events"}
+    {
+        "footer",
+        "stability",
+        "outage",
+        "outages",
+        "reservation",
+        "reservations",
+        "systems",
+        "cloud",
+        "events",
+    }
 )
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 FUTURE_SLACK = timedelta(minutes=5)

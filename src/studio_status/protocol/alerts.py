@@ -8,9 +8,15 @@ succeeded), ``flapping``, ``reminder`` and ``changed`` (a status change within o
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, HttpUrl
+from pydantic import (
+    AnyUrl,
+    BeforeValidator,
+    Field,
+    UrlConstraints,
+    model_validator,
+)
 
 from .activity import Alert
 from .common import InputModel, WireModel
@@ -31,6 +37,13 @@ __all__ = [
 Channel = Literal["dashboard", "webhook", "slack"]
 _DEFAULT_CHANNELS: tuple[Channel, ...] = ("dashboard", "webhook")
 
+#: An http(s) URL without a length limit of its own (a body is bounded anyway): the URL is
+#: stored normalized (percent-encoded, ``/`` added), which may make it longer than it was
+#: sent, and a limit would then refuse the stored value when read back.
+WebhookUrl = Annotated[
+    AnyUrl, UrlConstraints(allowed_schemes=["http", "https"], host_required=True)
+]
+
 #: ``muted_until`` of a mute without an end ("until cleared")
 FOREVER = datetime.fromisoformat("9999-12-31T00:00:00+00:00")
 
@@ -41,7 +54,7 @@ class AlertConfig(InputModel):
 
     enabled: bool = True
     escalation_delay_seconds: int = Field(default=300, ge=0, le=7 * 86400)
-    webhook_url: HttpUrl | None = None
+    webhook_url: WebhookUrl | None = None
     channels: list[Channel] = Field(default_factory=lambda: list(_DEFAULT_CHANNELS))
     #: consecutive failing checks before an incident opens, and passing ones before it closes
     failures_before_down: int = Field(default=1, ge=1, le=100)
@@ -53,17 +66,28 @@ class AlertConfig(InputModel):
     reminder_seconds: int | None = Field(default=None, ge=60, le=7 * 86400)
 
 
-class AlertConfigUpdate(InputModel):
-    """Body of ``PUT /admin/health/alerts/{service}``: the fields to change."""
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
 
-    enabled: bool | None = None
-    escalation_delay_seconds: int | None = Field(default=None, ge=0, le=7 * 86400)
-    webhook_url: HttpUrl | None = None
-    channels: list[Channel] | None = None
-    failures_before_down: int | None = Field(default=None, ge=1, le=100)
-    successes_before_healthy: int | None = Field(default=None, ge=1, le=100)
-    flap_transitions: int | None = Field(default=None, ge=3, le=1000)
-    flap_window_seconds: int | None = Field(default=None, ge=10, le=86400)
+
+def _absent(**constraints: Any) -> Any:
+    """A field that may be left out but not sent as null (null would mean nothing here)."""
+    return Field(default=None, json_schema_extra=_no_default, **constraints)
+
+
+class AlertConfigUpdate(InputModel):
+    """Body of ``PUT /admin/health/alerts/{service}``: the fields to change; those left
+    out stay. ``null`` clears ``webhook_url`` and ``reminder_seconds`` (no reminders) and
+    is refused for the others, which always have a value."""
+
+    enabled: bool = _absent()
+    escalation_delay_seconds: int = _absent(ge=0, le=7 * 86400)
+    webhook_url: WebhookUrl | None = None
+    channels: list[Channel] = _absent()
+    failures_before_down: int = _absent(ge=1, le=100)
+    successes_before_healthy: int = _absent(ge=1, le=100)
+    flap_transitions: int = _absent(ge=3, le=1000)
+    flap_window_seconds: int = _absent(ge=10, le=86400)
     reminder_seconds: int | None = Field(default=None, ge=60, le=7 * 86400)
 
 
@@ -108,6 +132,12 @@ class MaintenanceIn(InputModel):
     every_seconds: float | None = Field(default=None, ge=3600, le=MAX_EVERY_SECONDS)
     until: DateTimeText | None = None
     reason: str | None = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MaintenanceIn:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
 
 
 class MaintenanceWindow(WireModel):
