@@ -289,7 +289,7 @@ async def test_listener_is_a_service_with_its_own_health_and_state_on_connect(
             assert "not listening" in (hub.state.services["pg_notify.platform"].error_message or "")
             await wait_for_status(hub, "pg_notify.platform", HealthStatus.HEALTHY, 20)
             # it listened again: the next loss starts the backoff from its first step
-            assert source.delay == spec.reconnect_initial_seconds
+            assert source.delay_cap == spec.reconnect_initial_seconds
 
             # a run of failed attempts doubles the wait up to the cap ...
             await server.execute(f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false")
@@ -297,7 +297,7 @@ async def test_listener_is_a_service_with_its_own_health_and_state_on_connect(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                 " WHERE application_name = 'studio-status-hub:platform'"
             )
-            await until(source, lambda: source.delay >= spec.reconnect_max_seconds)
+            await until(source, lambda: source.delay_cap >= spec.reconnect_max_seconds)
             async with h.http(creator) as http:
                 r = await http.get("/api/v1/status/stability")
                 assert r.json()["data"] == {
@@ -314,7 +314,7 @@ async def test_listener_is_a_service_with_its_own_health_and_state_on_connect(
                 " WHERE application_name = 'studio-status-hub:platform'"
             )
             await until(source, lambda: not source.connected)
-            assert source.delay == spec.reconnect_initial_seconds
+            assert source.delay_cap == spec.reconnect_initial_seconds
         finally:
             await db.close()
             await server.close()

@@ -33,6 +33,7 @@ from .routes_cloud import cloud_router
 from .routes_dashboard import dashboard_router
 from .routes_health import health_router
 from .routes_jobs import jobs_router
+from .routes_metrics import metrics_router
 from .routes_systems import systems_router
 from .service import Hub
 from .store.sqlite import StoreError
@@ -130,6 +131,7 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
     app.include_router(dashboard_router(hub))
     app.include_router(cloud_router(hub))
     app.include_router(systems_router(hub))
+    app.include_router(metrics_router(hub))
 
     @app.get("/admin/health", response_model=OverviewEnvelope, tags=["health"])
     async def overview(_: Admin) -> OverviewEnvelope:

@@ -14,6 +14,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+from studio_status.backoff import EQUAL, Backoff
 from studio_status.protocol import Event, JobInfo, WorkflowInfo
 
 from .store.sqlite import CheckWrite, SqliteStore, StoreError
@@ -47,6 +48,7 @@ class StoreWriter:
         self._idle.set()
         self.failing = False
         self.dropped_checks = 0
+        self.errors = 0  # failed batch writes since start, for the metrics
         self.last_error: str | None = None
 
     @property
@@ -94,7 +96,7 @@ class StoreWriter:
         await self._idle.wait()
 
     async def run(self) -> None:
-        delay = self._retry_initial
+        backoff = Backoff(self._retry_initial, self._retry_max, spread=EQUAL)
         while True:
             if not self._pending:
                 self._idle.set()
@@ -114,9 +116,9 @@ class StoreWriter:
             try:
                 await self._store.write_batch(checks, events, jobs, workflows)
             except StoreError as exc:
+                self.errors += 1
                 self.note_failure(exc)
-                await self._sleep(delay)
-                delay = min(delay * 2, self._retry_max)
+                await self._sleep(backoff.next())
                 continue
             for _ in batch:
                 self._pending.popleft()
@@ -125,4 +127,4 @@ class StoreWriter:
                 log.warning("storage recovered; %d records written", len(batch))
                 self.failing = False
                 self.last_error = None
-            delay = self._retry_initial
+            backoff.reset()

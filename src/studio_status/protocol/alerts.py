@@ -15,6 +15,7 @@ from pydantic import (
     BeforeValidator,
     Field,
     UrlConstraints,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -27,10 +28,12 @@ __all__ = [
     "AlertConfigUpdate",
     "AlertsView",
     "Channel",
+    "ChannelTest",
     "MaintenanceIn",
     "MaintenanceWindow",
     "Mute",
     "MuteRequest",
+    "NotificationTest",
     "ServiceAlerts",
 ]
 
@@ -41,7 +44,11 @@ _DEFAULT_CHANNELS: tuple[Channel, ...] = ("dashboard", "webhook")
 #: stored normalized (percent-encoded, ``/`` added), which may make it longer than it was
 #: sent, and a limit would then refuse the stored value when read back.
 WebhookUrl = Annotated[
-    AnyUrl, UrlConstraints(allowed_schemes=["http", "https"], host_required=True)
+    AnyUrl,
+    UrlConstraints(allowed_schemes=["http", "https"], host_required=True),
+    WithJsonSchema(
+        {"type": "string", "format": "uri", "minLength": 1, "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"}
+    ),
 ]
 
 #: ``muted_until`` of a mute without an end ("until cleared")
@@ -164,3 +171,20 @@ class AlertsView(WireModel):
     services: list[ServiceAlerts]
     mutes: list[Mute]
     maintenance: list[MaintenanceWindow]
+
+
+class ChannelTest(WireModel):
+    """One channel's answer to a test notice: ``channel`` is the service and host only
+    (never a credential); ``error`` says why it was not accepted (it is retried)."""
+
+    channel: str
+    sent: bool
+    error: str | None = None
+
+
+class NotificationTest(WireModel):
+    """Body of ``POST /admin/health/{service}/test-notification``'s ``data``; no channels
+    means none is set up for the service."""
+
+    service: str
+    channels: list[ChannelTest]

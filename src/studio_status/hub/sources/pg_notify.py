@@ -36,6 +36,7 @@ from typing import Any
 import asyncpg
 from pydantic import BaseModel
 
+from studio_status.backoff import EQUAL, Backoff
 from studio_status.hub.checks.base import CheckResult
 from studio_status.protocol import (
     HealthStatus,
@@ -252,12 +253,14 @@ class PgNotifySource:
         self.connects = 0
         self.notifications = 0
         self.last_error: str | None = None
-        self.delay = spec.reconnect_initial_seconds  # the wait before the next attempt
+        #: the upper bound of the wait before the next attempt (the wait is jittered below it)
+        self.delay_cap = spec.reconnect_initial_seconds
         self.changed = asyncio.Event()
 
     async def run(self) -> None:
-        delay = self.spec.reconnect_initial_seconds
-        failures = 0  # in a row, since the last connection that held
+        backoff = Backoff(
+            self.spec.reconnect_initial_seconds, self.spec.reconnect_max_seconds, spread=EQUAL
+        )
         while True:
             before = self.connects
             try:
@@ -265,13 +268,13 @@ class PgNotifySource:
             except (OSError, TimeoutError, LookupError, asyncpg.PostgresError,
                     asyncpg.InterfaceError) as exc:  # fmt: skip
                 self.last_error = f"{type(exc).__name__}: {exc}"
+            # a session ends only by a loss; one that listened makes this a new loss, not
+            # one more failed attempt in a row: the backoff starts over
             if self.connects > before:
-                # it listened: this is a new loss, not one more failed attempt in a row
-                delay = self.spec.reconnect_initial_seconds
-                failures = 0
-            lost = failures == 0
-            failures += 1
-            self.delay = delay
+                backoff.reset()
+            lost = backoff.attempts == 0
+            self.delay_cap = backoff.cap()
+            delay = backoff.next()
             # one warning per loss; the retries that follow it are for the debug log
             log.log(
                 logging.WARNING if lost else logging.DEBUG,
@@ -286,7 +289,6 @@ class PgNotifySource:
             )
             self.changed.set()
             await asyncio.sleep(delay)
-            delay = min(delay * 2, self.spec.reconnect_max_seconds)
 
     def _health(self, status: HealthStatus, message: str | None) -> None:
         if self._report is None:
