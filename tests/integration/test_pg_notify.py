@@ -281,13 +281,18 @@ async def test_listener_is_a_service_with_its_own_health_and_state_on_connect(
                 assert r.json()["data"]["state"] == "processing"
 
             # the listener loses its connection: its service says so, and why
+            connects = source.connects
             await db.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                 " WHERE application_name = 'studio-status-hub:platform'"
             )
-            await wait_for_status(hub, "pg_notify.platform", HealthStatus.DOWN, 20)
-            assert "not listening" in (hub.state.services["pg_notify.platform"].error_message or "")
+            await until(source, lambda: source.connects > connects)  # and it is back
             await wait_for_status(hub, "pg_notify.platform", HealthStatus.HEALTHY, 20)
+            (down, up) = [t for t in hub.state.transitions if t.service == "pg_notify.platform"][
+                -2:
+            ]
+            assert down.status is HealthStatus.DOWN and up.status is HealthStatus.HEALTHY
+            assert "not listening" in (down.error_message or "")
             # it listened again: the next loss starts the backoff from its first step
             assert source.delay_cap == spec.reconnect_initial_seconds
 
