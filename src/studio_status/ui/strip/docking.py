@@ -139,14 +139,18 @@ def work_area(screen: QRect, struts: Sequence[Sequence[int]], root: QRect) -> QR
             continue
         if s[0] > screen.left() and spans(s[4], s[5], screen.top(), screen.bottom() + 1):
             left = max(left, s[0])
-        if s[1] and root.right() + 1 - s[1] < screen.right() + 1 and spans(
-            s[6], s[7], screen.top(), screen.bottom() + 1
+        if (
+            s[1]
+            and root.right() + 1 - s[1] < screen.right() + 1
+            and spans(s[6], s[7], screen.top(), screen.bottom() + 1)
         ):
             right = min(right, root.right() + 1 - s[1])
         if s[2] > screen.top() and spans(s[8], s[9], screen.left(), screen.right() + 1):
             top = max(top, s[2])
-        if s[3] and root.bottom() + 1 - s[3] < screen.bottom() + 1 and spans(
-            s[10], s[11], screen.left(), screen.right() + 1
+        if (
+            s[3]
+            and root.bottom() + 1 - s[3] < screen.bottom() + 1
+            and spans(s[10], s[11], screen.left(), screen.right() + 1)
         ):
             bottom = min(bottom, root.bottom() + 1 - s[3])
     if right - left < screen.width() // 4 or bottom - top < screen.height() // 4:

@@ -80,9 +80,11 @@ class _XEvent(ctypes.Union):
 _ERROR_HANDLER = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
 
 
-@_ERROR_HANDLER
-def _IGNORE_ERRORS(_display: int, _event: int) -> int:  # noqa: N802 - a C callback
+def _ignore(_display: int, _event: int) -> int:
     return 0
+
+
+_ignore_errors = _ERROR_HANDLER(_ignore)  # kept referenced: libX11 holds the pointer
 
 
 class X11Properties:
@@ -291,7 +293,7 @@ class X11Properties:
     def other_struts(self, own: int) -> list[list[int]]:
         """Every other window's reserved edges as 12 ``_NET_WM_STRUT_PARTIAL`` values (a
         legacy ``_NET_WM_STRUT`` spans its whole edge): the panels the strip docks beside."""
-        previous = self._x.XSetErrorHandler(ctypes.cast(_IGNORE_ERRORS, ctypes.c_void_p))
+        previous = self._x.XSetErrorHandler(ctypes.cast(_ignore_errors, ctypes.c_void_p))
         try:
             found = []
             for window in self._top_level_windows():
