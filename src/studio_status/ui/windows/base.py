@@ -27,12 +27,21 @@ from PySide6.QtGui import (
     QCloseEvent,
     QColor,
     QDesktopServices,
+    QGuiApplication,
     QKeySequence,
     QPalette,
     QShortcut,
     QShowEvent,
 )
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio_status.client.state import ConnectionState, DetailEntry, StatusState, StatusStore
 from studio_status.protocol import Role, utcnow
@@ -40,6 +49,7 @@ from studio_status.ui import formats
 from studio_status.ui.feed import StateFeed
 from studio_status.ui.theme import Theme, current_theme
 from studio_status.ui.widgets import Banner, StatePane
+from studio_status.ui.workarea import available_geometry, fit_rect
 
 from .geometry import GeometryStore
 from .weblink import web_link
@@ -168,6 +178,8 @@ class DetailWindow(QWidget):
         self.setAccessibleName(self.title)
 
         self.root = QVBoxLayout(self)
+        # the minimum is set by fit_to_screen: the content's, but never past the screen
+        self.root.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         self.root.setContentsMargins(14, 12, 14, 12)
         self.root.setSpacing(8)
         head = QHBoxLayout()
@@ -339,10 +351,13 @@ class DetailWindow(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if not self._started:
+        first = not self._started
+        if first:
             self._started = True
             self._start()
         self._render(self.ctx.feed.state)
+        if first:
+            self.fit_to_screen()
 
     def _start(self) -> None:
         details = self.ctx.details
@@ -397,3 +412,26 @@ class DetailWindow(QWidget):
         saved = self.ctx.geometry.load(self.kind)
         if saved is None or not self.restoreGeometry(saved):
             self.resize(*self.default_size)
+            screen = self.screen() or QGuiApplication.primaryScreen()
+            if screen is not None:  # centred on its screen's free area
+                area = available_geometry(screen)
+                self.move(area.center() - self.rect().center())
+        self.fit_to_screen()
+
+    def fit_to_screen(self) -> None:
+        """Shrink and move the window into its screen's free area, at any scale: a default
+        size or a remembered place that does not fit is made to fit (never under the strip)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        area = available_geometry(screen)
+        frame = self.frameGeometry().size() - self.geometry().size()
+        fitted = fit_rect(self.geometry(), area, frame if frame.isValid() else None)
+        # the layout's minimum must not hold the window bigger than the screen
+        least = self.root.totalMinimumSize()
+        self.setMinimumSize(
+            min(least.width(), area.width() - max(0, frame.width())),
+            min(least.height(), area.height() - max(0, frame.height())),
+        )
+        if fitted != self.geometry():
+            self.setGeometry(fitted)
