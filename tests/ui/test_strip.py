@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -191,7 +192,7 @@ def test_collapsed_line_is_the_worst_state_along_its_length(
     else:
         assert image.width() * 0.3 < coloured < image.width() * 0.95
         marks = [x for x in range(1, len(row)) if row[x] and not row[x - 1]]
-        assert {b - a for a, b in zip(marks, marks[1:], strict=False)} == {period}
+        assert {b - a for a, b in itertools.pairwise(marks)} == {period}
     # the left end says it too, not only a block at the far right
     assert any(row[:20])
 
