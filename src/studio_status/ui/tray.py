@@ -171,12 +171,9 @@ def services_down(state: StatusState) -> int:
 
 
 #: Detail windows beyond the segments' own (names as :mod:`studio_status.ui.windows` knows them).
-MORE_WINDOWS: tuple[tuple[str, str], ...] = (
-    ("uptime", "Uptime timeline…"),
-    ("checklist", "Startup checklist…"),
-    ("activity", "Activity feed…"),
-    ("pulse", "Studio pulse…"),
-    ("systems", "External systems…"),
+MORE_WINDOWS: tuple[tuple[str, str], ...] = tuple(
+    (name, f"{formats.WINDOW_TITLES[name]}…")
+    for name in ("uptime", "checklist", "activity", "pulse", "systems")
 )
 ADMIN_WINDOWS = frozenset({"uptime", "checklist"})
 
@@ -255,7 +252,7 @@ class TrayIcon(QObject):
         m = self.menu
         self._open_actions: dict[Segment, QAction] = {}
         for seg in Segment:
-            action = m.addAction(f"Open {formats.SEGMENT_TITLES[seg]}…")
+            action = m.addAction(f"Open {formats.WINDOW_TITLES[seg.value]}…")
             action.triggered.connect(lambda _c=False, s=seg: self.open_requested.emit(s.value))
             self._open_actions[seg] = action
         self.windows_menu = m.addMenu("More windows")

@@ -47,6 +47,8 @@ class Run:
     status: HealthStatus = HealthStatus.UNKNOWN
     value: int | None = None
     gap_after: int = 0
+    #: the window a click on this run opens (``service:comfyui``); None: the segment's own
+    target: str | None = None
 
 
 def paint_status_shape(
@@ -88,7 +90,8 @@ class SegmentWidget(QWidget):
     """One clickable segment of the strip.
 
     Signals:
-        open_requested(str): left click; the segment's name (a :class:`Segment` value).
+        open_requested(str): left click; the window under the pointer: a run's own target
+            (one service), else the segment's name (a :class:`Segment` value).
         history_requested(str): right click; the bar shows the last-5 popover.
 
     Attributes:
@@ -242,10 +245,8 @@ class SegmentWidget(QWidget):
         elif self._hover:
             p.fillRect(rect, theme.color("surface_hover"))
         text_color = theme.color("text_dim" if self._dim else "text")
-        x = float(m.padding_x)
         mid = rect.height() / 2
-        for run, shown in self.fitted():
-            width = self._run_width(replace(run, text=shown)) - run.gap_after
+        for x, width, run, shown in self.placed():
             color = theme.color(run.color) if run.color else text_color
             if self._dim and run.kind is not RunKind.TEXT:
                 color = theme.color("text_dim") if run.color is None else color
@@ -269,8 +270,25 @@ class SegmentWidget(QWidget):
                 self._paint_bar(
                     p, QRectF(x, mid - m.progress_height / 2, width, m.progress_height), run.value
                 )
-            x += width + run.gap_after
         p.end()
+
+    def placed(self) -> list[tuple[float, int, Run, str]]:
+        """Each painted run with its left edge and width: what is drawn where, and clicked."""
+        x = float(self._theme.metrics.padding_x)
+        out = []
+        for run, shown in self.fitted():
+            width = self._run_width(replace(run, text=shown)) - run.gap_after
+            out.append((x, width, run, shown))
+            x += width + run.gap_after
+        return out
+
+    def target_at(self, x: float) -> str:
+        """The window a click at ``x`` opens: the run's own (one service), else the segment's.
+        A run's gap belongs to it, so a click between a shape and its name still hits."""
+        for left, width, run, _shown in self.placed():
+            if run.target is not None and left <= x < left + width + run.gap_after:
+                return run.target
+        return self.segment.value
 
     def _paint_bar(self, p: QPainter, rect: QRectF, value: int | None) -> None:
         theme = self._theme
@@ -310,7 +328,7 @@ class SegmentWidget(QWidget):
         if event.button() is Qt.MouseButton.LeftButton and self.rect().contains(
             event.position().toPoint()
         ):
-            self.open_requested.emit(self.segment.value)
+            self.open_requested.emit(self.target_at(event.position().x()))
             event.accept()
             return
         super().mouseReleaseEvent(event)

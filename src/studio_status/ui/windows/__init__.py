@@ -7,17 +7,20 @@ name               window                                      module
 =================  ==========================================  ==============
 ``services``       health grid                                 ``health``
 ``service:<n>``    one service: history, actions, logs         ``service``
-``jobs``           job progress (``workflows`` opens it too)   ``jobs``
+``jobs``           job progress                                ``jobs``
+``workflows``      workflows first, then the jobs              ``jobs``
 ``uptime``         uptime timeline                             ``uptime``
 ``checklist``      startup checklist                           ``checklist``
-``cloud_gpu``      GPU costs                                   ``costs``
+``cloud_gpu``      cloud GPU: pods and costs                   ``costs``
 ``activity``       activity feed                               ``activity``
 ``pulse``          studio pulse: projects, disk                ``pulse``
 ``systems``        external systems (seed 004)                 ``systems``
 =================  ==========================================  ==============
 
-An unknown name is logged and opens nothing. Each window offers "Open in browser" at its
-platform page when a web URL is configured (:mod:`.weblink`).
+Titles, menu entries and tooltips take each window's one name from
+:data:`studio_status.ui.formats.WINDOW_TITLES`. An unknown name is logged and opens nothing.
+Each window offers "Open in browser" at its platform page when a web URL is configured
+(:mod:`.weblink`).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ WINDOWS: dict[str, tuple[str, str]] = {
     "services": ("health", "HealthWindow"),
     "service": ("service", "ServiceWindow"),
     "jobs": ("jobs", "JobsWindow"),
+    "workflows": ("jobs", "WorkflowsWindow"),
     "uptime": ("uptime", "UptimeWindow"),
     "checklist": ("checklist", "ChecklistWindow"),
     "cloud_gpu": ("costs", "CostsWindow"),
@@ -48,7 +52,7 @@ WINDOWS: dict[str, tuple[str, str]] = {
     "systems": ("systems", "SystemsWindow"),
 }
 #: names that open another window
-ALIASES: dict[str, str] = {"workflows": "jobs", "health": "services"}
+ALIASES: dict[str, str] = {"health": "services"}
 
 
 class WindowOpener(QObject):

@@ -51,7 +51,7 @@ class ActivityWindow(DetailWindow):
     """
 
     kind = "activity"
-    title = "Activity"
+    title = formats.WINDOW_TITLES["activity"]
     default_size = (760, 600)
 
     def __init__(self, ctx: WindowContext, key: str | None = None) -> None:

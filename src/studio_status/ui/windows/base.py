@@ -263,8 +263,9 @@ class DetailWindow(QWidget):
             buttons[value] = button
         return buttons
 
-    def add_link(self, text: str, target: str) -> QPushButton:
-        """A header button opening another window (routed by the opener)."""
+    def add_link(self, target: str) -> QPushButton:
+        """A header button opening another window (routed by the opener), by its one name."""
+        text = formats.WINDOW_TITLES[target]
         return self.add_action(text, lambda: self.open_requested.emit(target), f"Open {text}")
 
     def entry(self, key: str) -> DetailEntry:

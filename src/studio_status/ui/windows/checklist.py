@@ -103,7 +103,7 @@ class ChecklistWindow(DetailWindow):
     """
 
     kind = "checklist"
-    title = "Startup checklist"
+    title = formats.WINDOW_TITLES["checklist"]
     default_size = (720, 520)
     admin_only = True
 

@@ -58,7 +58,7 @@ class CostsWindow(DetailWindow):
     """
 
     kind = "cloud_gpu"
-    title = "GPU costs"
+    title = formats.WINDOW_TITLES["cloud_gpu"]
     default_size = (940, 640)
     admin_only = True
 

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWi
 
 from studio_status.client.state import StatusState
 from studio_status.protocol.dashboard import DiskHealth, ProgressColour, ProjectProgress
+from studio_status.ui import formats
 from studio_status.ui.widgets import Bar, Gauge, StatePane
 
 from .base import DetailWindow, WindowContext, entry_problem
@@ -45,13 +46,13 @@ class PulseWindow(DetailWindow):
     """
 
     kind = "pulse"
-    title = "Studio pulse"
+    title = formats.WINDOW_TITLES["pulse"]
     default_size = (820, 520)
 
     def __init__(self, ctx: WindowContext, key: str | None = None) -> None:
         super().__init__(ctx, key)
-        self.add_link("Jobs", "jobs")
-        self.add_link("Activity", "activity")
+        self.add_link("jobs")
+        self.add_link("activity")
         self.bars: dict[str, Bar] = {}
         self.gauges: dict[str, Gauge] = {}
         body = QWidget()

@@ -37,7 +37,7 @@ from studio_status.ui import formats
 from studio_status.ui.widgets import Band, Chart, ChartData, Line, Span, StatePane, status_pill
 
 from .base import DetailWindow, WindowContext, entry_problem
-from .texts import duration, service_lines, service_title
+from .texts import duration, live_services, service_lines, service_title
 
 __all__ = ["ServiceWindow", "history_spans"]
 
@@ -84,15 +84,14 @@ class ServiceWindow(DetailWindow):
     """
 
     kind = "service"
-    title = "Service"
+    title = formats.WINDOW_TITLES["service"]
     default_size = (860, 640)
     admin_only = True
 
     def __init__(self, ctx: WindowContext, key: str) -> None:
         super().__init__(ctx, key)
         self.service = key.partition(":")[2]
-        self.setWindowTitle(f"{self.service} — System Health — Studio Status")
-        self.heading.setText(self.service)
+        self._set_label(formats.SERVICE_LABELS.get(self.service, self.service))
         self.action_buttons: dict[str, QPushButton] = {}
         self._admin_built = False
         self._confirm: QMessageBox | None = None
@@ -107,7 +106,7 @@ class ServiceWindow(DetailWindow):
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay.addWidget(self.summary)
         self.chart = Chart(self.theme)
-        self.chart.setAccessibleName(f"{self.service}: status and latency, last {HOURS} hours")
+        self.chart.setAccessibleName(f"{self.label}: status and latency, last {HOURS} hours")
         self.chart.span_clicked.connect(self.on_chart_span_clicked)
         lay.addWidget(self.chart)
         self.selection = QLabel()
@@ -171,7 +170,7 @@ class ServiceWindow(DetailWindow):
         self.tabs.setVisible(admin)
         if admin and not self._admin_built:
             self._build_actions()
-        live = state.services.get(self.service)
+        live = live_services(state).get(self.service)
         entry = self.show_entry(self.pane, f"service:{self.service}", "the check history")
         detail = entry.value if entry is not None else None
         current = live or (detail.service if isinstance(detail, ServiceDetail) else None)
@@ -180,7 +179,7 @@ class ServiceWindow(DetailWindow):
                 f"{formats.STATUS_GLYPHS[current.status]} {current.status.value}",
                 current.status.value,
             )
-            self.heading.setText(service_title(current))
+            self._set_label(service_title(current))
             self.summary.setText(self._summary(current))
         if not admin and state.role is not None:
             self.pane.show_empty("Service details are visible to admins only.")
@@ -191,6 +190,17 @@ class ServiceWindow(DetailWindow):
         if admin:
             self._render_audit(state)
             self._render_logs()
+
+    @property
+    def label(self) -> str:
+        return self.heading.text()
+
+    def _set_label(self, label: str) -> None:
+        """The service's label (``DB``), never its id, in the heading and the title bar."""
+        if self.heading.text() != label:
+            self.heading.setText(label)
+            self.setWindowTitle(f"{label} — {formats.WINDOW_TITLES['services']} — Studio Status")
+            self.setAccessibleName(label)
 
     def _summary(self, svc: ServiceHealth) -> str:
         lines = service_lines(svc, self.now())
@@ -244,10 +254,10 @@ class ServiceWindow(DetailWindow):
         self._admin_built = True
         for action, text in ACTION_TEXTS.items():
             button = self.add_action(
-                text, partial(self.on_action_clicked, action), f"{text.rstrip('…')} {self.service}"
+                text, partial(self.on_action_clicked, action), f"{text.rstrip('…')} {self.label}"
             )
             self.action_buttons[action] = button
-        self.add_link("Uptime", "uptime")
+        self.add_link("uptime")
 
     def on_action_clicked(self, action: str) -> None:
         if action == "restart":
@@ -266,7 +276,7 @@ class ServiceWindow(DetailWindow):
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle("Restart service")
-        box.setText(f"Restart {self.service}?")
+        box.setText(f"Restart {self.label}?")
         box.setInformativeText(
             "Running work on this service may be interrupted. The restart is recorded in the "
             "audit trail."

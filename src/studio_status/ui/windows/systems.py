@@ -253,7 +253,7 @@ class SystemsWindow(DetailWindow):
     """
 
     kind = "systems"
-    title = "Systems"
+    title = formats.WINDOW_TITLES["systems"]
     default_size = (960, 680)
 
     def __init__(self, ctx: WindowContext, key: str | None = None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from studio_status.client.state import StatusState
 from studio_status.protocol import HealthStatus, JobInfo, ServiceHealth
 from studio_status.ui.formats import SEP, SERVICE_LABELS, STATUS_GLYPHS, ago, clock
 
@@ -11,6 +12,7 @@ __all__ = [
     "duration",
     "elapsed",
     "job_title",
+    "live_services",
     "percent",
     "service_lines",
     "service_title",
@@ -88,3 +90,36 @@ def service_tooltip(svc: ServiceHealth, now: datetime) -> str:
 
 def job_title(job: JobInfo) -> str:
     return f"{job.type or 'job'} · {job.id}"
+
+
+def live_services(state: StatusState) -> dict[str, ServiceHealth]:
+    """Every window's one rule for a service's current reading (the grid, the header).
+
+    Full readings from the stream, with the time and latency of the latest check from the
+    footer (the hub sends those with the footer, not as an event per check); the footer's
+    dots alone when only a polled footer is known."""
+    footer = state.footer
+    if state.services:
+        out = dict(state.services)
+        dots = footer.services if footer is not None and footer.services else {}
+        for name, dot in dots.items():
+            svc = out.get(name)
+            if svc is None or dot.checked_at is None or dot.status is not svc.status:
+                continue
+            if svc.checked_at is None or dot.checked_at > svc.checked_at:
+                out[name] = svc.model_copy(
+                    update={"checked_at": dot.checked_at, "latency_ms": dot.latency_ms}
+                )
+        return out
+    if footer is None or not footer.services:
+        return {}
+    return {
+        name: ServiceHealth(
+            name=name,
+            label=s.label,
+            status=s.status,
+            latency_ms=s.latency_ms,
+            checked_at=s.checked_at,
+        )
+        for name, s in footer.services.items()
+    }

@@ -62,7 +62,7 @@ class UptimeWindow(DetailWindow):
     """
 
     kind = "uptime"
-    title = "Uptime"
+    title = formats.WINDOW_TITLES["uptime"]
     default_size = (980, 560)
     admin_only = True
 
