@@ -304,6 +304,12 @@ class TrayIcon(QObject):
         m.addAction("Settings…").triggered.connect(self.settings_requested.emit)
         m.addAction("Quit Studio Status").triggered.connect(self.quit_requested.emit)
 
+    def set_theme(self, theme: Theme) -> None:
+        """Redraw the icon in ``theme`` at once (Settings → Theme)."""
+        self._theme = theme
+        if self.overall is not None:
+            self.tray.setIcon(render_tray_icon(theme, self.overall, max(0, self.badge)))
+
     def set_profiles(self, names: list[str], active: str) -> None:
         """Rebuild the quick switch: one radio item per profile, the active one checked."""
         for action in self.profile_actions.values():

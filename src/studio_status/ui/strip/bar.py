@@ -277,6 +277,22 @@ class StatusStrip(QWidget):
             self.global_shortcut.start(sequence)
         self._update_settings(shortcut=sequence)
 
+    def set_theme(self, theme: Theme) -> None:
+        """Repaint everything in ``theme`` at once (Settings → Theme)."""
+        self._theme = theme
+        for seg in (*self.segments.values(), self.connection):
+            seg.set_theme(theme)
+        self.collapsed_line.set_theme(theme)
+        for sep in self._separators:
+            sep.theme = theme
+            sep.update()
+        self._apply_style()
+        self.update()
+
+    @property
+    def theme(self) -> Theme:
+        return self._theme
+
     def current_screen(self) -> QScreen | None:
         return self._screen
 

@@ -98,6 +98,10 @@ class CollapsedLine(QWidget):
             )
             self.update()
 
+    def set_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        self.update()
+
     def sizeHint(self) -> QSize:
         return QSize(200, self._theme.metrics.collapsed_height)
 

@@ -32,6 +32,8 @@ import time
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
+from studio_status.ui.theme import Theme
+
 from .base import WindowContext
 
 __all__ = ["WINDOWS", "WindowContext", "WindowOpener"]
@@ -81,7 +83,7 @@ class WindowOpener(QObject):
             if window is None:
                 log.warning("no window named %r", name)
                 return None
-            window.destroyed.connect(lambda *_a, n=name: self.windows.pop(n, None))
+            window.destroyed.connect(lambda *_a, n=name, w=window: self._forget(n, w))
             self.windows[name] = window
         window.show()
         window.raise_()
@@ -89,6 +91,10 @@ class WindowOpener(QObject):
         self.open_ms = (time.perf_counter() - started) * 1000
         log.debug("opened %s in %.0f ms", name, self.open_ms)
         return window
+
+    def _forget(self, name: str, window: QWidget) -> None:
+        if self.windows.get(name) is window:  # not a newer window under the same name
+            del self.windows[name]
 
     def _create(self, name: str) -> QWidget | None:
         spec = WINDOWS.get(name.partition(":")[0])
@@ -99,6 +105,15 @@ class WindowOpener(QObject):
         window: QWidget = getattr(module, spec[1])(self._ctx, name)
         window.open_requested.connect(self.on_open_requested)  # type: ignore[attr-defined]
         return window
+
+    def set_theme(self, theme: Theme) -> None:
+        """New windows take ``theme``; open ones are built again in it, where they were (a
+        window's colours are set as it is built, so a rebuild is the one honest repaint)."""
+        self._ctx.theme = theme
+        for name, window in list(self.windows.items()):
+            window.close()
+            self.windows.pop(name, None)
+            self.open(name)
 
     def close_all(self) -> None:
         for window in list(self.windows.values()):
