@@ -11,7 +11,8 @@ hub's ``hub.toml``. Tokens are never in it (see :mod:`studio_status.tokens`).
 
 A file that cannot be used never stops the app and is never destroyed:
 
-* not TOML at all (or not UTF-8 text): it is kept as ``app.toml.bad``, reported plainly, and defaults are used;
+* not TOML at all (or not UTF-8 text): it is kept as ``app.toml.bad``, reported plainly,
+  and defaults are used;
 * TOML with bad values or unknown keys: each bad value is reported with its dotted name
   and replaced by its default, the others are kept; the original is copied to
   ``app.toml.bad`` and the repaired file written in its place.
