@@ -52,6 +52,7 @@ from studio_status.ui.widgets import Banner, StatePane
 from studio_status.ui.workarea import available_geometry, fit_rect
 
 from .geometry import GeometryStore
+from .texts import plain_error
 from .weblink import web_link
 
 if TYPE_CHECKING:
@@ -133,13 +134,12 @@ def apply_palette(widget: QWidget, theme: Theme) -> None:
     widget.setPalette(pal)
 
 
-def entry_problem(entry: DetailEntry, what: str) -> str | None:
-    """The sentence an error page shows for a failed fetch, or None when there is none."""
+def entry_problem(entry: DetailEntry, what: str, role: Role | None = None) -> str | None:
+    """The sentence an error page shows for a failed fetch, or None when there is none
+    (plain words, :func:`~.texts.plain_error`: no HTTP codes or API paths)."""
     if entry.error is None:
         return None
-    if entry.missing:
-        return f"This hub does not provide {what} (it may be an older version)."
-    return f"Could not load {what}: {entry.error}"
+    return plain_error(entry.error, what, role, missing=entry.missing)
 
 
 class DetailWindow(QWidget):
@@ -279,7 +279,7 @@ class DetailWindow(QWidget):
             pane.show_error(f"{what.capitalize()} needs a connection to the hub.", retry=False)
             return None
         if entry.value is None:
-            problem = entry_problem(entry, what)
+            problem = entry_problem(entry, what, self.ctx.feed.state.role)
             if problem is not None:
                 pane.show_error(problem, retry=not entry.missing)
             else:

@@ -28,6 +28,7 @@ from studio_status.ui import formats
 from studio_status.ui.widgets import Pill, Spinner, StatePane
 
 from .base import DetailWindow, WindowContext
+from .texts import plain_error
 
 __all__ = ["ChecklistWindow"]
 
@@ -153,7 +154,11 @@ class ChecklistWindow(DetailWindow):
             if isinstance(last, ActionRecord):
                 self.last_action.setText(
                     f"{formats.clock(last.at, seconds=True)} {last.action}: "
-                    + ("done" if last.ok else last.error or "failed")
+                    + (
+                        "done"
+                        if last.ok
+                        else plain_error(last.error or "failed", last.action, state.role)
+                    )
                 )
         self.pane.show_content()
 

@@ -205,7 +205,7 @@ class JobsWindow(DetailWindow):
         ):
             self.headings[name].setText(f"<b>{name}</b> ({count})")
             table.setVisible(count > 0)
-        problem = entry_problem(entry, "recently completed jobs")
+        problem = entry_problem(entry, "recently completed jobs", self.ctx.feed.state.role)
         if problem:
             self.recent_note.setText(problem)
         elif not recent:

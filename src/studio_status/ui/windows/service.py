@@ -37,7 +37,7 @@ from studio_status.ui import formats
 from studio_status.ui.widgets import Band, Chart, ChartData, Line, Span, StatePane, status_pill
 
 from .base import DetailWindow, WindowContext, entry_problem
-from .texts import duration, live_services, service_lines, service_title
+from .texts import duration, live_services, plain_error, service_lines, service_title
 
 __all__ = ["ServiceWindow", "history_spans"]
 
@@ -308,7 +308,11 @@ class ServiceWindow(DetailWindow):
             (r for r in records if isinstance(r, ActionRecord) and r.action == "diagnose"), None
         )
         if diagnose is not None:
-            text = diagnose.error or diagnose.output or "(no output)"
+            text = (
+                plain_error(diagnose.error, "the diagnosis")
+                if diagnose.error
+                else diagnose.output or "(no output)"
+            )
             if self.diagnose_view.toPlainText() != text:
                 self.diagnose_view.setPlainText(text)
         running = {
@@ -322,7 +326,7 @@ class ServiceWindow(DetailWindow):
         if self.tabs.currentIndex() != self._logs_tab:
             return
         entry = self.entry(key)
-        problem = entry_problem(entry, "logs")
+        problem = entry_problem(entry, "logs", self.ctx.feed.state.role)
         if isinstance(entry.value, LogLines):
             lines = entry.value.lines
             where = f" from {entry.value.source}" if entry.value.source else ""
@@ -352,7 +356,8 @@ def _record_text(r: ActionRecord) -> str:
         return f"{at}  ⏳ {r.action} — running…"
     mark = "✓" if r.ok else "✗"
     text = f"{at}  {mark} {r.action}"
-    first = (r.error or r.output or "").strip().splitlines()
+    reason = plain_error(r.error, f"the {r.action}") if r.error else None
+    first = (reason or r.output or "").strip().splitlines()
     output = r.data.get("output")
     if r.error is None and isinstance(output, dict):  # diagnose: say what it found
         found = output.get("status") or output.get("result")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from studio_status.client.state import StatusState
-from studio_status.protocol import HealthStatus, JobInfo, ServiceHealth
+from studio_status.protocol import HealthStatus, JobInfo, Role, ServiceHealth
 from studio_status.ui.formats import SEP, SERVICE_LABELS, STATUS_GLYPHS, ago, clock
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "job_title",
     "live_services",
     "percent",
+    "plain_error",
     "service_lines",
     "service_title",
     "service_tooltip",
@@ -123,3 +124,49 @@ def live_services(state: StatusState) -> dict[str, ServiceHealth]:
         )
         for name, s in footer.services.items()
     }
+
+
+#: How the client words a failure (``client.details``): the kind, before the technical rest.
+_NOT_ALLOWED = "not allowed:"
+_UNEXPECTED = "unexpected answer:"
+_UNREACHABLE = "hub unreachable:"
+
+
+def plain_error(reason: str, what: str, role: Role | None = None, *, missing: bool = False) -> str:
+    """A failed fetch or action in the user's words: what could not be done and why, never
+    an HTTP status or an API path (those go to the log, where the client writes them).
+
+    ``what`` names the thing in the app's terms ("disk health", "the restart")."""
+    thing = what[:1].upper() + what[1:]
+    if missing:
+        return f"This hub does not offer {what} (it may be an older version)."
+    if reason.startswith(_NOT_ALLOWED) or "refused the token" in reason:
+        if role is not None and role is not Role.ADMIN:
+            return f"{thing} is visible to admins."
+        return (
+            f"The hub refused this desktop's token for {what}. "
+            "Check the profile's token in Settings."
+        )
+    if reason.startswith(_UNEXPECTED):
+        return (
+            f"Could not read {what}: the hub answered in a form this app does not know "
+            "(the hub and the app may be different versions)."
+        )
+    if reason.startswith(_UNREACHABLE):
+        if "timed out" in reason:
+            return f"Could not load {what}: the hub took too long to answer. Try again."
+        if "HTTP 5" in reason:
+            return f"Could not load {what}: the hub ran into a problem. Try again shortly."
+        return f"Could not load {what}: the hub cannot be reached. Try again."
+    # a reason the hub or a checker wrote for people (a command's own output): kept, but
+    # without a technical prefix such as "POST /admin/...: HTTP 409"
+    return _strip_technical(reason)
+
+
+def _strip_technical(reason: str) -> str:
+    import re
+
+    text = re.sub(r"\b(GET|POST|PUT|PATCH|DELETE) /\S*:?\s*", "", reason)
+    text = re.sub(r"\b(unexpected )?HTTP \d{3}\b\s*(—|-|:)?\s*", "", text)
+    text = text.strip(" :—-") or "the hub could not do it"
+    return text[:1].upper() + text[1:]
