@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication
 from studio_status.client.details import Details
 from studio_status.client.state import ConnectionState, StatusStore
 from studio_status.client.stream import StatusClient
+from studio_status.hub.config import ServiceConfig
 from studio_status.hub.sources.plant import SimulatedPlant
 from studio_status.hub.sources.simulator import StudioScript
 from studio_status.protocol import HealthStatus, Role, utcnow
@@ -87,15 +88,24 @@ class Live:
 
 @contextlib.asynccontextmanager
 async def live_studio(
-    tmp_path: Path, *, role: Role = Role.ADMIN, steps: int = 0, seed: int = 7
+    tmp_path: Path,
+    *,
+    role: Role = Role.ADMIN,
+    steps: int = 0,
+    seed: int = 7,
+    configure: Callable[[ServiceConfig], ServiceConfig] | None = None,
 ) -> AsyncIterator[Live]:
+    """``configure`` may change each service's config (a restart command, a log file)."""
     app = QApplication.instance()
     if isinstance(app, QApplication):
         app.setQuitOnLastWindowClosed(False)  # as the app does: closing a window is not quitting
     plant = SimulatedPlant()
     await plant.start()
     try:
-        async with run_hub(tmp_path, plant.services(interval=3600)) as h:
+        services = plant.services(interval=3600)
+        if configure is not None:
+            services = [configure(s) for s in services]
+        async with run_hub(tmp_path, services) as h:
             for name in h.hub.state.services:
                 await wait_for_status(h.hub, name, HealthStatus.HEALTHY, LIMIT)
             token = h.admin_token if role is Role.ADMIN else await h.token(role)

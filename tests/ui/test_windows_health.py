@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from studio_status.client.details import ActionRecord, actions_key
+from studio_status.hub.config import ServiceConfig
 from studio_status.protocol import HealthStatus, Role, ServiceDetail
 from studio_status.ui.theme import LIGHT
 from studio_status.ui.widgets import PaneState
@@ -64,8 +66,18 @@ def test_grid_shows_a_card_per_service_and_routes_clicks(
 def test_service_window_history_chart_and_actions(
     qloop: qasync.QEventLoop, qtbot: Any, tmp_path: Path
 ) -> None:
+    log = tmp_path / "database.log"
+    log.write_text("db started\n")
+
+    def configure(svc: ServiceConfig) -> ServiceConfig:
+        if svc.name != "database":
+            return svc
+        return svc.model_copy(
+            update={"restart": [sys.executable, "-c", "print('restarted')"], "log_file": log}
+        )
+
     async def scenario() -> None:
-        async with live_studio(tmp_path) as live:
+        async with live_studio(tmp_path, configure=configure) as live:
             hub = live.hub.hub
             await live.outage("database")
             opener = live.opener()
@@ -108,8 +120,35 @@ def test_service_window_history_chart_and_actions(
                 for r in (live.store.state.details.get(actions_key("database")) or _none()).value
                 or ()
             )
+            assert win.tabs.isTabEnabled(win._logs_tab)
             win.close()
             await until(lambda: "service:database" not in live.details.watched)
+
+    qloop.run_until_complete(scenario())
+
+
+def test_actions_the_hub_cannot_perform_are_disabled_with_the_reason(
+    qloop: qasync.QEventLoop, qtbot: Any, tmp_path: Path
+) -> None:
+    """No restart command and no log file configured (the demo's plant): Restart and Logs
+    are shown disabled and say why, rather than asking and then failing with a code."""
+
+    async def scenario() -> None:
+        async with live_studio(tmp_path) as live:
+            win = live.opener().open("service:database")
+            assert isinstance(win, ServiceWindow)
+            await until(lambda: win.can is not None)
+            await until(lambda: not win.action_buttons["restart"].isEnabled())
+            tip = win.action_buttons["restart"].toolTip()
+            assert tip.startswith("The hub has no restart command for DB")
+            assert "HTTP" not in tip and "409" not in tip
+            assert win.action_buttons["recheck"].isEnabled()
+            assert not win.tabs.isTabEnabled(win._logs_tab)
+            assert win.tabs.tabToolTip(win._logs_tab).startswith("The hub has no log file for DB")
+            win.action_buttons["restart"].click()  # disabled: nothing asks, nothing is sent
+            assert win._confirm is None
+            assert not any(k.startswith("logs:") for k in live.details.watched)
+            win.close()
 
     qloop.run_until_complete(scenario())
 

@@ -32,7 +32,13 @@ from PySide6.QtWidgets import (
 
 from studio_status.client.details import ActionRecord, LogLines, actions_key
 from studio_status.client.state import StatusState
-from studio_status.protocol import CheckRecord, HealthStatus, ServiceDetail, ServiceHealth
+from studio_status.protocol import (
+    CheckRecord,
+    HealthStatus,
+    ServiceActions,
+    ServiceDetail,
+    ServiceHealth,
+)
 from studio_status.ui import formats
 from studio_status.ui.widgets import Band, Chart, ChartData, Line, Span, StatePane, status_pill
 
@@ -93,6 +99,8 @@ class ServiceWindow(DetailWindow):
         self.service = key.partition(":")[2]
         self._set_label(formats.SERVICE_LABELS.get(self.service, self.service))
         self.action_buttons: dict[str, QPushButton] = {}
+        #: what the hub can do for this service (None: the hub does not say; all offered)
+        self.can: ServiceActions | None = None
         self._admin_built = False
         self._confirm: QMessageBox | None = None
         self._pill = status_pill(HealthStatus.UNKNOWN, theme=self.theme)
@@ -156,9 +164,12 @@ class ServiceWindow(DetailWindow):
 
     def resources(self) -> list[str]:
         keys = [f"service:{self.service}"]
-        if self.is_admin and self.tabs.currentIndex() == self._logs_tab:
+        if self.is_admin and self._logs_allowed() and self.tabs.currentIndex() == self._logs_tab:
             keys.append(f"logs:{self.service}")
         return keys
+
+    def _logs_allowed(self) -> bool:
+        return cannot(self.can, "logs", self.label) is None
 
     def on_tabs_current_changed(self, _index: int) -> None:
         self.rewatch()
@@ -187,6 +198,10 @@ class ServiceWindow(DetailWindow):
         if isinstance(detail, ServiceDetail):
             self._draw(detail)
             self.pane.show_content()
+            if admin and detail.actions != self.can:
+                self.can = detail.actions
+                if self.tabs.currentIndex() == self._logs_tab and not self._logs_allowed():
+                    self.tabs.setCurrentIndex(0)  # rewatches without the logs
         if admin:
             self._render_audit(state)
             self._render_logs()
@@ -319,7 +334,12 @@ class ServiceWindow(DetailWindow):
             r.action for r in records if isinstance(r, ActionRecord) and r.output == "running…"
         }
         for action, button in self.action_buttons.items():
-            button.setEnabled(action not in running)
+            why = cannot(self.can, action, self.label)
+            button.setEnabled(action not in running and why is None)
+            button.setToolTip(why or "")
+        why = cannot(self.can, "logs", self.label)
+        self.tabs.setTabEnabled(self._logs_tab, why is None)
+        self.tabs.setTabToolTip(self._logs_tab, why or "")
 
     def _render_logs(self) -> None:
         key = f"logs:{self.service}"
@@ -348,6 +368,26 @@ class ServiceWindow(DetailWindow):
         self._log_lines = list(lines)
         self.log_view.setPlainText("\n".join(lines))
         bar.setValue(bar.maximum() if self.follow.isChecked() else keep)
+
+
+def cannot(can: ServiceActions | None, action: str, label: str) -> str | None:
+    """Why ``action`` is not offered for the service, or None when it is. An action the hub
+    cannot perform is shown disabled with this reason, not offered and then refused."""
+    if can is None:
+        return None
+    if action in ("recheck", "diagnose") and not getattr(can, action):
+        return f"{label} reports its own state to the hub; the hub does not check it."
+    if action == "restart" and not can.restart:
+        return (
+            f"The hub has no restart command for {label}. An admin can set one "
+            "(restart = [...]) in the hub's configuration."
+        )
+    if action == "logs" and not can.logs:
+        return (
+            f"The hub has no log file for {label}. An admin can set one "
+            "(log_file = ...) in the hub's configuration."
+        )
+    return None
 
 
 def _record_text(r: ActionRecord) -> str:
