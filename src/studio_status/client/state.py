@@ -217,12 +217,16 @@ class StatusStore:
         """Replace everything with a fresh snapshot from the hub."""
         snap = msg.data
         services = dict(snap.services or {})
+        dots = snap.footer.services if snap.footer is not None and snap.footer.services else {}
         for t in snap.transitions or []:
+            known = services.get(t.service)
+            dot = dots.get(t.service)
+            label = (known.label if known else None) or (dot.label if dot else None) or t.service
             self._add_notice(
                 Segment.SERVICES,
                 t.service,
                 t.status,
-                _service_text(t.service, t.status),
+                _service_text(label, t.status),
                 previous=t.previous,
                 at=t.at,
             )
@@ -404,7 +408,7 @@ class StatusStore:
             Segment.CLOUD_GPU,
             data.pod.id,
             severity,
-            f"pod {data.pod.name or data.pod.id}: {data.previous or '—'} → {data.pod.status}",
+            _pod_text(data.pod.name or data.pod.id, data.pod.status, data.previous),
             at=at,
         )
         return {"pods": pods}
@@ -417,7 +421,9 @@ class StatusStore:
         else:
             jobs.pop(job.id, None)
             severity = HealthStatus.DOWN if job.status is JobStatus.FAILED else HealthStatus.HEALTHY
-            text = f"job {job.id} {job.status.value}" + (f": {job.error}" if job.error else "")
+            text = f"{_job_name(job.id, job.type)} {job.status.value}" + (
+                f": {job.error}" if job.error else ""
+            )
             self._add_notice(Segment.JOBS, job.id, severity, text, at=at)
         return {"jobs": jobs}
 
@@ -464,6 +470,19 @@ class StatusStore:
                 listener(self._state)
             except Exception:  # a broken view must not stop the others or the stream
                 log.exception("state listener %r failed", listener)
+
+
+def _job_name(job_id: str, kind: str | None) -> str:
+    """``render job-7-719``: the id once, with the job's type when known (never "job job-7")."""
+    name = job_id if job_id.lower().startswith("job") else f"job {job_id}"
+    return f"{kind} {name}" if kind and kind.lower() != "job" else name
+
+
+def _pod_text(name: str, status: str, previous: str | None) -> str:
+    """``pod a100-1 running (was starting)``: the provider's states as words, not enums."""
+    now = status.replace("_", " ").lower()
+    was = f" (was {previous.replace('_', ' ').lower()})" if previous else ""
+    return f"pod {name} {now}{was}"
 
 
 def _service_text(name: str, status: HealthStatus, error: str | None = None) -> str:
