@@ -8,7 +8,7 @@ the client layer when a pod changes. Budget colours are the footer's (seed 000, 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -49,6 +49,28 @@ _BUDGET_COLOR = {
 
 def _money(cents: float) -> str:
     return formats.cost_text(round(cents))
+
+
+def merge_pods(fetched: list[CloudPod], live: dict[str, CloudPod]) -> dict[str, CloudPod]:
+    """The hub's last list, with a live change where the status moved since: a live pod from
+    a status event is only as fresh as that event, so it must not hide the provider's later
+    readings (uptime, GPU load) of a pod whose status is unchanged."""
+    pods = {p.id: p for p in fetched}
+    for pod_id, pod in live.items():
+        known = pods.get(pod_id)
+        if known is None or known.status != pod.status:
+            pods[pod_id] = pod
+    return pods
+
+
+def pod_uptime(pod: CloudPod, reported_at: datetime | None, now: datetime) -> float | None:
+    """Uptime now: the provider's figure plus the time since it reported it (a running pod
+    keeps running between reports; a stopped one's figure is final)."""
+    if pod.uptime_seconds is None:
+        return None
+    if reported_at is None or pod.status not in RUNNING_POD_STATUSES:
+        return float(pod.uptime_seconds)
+    return pod.uptime_seconds + max(0.0, (now - reported_at).total_seconds())
 
 
 class CostsWindow(DetailWindow):
@@ -121,12 +143,12 @@ class CostsWindow(DetailWindow):
         view = entry.value if entry is not None else None
         if not isinstance(view, CloudPodsView):
             return
-        pods = {p.id: p for p in view.pods}
-        pods.update(state.pods)  # live pod changes win over the last fetch
+        pods = merge_pods(view.pods, state.pods)
+        reported = {p.name: p.last_ok_at for p in view.providers}
         running = [p for p in pods.values() if p.status in RUNNING_POD_STATUSES]
         others = [p for p in pods.values() if p.status not in RUNNING_POD_STATUSES]
         shown = [p for p in others if p.status in {"ERROR", "DEAD", "STARTING", "PENDING"}]
-        self._fill_pods(sorted(running, key=lambda p: p.name or p.id) + shown)
+        self._fill_pods(sorted(running, key=lambda p: p.name or p.id) + shown, reported)
         self._budget(view.budget, sum(p.cost_per_hour_cents for p in running), len(running))
         costs = self.entry(f"costs:{self.hours}").value
         if isinstance(costs, CloudCosts):
@@ -154,8 +176,9 @@ class CostsWindow(DetailWindow):
         )
         self.pane.show_content()
 
-    def _fill_pods(self, pods: list[CloudPod]) -> None:
+    def _fill_pods(self, pods: list[CloudPod], reported: dict[str, datetime | None]) -> None:
         self.pods.clear()
+        now = self.now()
         for p in pods:
             gpu = p.gpu_type or "—"
             if p.gpu_count:
@@ -167,7 +190,7 @@ class CostsWindow(DetailWindow):
                         p.name or p.id,
                         gpu,
                         f"{formats.cost_text(p.cost_per_hour_cents)}/hr",
-                        duration(p.uptime_seconds),
+                        duration(pod_uptime(p, reported.get(p.provider), now)),
                         p.status.lower(),
                         util,
                     ]
