@@ -94,9 +94,10 @@ def _describe_admin(kind: str, d: dict[str, Any]) -> dict[str, Any] | None:
         previous = d.get("previous")
         if previous is None or previous == current:
             return None
+        label = (d.get("current") or {}).get("label") or d.get("service")  # a label, not an id
         return {
             "category": "service", "entity_type": "service", "entity_id": d.get("service"),
-            "kind": f"service.{current}", "title": f"{d.get('service')} is {current}",
+            "kind": f"service.{current}", "title": f"{label} is {current}",
             "message": f"was {previous}", "severity": _HEALTH_SEVERITY.get(str(current), "info"),
             "admin_only": True,
         }  # fmt: skip

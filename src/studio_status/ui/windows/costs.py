@@ -34,11 +34,11 @@ from studio_status.ui import formats
 from studio_status.ui.widgets import Chart, ChartData, Gauge, Line, MetricCard, StatePane
 
 from .base import DetailWindow, WindowContext
-from .texts import duration
+from .texts import PERIOD_LABELS, duration
 
 __all__ = ["PERIODS", "CostsWindow"]
 
-PERIODS = {"24 h": 24, "7 d": 168}
+PERIODS = {PERIOD_LABELS["24h"]: 24, PERIOD_LABELS["7d"]: 168}
 _BUDGET_COLOR = {
     BudgetStatus.WITHIN_BUDGET: "healthy",
     BudgetStatus.APPROACHING: "degraded",

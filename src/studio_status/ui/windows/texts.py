@@ -9,9 +9,12 @@ from studio_status.protocol import HealthStatus, JobInfo, Role, ServiceHealth
 from studio_status.ui.formats import SEP, SERVICE_LABELS, STATUS_GLYPHS, ago, clock
 
 __all__ = [
+    "PERIOD_LABELS",
+    "degraded_weight_text",
     "duration",
     "elapsed",
     "job_title",
+    "label_of",
     "live_services",
     "percent",
     "plain_error",
@@ -19,6 +22,33 @@ __all__ = [
     "service_title",
     "service_tooltip",
 ]
+
+
+#: Periods, spelled the same in every window (buttons, headers, subtitles).
+PERIOD_LABELS: dict[str, str] = {"24h": "24 h", "7d": "7 d", "30d": "30 d"}
+
+
+def label_of(state: StatusState, name: str) -> str:
+    """A service's label (``DB``) wherever a window names it: the hub's, else the strip's."""
+    live = state.services.get(name)
+    if live is not None and live.label:
+        return live.label
+    dots = state.footer.services if state.footer is not None and state.footer.services else {}
+    dot = dots.get(name)
+    if dot is not None and dot.label:
+        return dot.label
+    return SERVICE_LABELS.get(name, name)
+
+
+def degraded_weight_text(weight: float) -> str:
+    """How degraded time counts toward uptime, in words (the hub's ``degraded_weight``)."""
+    if weight >= 1:
+        return "degraded time counts as up"
+    if weight <= 0:
+        return "degraded time counts as down"
+    if weight == 0.5:
+        return "degraded time counts as half up"
+    return f"degraded time counts as {weight:.0%} up"
 
 
 def duration(seconds: float | None) -> str:
