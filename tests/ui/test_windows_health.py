@@ -197,3 +197,47 @@ def test_grid_says_when_the_hub_is_unreachable(
 
 class _none:
     value: tuple[object, ...] = ()
+
+
+def test_diagnose_shows_a_list_of_findings(
+    qloop: qasync.QEventLoop, qtbot: Any, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with live_studio(tmp_path) as live:
+            win = live.opener().open("service:database")
+            assert isinstance(win, ServiceWindow)
+            await until(lambda: win.pane.state is PaneState.CONTENT)
+            win.action_buttons["diagnose"].click()
+            await until(lambda: "• Result:" in win.diagnose_view.toPlainText())
+            text = win.diagnose_view.toPlainText()
+            assert text.startswith("Diagnosis at ")
+            assert "• Result: healthy" in text and "• Response time: " in text
+            assert "{" not in text and '"' not in text  # not JSON
+            win.close()
+
+    qloop.run_until_complete(scenario())
+
+
+def test_findings_read_as_words() -> None:
+    from studio_status.ui.windows.texts import diagnose_findings
+
+    found = diagnose_findings(
+        {
+            "details": {
+                "instances": [{"url": "http://a", "online": True, "vram_free_bytes": 2**31}]
+            },
+            "error_message": None,
+            "latency_ms": 12,
+            "status": "healthy",
+        }
+    )
+    assert found == [
+        "• Result: healthy",
+        "• Response time: 12 ms",
+        "• Details:",
+        "  • Instances:",
+        "    • Item 1:",
+        "      • Address: http://a",
+        "      • Answering: yes",
+        "      • Vram free: 2.0 GB",
+    ]

@@ -23,6 +23,7 @@ from studio_status.ui import formats
 from studio_status.ui.widgets import Bar, Gauge, StatePane
 
 from .base import DetailWindow, WindowContext, entry_problem
+from .texts import size_text
 
 __all__ = ["PulseWindow"]
 
@@ -36,17 +37,6 @@ PROJECTS = "widget:project-progress"
 DISK = "widget:disk-health"
 
 
-def _bytes(n: int | None) -> str:
-    if n is None:
-        return "—"
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
-        if value < 1024 or unit == "PB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"
-
-
 def disk_lines(vol: DiskVolume) -> list[str]:
     """Where the figures come from and what they are, adding up to the whole volume: what
     is neither used nor free is reserved (for the system, as ``df`` does)."""
@@ -54,11 +44,11 @@ def disk_lines(vol: DiskVolume) -> list[str]:
     lines = [where]
     if vol.total_bytes is not None and vol.used_bytes is not None and vol.free_bytes is not None:
         reserved = max(0, vol.total_bytes - vol.used_bytes - vol.free_bytes)
-        parts = [f"{_bytes(vol.used_bytes)} used", f"{_bytes(vol.free_bytes)} free"]
+        parts = [f"{size_text(vol.used_bytes)} used", f"{size_text(vol.free_bytes)} free"]
         if reserved >= vol.total_bytes * 0.001:
-            parts.append(f"{_bytes(reserved)} reserved for the system")
+            parts.append(f"{size_text(reserved)} reserved for the system")
         lines.append(" · ".join(parts))
-        lines.append(f"of {_bytes(vol.total_bytes)} in all")
+        lines.append(f"of {size_text(vol.total_bytes)} in all")
     return lines
 
 

@@ -43,7 +43,14 @@ from studio_status.ui import formats
 from studio_status.ui.widgets import Band, Chart, ChartData, Line, Span, StatePane, status_pill
 
 from .base import DetailWindow, WindowContext, entry_problem
-from .texts import duration, live_services, plain_error, service_lines, service_title
+from .texts import (
+    diagnose_findings,
+    duration,
+    live_services,
+    plain_error,
+    service_lines,
+    service_title,
+)
 
 __all__ = ["ServiceWindow", "history_spans"]
 
@@ -135,7 +142,9 @@ class ServiceWindow(DetailWindow):
         self.diagnose_view.setReadOnly(True)
         self.diagnose_view.setFont(mono)
         self.diagnose_view.setAccessibleName("Diagnose output")
-        self.diagnose_view.setPlaceholderText("Run Diagnose to see the checker's extended output.")
+        self.diagnose_view.setPlaceholderText(
+            "Diagnose runs the check once more, in depth, and lists what it found."
+        )
         self.tabs.addTab(self.diagnose_view, "Diagnose")
         logs = QWidget()
         llay = QVBoxLayout(logs)
@@ -323,11 +332,17 @@ class ServiceWindow(DetailWindow):
             (r for r in records if isinstance(r, ActionRecord) and r.action == "diagnose"), None
         )
         if diagnose is not None:
-            text = (
-                plain_error(diagnose.error, "the diagnosis")
-                if diagnose.error
-                else diagnose.output or "(no output)"
-            )
+            found = diagnose.data.get("output")
+            if diagnose.error:
+                text = plain_error(diagnose.error, "the diagnosis")
+            elif isinstance(found, dict | list) and found:
+                took = diagnose.data.get("duration_ms")
+                head = f"Diagnosis at {formats.clock(diagnose.at, seconds=True)}" + (
+                    f", took {took} ms" if took is not None else ""
+                )
+                text = "\n".join([head, *diagnose_findings(found)])
+            else:
+                text = diagnose.output or "The diagnosis found nothing to report."
             if self.diagnose_view.toPlainText() != text:
                 self.diagnose_view.setPlainText(text)
         running = {

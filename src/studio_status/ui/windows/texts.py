@@ -11,6 +11,7 @@ from studio_status.ui.formats import SEP, SERVICE_LABELS, STATUS_GLYPHS, ago, cl
 __all__ = [
     "PERIOD_LABELS",
     "degraded_weight_text",
+    "diagnose_findings",
     "duration",
     "elapsed",
     "job_title",
@@ -21,6 +22,7 @@ __all__ = [
     "service_lines",
     "service_title",
     "service_tooltip",
+    "size_text",
 ]
 
 
@@ -49,6 +51,18 @@ def degraded_weight_text(weight: float) -> str:
     if weight == 0.5:
         return "degraded time counts as half up"
     return f"degraded time counts as {weight:.0%} up"
+
+
+def size_text(n: int | None) -> str:
+    """``26.8 GB`` (binary units, one decimal); ``—`` for None."""
+    if n is None:
+        return "—"
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if value < 1024 or unit == "PB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
 
 
 def duration(seconds: float | None) -> str:
@@ -200,3 +214,73 @@ def _strip_technical(reason: str) -> str:
     text = re.sub(r"\b(unexpected )?HTTP \d{3}\b\s*(—|-|:)?\s*", "", text)
     text = text.strip(" :—-") or "the hub could not do it"
     return text[:1].upper() + text[1:]
+
+
+#: Keys a checker's diagnosis uses, as people say them.
+_KEY_WORDS = {
+    "status": "Result",
+    "latency_ms": "Response time",
+    "error_message": "Problem",
+    "status_code": "HTTP answer",
+    "url": "Address",
+    "urls": "Addresses",
+    "online": "Answering",
+    "details": "Details",
+}
+
+
+def _key_words(key: str) -> str:
+    if key in _KEY_WORDS:
+        return _KEY_WORDS[key]
+    for suffix in ("_ms", "_bytes", "_percent", "_seconds"):
+        key = key.removesuffix(suffix)
+    words = key.replace("_", " ").replace("-", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def _value_words(key: str, value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        if key.endswith("_ms"):
+            return f"{value:g} ms"
+        if key.endswith("_seconds"):
+            return duration(float(value))
+        if key.endswith("_percent"):
+            return f"{value:.0f} %"
+        if key.endswith("_bytes"):
+            return size_text(int(value))
+        return f"{value:g}"
+    return str(value)
+
+
+def diagnose_findings(output: object, indent: int = 0) -> list[str]:
+    """A checker's diagnosis as a list of findings (``• Response time: 12 ms``), nested
+    parts indented under their heading, never raw JSON."""
+    pad = "  " * indent
+    if isinstance(output, list):
+        lines: list[str] = []
+        for i, item in enumerate(output, 1):
+            if isinstance(item, dict | list):
+                lines.append(f"{pad}• Item {i}:")
+                lines += diagnose_findings(item, indent + 1)
+            else:
+                lines.append(f"{pad}• {_value_words('', item)}")
+        return lines
+    if not isinstance(output, dict):
+        return [f"{pad}• {output}"] if output not in (None, "") else []
+    lines = []
+    first = [k for k in ("status", "error_message", "latency_ms") if k in output]
+    for key in first + [k for k in output if k not in first]:
+        value = output[key]
+        if isinstance(value, dict | list):
+            if value:
+                lines.append(f"{pad}• {_key_words(key)}:")
+                lines += diagnose_findings(value, indent + 1)
+            continue
+        if key == "error_message" and not value:
+            continue  # no problem is no finding
+        lines.append(f"{pad}• {_key_words(key)}: {_value_words(key, value)}")
+    return lines
