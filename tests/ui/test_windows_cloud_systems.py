@@ -166,3 +166,19 @@ def test_live_pod_events_do_not_hide_later_readings() -> None:
     assert merge_pods(fetched, {"p": event})["p"].gpu_util_percent == 80
     moved = CloudPod(id="p", status="EXITED")
     assert merge_pods(fetched, {"p": moved})["p"].status == "EXITED"
+
+
+def test_systems_empty_state_speaks_the_apps_terms(
+    qloop: qasync.QEventLoop, qtbot: Any, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with live_studio(tmp_path) as live:
+            win = live.opener().open("systems")
+            assert isinstance(win, SystemsWindow)
+            await until(lambda: win.pane.state is PaneState.EMPTY)
+            message = win.pane.message
+            assert "/api/" not in message and "POST" not in message
+            assert "collector" in message and "appears here" in message
+            win.close()
+
+    qloop.run_until_complete(scenario())

@@ -157,9 +157,11 @@ class ActivityWindow(DetailWindow):
         )
         if not items:
             self.pane.show_empty(
-                "No activity yet."
+                "No activity yet. Finished jobs, workflow stages and service changes are "
+                "listed here as they happen."
                 if not category and not project
-                else "Nothing matches these filters."
+                else "Nothing matches these filters. Choose “All categories” and “All "
+                "projects” to see everything."
             )
         else:
             self.pane.show_content()

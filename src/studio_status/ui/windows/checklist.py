@@ -143,7 +143,10 @@ class ChecklistWindow(DetailWindow):
             return
         checklist = entry.value
         if not checklist.checks:
-            self.pane.show_empty("This hub runs no startup checks.")
+            self.pane.show_empty(
+                "This hub runs no startup checks: it is ready as soon as it starts. An admin "
+                "can add checks to the hub's configuration."
+            )
             return
         if checklist is not self._shown:
             self._shown = checklist

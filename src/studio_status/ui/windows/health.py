@@ -68,7 +68,10 @@ class HealthWindow(DetailWindow):
                 else:
                     self.pane.show_loading("Waiting for the hub…")
             else:
-                self.pane.show_empty("No services are watched by this hub yet.")
+                self.pane.show_empty(
+                    "This hub watches no services yet. An admin adds them to the hub's "
+                    "configuration; they appear here at its next start."
+                )
             return
         now = self.now()
         names = list(services)

@@ -217,7 +217,10 @@ class JobsWindow(DetailWindow):
         self.recent_note.setVisible(bool(self.recent_note.text()))
         self.subtitle.setText(_subtitle(state, len(running), len(queued)))
         if not running and not queued and not recent and not workflows:
-            self.pane.show_empty("No active jobs, nothing queued, and nothing finished yet.")
+            self.pane.show_empty(
+                "No jobs right now: nothing runs, waits or has finished lately. Jobs appear "
+                "here as soon as the platform starts them."
+            )
         else:
             self.pane.show_content()
 

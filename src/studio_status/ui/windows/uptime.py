@@ -141,7 +141,10 @@ class UptimeWindow(DetailWindow):
         if not isinstance(report, UptimeReport):
             return
         if not report.services:
-            self.pane.show_empty("No services are watched by this hub yet.")
+            self.pane.show_empty(
+                "This hub watches no services yet, so there is no uptime to show. An admin "
+                "adds services to the hub's configuration."
+            )
             return
         self._draw(report)
         self.pane.show_content()
