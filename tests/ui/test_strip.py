@@ -388,3 +388,22 @@ def test_narrow_screen_elides_segments_instead_of_overflowing(
     assert services.text() == "● ComfyUI  ● DB  ● Workers 3/4"
     # the whole strip fits a 320 px wide (logical) screen: a HiDPI laptop, a portrait panel
     assert strip.minimumSizeHint().width() <= 320
+
+
+def test_cold_start_does_not_move_the_segments(store: StatusStore, make_strip: MakeStrip) -> None:
+    """Before any data the segments show "…", yet keep their places: when the first
+    footer arrives nothing jumps sideways (their widths were reserved)."""
+    strip = make_strip()
+    strip.show()
+    strip.setGeometry(0, 0, 1920, 30)  # a desktop-wide strip: no segment is squeezed
+    strip.on_feed_changed(store.state)  # nothing known yet
+    QApplication.processEvents()
+    before = {s: w.geometry().x() for s, w in strip.segments.items() if w.isVisible()}
+    store.apply_snapshot(snapshot(Role.ADMIN))
+    strip.on_feed_changed(store.state)
+    strip.setGeometry(0, 0, 1920, 30)
+    QApplication.processEvents()
+    after = {s: w.geometry().x() for s, w in strip.segments.items() if w.isVisible()}
+    # the role arrives with the data: compare the segments both show
+    shared = [s for s in before if s in after]
+    assert shared and all(before[s] == after[s] for s in shared), (before, after)

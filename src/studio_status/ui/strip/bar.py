@@ -335,8 +335,12 @@ class StatusStrip(QWidget):
         self._render(self._feed.state)
 
     def _allowed(self, role: Role | None) -> set[Segment]:
+        """Every segment for admins; the others for other roles. While the role is not
+        known yet (a first start, no cache) every place is kept with a placeholder, so the
+        strip does not jump when an admin's data arrives (the app's own hub is admin; any
+        later start knows the role from the cache at once)."""
         allowed = set(Segment)
-        if role is not Role.ADMIN:
+        if role is not None and role is not Role.ADMIN:
             allowed -= ADMIN_SEGMENTS
         return allowed
 

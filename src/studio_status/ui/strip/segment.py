@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
+from functools import cache
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -26,7 +27,16 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from studio_status.client.state import Segment, StatusState
-from studio_status.protocol import HealthStatus
+from studio_status.protocol import (
+    CloudGpuSummary,
+    FooterData,
+    FooterService,
+    HealthStatus,
+    JobsSummary,
+    Role,
+    WorkflowsSummary,
+    utcnow,
+)
 from studio_status.ui.theme import Theme
 
 __all__ = ["Run", "RunKind", "SegmentWidget", "paint_status_shape"]
@@ -49,6 +59,23 @@ class Run:
     gap_after: int = 0
     #: the window a click on this run opens (``service:comfyui``); None: the segment's own
     target: str | None = None
+
+
+@cache
+def typical_state() -> StatusState:
+    """Seed 000's example footer (``● ComfyUI  ● DB  ● Workers 3/4`` …): what a segment
+    usually shows, the width it reserves."""
+    footer = FooterData(
+        services={
+            "comfyui": FooterService(label="ComfyUI"),
+            "database": FooterService(label="DB"),
+            "workers": FooterService(label="Workers", online=3, total=4),
+        },
+        cloud_gpu=CloudGpuSummary(active_pods=2, cost_per_hour_cents=124),
+        jobs=JobsSummary(running=3, queued=5, overall_progress=72),
+        workflows=WorkflowsSummary(active=2, current_stage="generating"),
+    )
+    return StatusState(role=Role.ADMIN, footer=footer)
 
 
 def paint_status_shape(
@@ -116,6 +143,7 @@ class SegmentWidget(QWidget):
         self._flash_timer.setSingleShot(True)
         self._flash_timer.timeout.connect(self.on_flash_timer_timeout)
         self.paints = 0
+        self._reserve: int | None = None
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         # full size when there is room; on a narrow screen it shrinks (texts elided, the
         # tooltip and accessible name keep them whole) instead of pushing the strip wider
@@ -160,6 +188,7 @@ class SegmentWidget(QWidget):
 
     def set_theme(self, theme: Theme) -> None:
         self._theme = theme
+        self._reserve = None
         self._apply_fonts()
         self.updateGeometry()
         self.update()
@@ -199,8 +228,16 @@ class SegmentWidget(QWidget):
 
     def sizeHint(self) -> QSize:
         m = self._theme.metrics
-        width = sum(self._run_width(r) for r in self._runs) + 2 * m.padding_x
-        return QSize(width, m.strip_height)
+        width = max(sum(self._run_width(r) for r in self._runs), self.reserve_width())
+        return QSize(width + 2 * m.padding_x, m.strip_height)
+
+    def reserve_width(self) -> int:
+        """The width of this segment over seed 000's example footer: it keeps at least that
+        much, so a cold start's "…" does not make the strip jump when data arrives."""
+        if self._reserve is None:
+            _text, runs, _tip = self.build(typical_state(), utcnow())
+            self._reserve = sum(self._run_width(r) for r in runs)
+        return self._reserve
 
     def minimumSizeHint(self) -> QSize:
         """Room for the first run (the state shape or the icon) and the padding."""
