@@ -56,8 +56,17 @@ def main() -> int:
             return  # still moving
         shots += 1
         path = artifacts / f"{name}-{shots}.png"
-        QGuiApplication.primaryScreen().grabWindow(0).save(str(path))
-        say(event="geometry", geometry=seen[0], struts=seen[1], shot=str(path))
+        screen = QGuiApplication.primaryScreen()
+        screen.grabWindow(0).save(str(path))
+        # the edge the strip shares with the panel, for the README
+        g = strip.geometry()
+        top = max(0, g.y() - 60) if strip.settings.edge is Edge.BOTTOM else 0
+        bottom = (
+            screen.geometry().height() if strip.settings.edge is Edge.BOTTOM else g.bottom() + 60
+        )
+        edge = artifacts / f"{name}-{shots}-edge.png"
+        screen.grabWindow(0, 0, top, screen.geometry().width(), bottom - top).save(str(edge))
+        say(event="geometry", geometry=seen[0], struts=seen[1], shot=str(path), edge=str(edge))
 
     timer = QTimer()
     timer.setInterval(100)

@@ -68,7 +68,7 @@ def test_bottom_strip_sits_above_a_bottom_panel_and_follows_it(
         assert got["geometry"] == [0, HEIGHT - 40 - STRIP, WIDTH, STRIP]
         # the strut counts from the root's edge: the panel's rows and ours
         assert got["struts"] == [0, 0, 0, 40 + STRIP, 0, 0, 0, 0, 0, 0, 0, WIDTH - 1]
-        shutil.copy(str(got["shot"]), ARTIFACTS / "strip-beside-panel.png")
+        shutil.copy(str(got["edge"]), ARTIFACTS / "strip-beside-panel.png")
 
 
 def test_top_strip_sits_below_a_top_panel(display: str, tmp_path: Path) -> None:
