@@ -250,10 +250,12 @@ class SettingsWindow(QWidget):
         self.poll_spin = QDoubleSpinBox(tab)
         self.poll_spin.setRange(5, 3600)
         self.poll_spin.setSuffix(" s")
+        self.poll_spin.setDecimals(0)  # "30 s", not "30.00 s"
         self.poll_spin.editingFinished.connect(self.on_general_control_changed)
         self.stale_spin = QDoubleSpinBox(tab)
         self.stale_spin.setRange(10, 3600)
         self.stale_spin.setSuffix(" s")
+        self.stale_spin.setDecimals(0)
         self.stale_spin.editingFinished.connect(self.on_general_control_changed)
         form.addRow("Theme", self.theme_combo)
         form.addRow("", self.autostart_check)
