@@ -103,6 +103,10 @@ class Notice:
     severity: HealthStatus
     text: str
     previous: HealthStatus | None = None
+    #: what it is about, in words (``DB``, ``render job-7-719``), and what the text's
+    #: headline would not say (the error): a notification's title and body
+    label: str | None = None
+    detail: str | None = None
 
 
 @dataclass(frozen=True)
@@ -221,7 +225,8 @@ class StatusStore:
         for t in snap.transitions or []:
             known = services.get(t.service)
             dot = dots.get(t.service)
-            label = (known.label if known else None) or (dot.label if dot else None) or t.service
+            given = (known.label if known else None) or (dot.label if dot else None)
+            label = given or t.service
             self._add_notice(
                 Segment.SERVICES,
                 t.service,
@@ -229,6 +234,7 @@ class StatusStore:
                 _service_text(label, t.status),
                 previous=t.previous,
                 at=t.at,
+                label=given,
             )
         self._commit(
             role=snap.role,
@@ -396,6 +402,8 @@ class StatusStore:
                 _service_text(name, data.current.status, data.current.error_message),
                 previous=data.previous,
                 at=at,
+                label=data.current.label,
+                detail=data.current.error_message,
             )
         return changes
 
@@ -410,6 +418,8 @@ class StatusStore:
             severity,
             _pod_text(data.pod.name or data.pod.id, data.pod.status, data.previous),
             at=at,
+            label=f"pod {data.pod.name or data.pod.id}",
+            detail=_pod_text(data.pod.name or data.pod.id, data.pod.status, data.previous),
         )
         return {"pods": pods}
 
@@ -421,10 +431,11 @@ class StatusStore:
         else:
             jobs.pop(job.id, None)
             severity = HealthStatus.DOWN if job.status is JobStatus.FAILED else HealthStatus.HEALTHY
-            text = f"{_job_name(job.id, job.type)} {job.status.value}" + (
-                f": {job.error}" if job.error else ""
+            name = _job_name(job.id, job.type)
+            text = f"{name} {job.status.value}" + (f": {job.error}" if job.error else "")
+            self._add_notice(
+                Segment.JOBS, job.id, severity, text, at=at, label=name, detail=job.error
             )
-            self._add_notice(Segment.JOBS, job.id, severity, text, at=at)
         return {"jobs": jobs}
 
     def _on_workflow(self, data: WorkflowStatusChanged, at: datetime) -> dict[str, object]:
@@ -451,10 +462,22 @@ class StatusStore:
         *,
         previous: HealthStatus | None = None,
         at: datetime | None = None,
+        label: str | None = None,
+        detail: str | None = None,
     ) -> None:
         self._notice_id += 1
         self._history[segment].append(
-            Notice(self._notice_id, segment, at or self._clock(), subject, severity, text, previous)
+            Notice(
+                self._notice_id,
+                segment,
+                at or self._clock(),
+                subject,
+                severity,
+                text,
+                previous,
+                label,
+                detail,
+            )
         )
 
     def _commit(self, **changes: object) -> None:
