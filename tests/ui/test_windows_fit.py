@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QRect, QSize
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
 
 from studio_status.client.state import StatusStore
 from studio_status.protocol import Role
@@ -15,6 +16,7 @@ from studio_status.ui.feed import StateFeed
 from studio_status.ui.theme import LIGHT
 from studio_status.ui.windows import WINDOWS, WindowContext, WindowOpener
 from studio_status.ui.windows.geometry import GeometryStore
+from studio_status.ui.windows.health import HealthWindow
 from studio_status.ui.workarea import fit_rect
 
 from .factories import snapshot
@@ -62,4 +64,33 @@ def test_remembered_geometry_that_no_longer_fits_is_clamped(
     area = QGuiApplication.primaryScreen().availableGeometry()
     assert area.contains(window.geometry()), window.geometry()
     assert window.width() >= area.width() - 10  # all of it but the frame
+    opener.close_all()
+
+
+def test_a_window_at_its_default_size_shrinks_to_few_cards(
+    qtbot: Any, store: StatusStore, tmp_path: Path
+) -> None:
+    """Three service cards do not sit above a half-empty panel; a size the user chose
+    (remembered) is kept."""
+    store.apply_snapshot(snapshot(Role.ADMIN))
+    geometry = GeometryStore(tmp_path / "w.json")
+    opener = WindowOpener(context=WindowContext(StateFeed(store), geometry=geometry, theme=LIGHT))
+    grid = opener.open("services")
+    assert isinstance(grid, HealthWindow) and len(grid.cards) == 3
+    qtbot.waitUntil(lambda: grid._trimmed)
+    scroll = grid.trim
+    assert scroll is not None
+    inner = scroll.widget()
+    assert inner is not None
+    QApplication.processEvents()
+    empty = scroll.viewport().height() - inner.minimumSizeHint().height()
+    assert 0 <= empty <= 40, empty
+    assert grid.height() < HealthWindow.default_size[1]
+    # the user makes it taller: that size is kept next time
+    grid.resize(grid.width(), 460)
+    opener.close_all()
+    again = opener.open("services")
+    assert again is not None
+    QApplication.processEvents()
+    assert again.height() == 460
     opener.close_all()

@@ -22,7 +22,7 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QColor,
@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLayout,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -170,6 +171,10 @@ class DetailWindow(QWidget):
         self.theme = ctx.theme
         self.key = key or self.kind
         self.renders = 0
+        #: the scrolling content a window at its default size shrinks to (None: keep size)
+        self.trim: QScrollArea | None = None
+        self._trimmed = False
+        self._remembered = False
         self._watching: list[str] = []
         self._holding: list[str] = []
         self._started = False
@@ -323,6 +328,29 @@ class DetailWindow(QWidget):
         self.renders += 1
         self._update_banner(state)
         self.show_state(state)
+        if self.trim is not None and not self._trimmed and self.isVisible():
+            self._trim_empty_space()
+
+    def _trim_empty_space(self) -> None:
+        """A window opened at its default size shrinks to its content the first time it
+        has some (three service cards do not sit above a half-empty panel); a size the
+        user chose (remembered) is kept."""
+        scroll = self.trim
+        pane = getattr(self, "pane", None)
+        if scroll is None or (pane is not None and pane.state.value != "content"):
+            return
+        self._trimmed = True
+        if not self._remembered:
+            QTimer.singleShot(0, self._apply_trim)  # once the layout has its final width
+
+    def _apply_trim(self) -> None:
+        scroll = self.trim
+        inner = scroll.widget() if scroll is not None else None
+        if scroll is None or inner is None:
+            return
+        extra = scroll.viewport().height() - inner.minimumSizeHint().height()
+        if extra > 24:
+            self.resize(self.width(), max(self.minimumHeight(), self.height() - extra + 8))
 
     def _update_banner(self, state: StatusState) -> None:
         now = self.now()
@@ -411,7 +439,8 @@ class DetailWindow(QWidget):
 
     def _restore_geometry(self) -> None:
         saved = self.ctx.geometry.load(self.kind)
-        if saved is None or not self.restoreGeometry(saved):
+        self._remembered = saved is not None and self.restoreGeometry(saved)
+        if not self._remembered:
             self.resize(*self.default_size)
             screen = self.screen() or QGuiApplication.primaryScreen()
             if screen is not None:  # centred on its screen's free area

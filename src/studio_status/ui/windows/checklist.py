@@ -124,6 +124,7 @@ class ChecklistWindow(DetailWindow):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(body)
+        self.trim = scroll
         self.pane = StatePane(scroll, theme=self.theme)
         self.pane.retry_requested.connect(self.on_pane_retry_requested)
         self.root.addWidget(self.pane, 1)

@@ -50,6 +50,7 @@ class HealthWindow(DetailWindow):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(self._grid_host)
+        self.trim = scroll
         self.pane = StatePane(scroll, theme=self.theme)
         self.pane.retry_requested.connect(self.on_pane_retry_requested)
         self.root.addWidget(self.pane, 1)
