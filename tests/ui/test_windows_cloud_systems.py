@@ -105,6 +105,10 @@ def test_costs_window_pods_rate_and_empty_state(
             await until(lambda: win.cards["Rate now"].value == "$2.08/hr")
             assert win.subtitle.text().startswith("2 running · $2.08/hr")
             assert win.chart.data is not None and win.chart.data.line is not None
+            # where pods come from, in words (not "push, healthy")
+            assert win.sources.text().startswith(
+                "Pods come from: runpod (sends its pods, answering"
+            )
             win.period_buttons[168].click()
             assert "costs:168" in live.details.watched
             win.close()

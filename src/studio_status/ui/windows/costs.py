@@ -23,18 +23,19 @@ from PySide6.QtWidgets import (
 )
 
 from studio_status.client.state import StatusState
-from studio_status.protocol import BudgetStatus, CloudPod
+from studio_status.protocol import BudgetStatus, CloudPod, HealthStatus
 from studio_status.protocol.cloud import (
     RUNNING_POD_STATUSES,
     BudgetState,
     CloudCosts,
     CloudPodsView,
+    CloudProvider,
 )
 from studio_status.ui import formats
 from studio_status.ui.widgets import Chart, ChartData, Gauge, Line, MetricCard, StatePane
 
 from .base import DetailWindow, WindowContext
-from .texts import PERIOD_LABELS, duration
+from .texts import PERIOD_LABELS, duration, plain_error
 
 __all__ = ["PERIODS", "CostsWindow"]
 
@@ -49,6 +50,25 @@ _BUDGET_COLOR = {
 
 def _money(cents: float) -> str:
     return formats.cost_text(round(cents))
+
+
+_SOURCE_STATE = {
+    HealthStatus.HEALTHY: "answering",
+    HealthStatus.DEGRADED: "failing, last pods kept",
+    HealthStatus.DOWN: "failing",
+    HealthStatus.UNKNOWN: "silent",
+}
+
+
+def source_text(s: CloudProvider, now: datetime) -> str:
+    """``runpod (asked by the hub, answering, last report 20 s ago)``: words, not enums."""
+    how = "asked by the hub" if s.mode == "poll" else "sends its pods"
+    bits = [how, _SOURCE_STATE.get(s.status, s.status.value)]
+    if s.last_ok_at is not None:
+        bits.append(f"last report {formats.ago(s.last_ok_at, now)}")
+    if s.error:
+        bits.append(plain_error(s.error, f"{s.name}'s pods"))
+    return f"{s.name} ({', '.join(bits)})"
 
 
 def merge_pods(fetched: list[CloudPod], live: dict[str, CloudPod]) -> dict[str, CloudPod]:
@@ -163,15 +183,10 @@ class CostsWindow(DetailWindow):
                 )
             )
         self.sources.setText(
-            "Sources: "
+            "Pods come from: "
             + (
-                " · ".join(
-                    f"{s.name} ({s.mode}, {s.status.value}"
-                    + (f": {s.error}" if s.error else "")
-                    + ")"
-                    for s in view.providers
-                )
-                or "none configured"
+                " · ".join(source_text(s, self.now()) for s in view.providers)
+                or "no provider configured"
             )
         )
         self.pane.show_content()
