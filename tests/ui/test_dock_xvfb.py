@@ -33,9 +33,13 @@ SIZE = (WIDTH, HEIGHT)
 
 
 @contextmanager
-def strip(display: str, tmp_path: Path, edge: str, name: str) -> Iterator[subprocess.Popen[str]]:
+def strip(
+    display: str, tmp_path: Path, edge: str, name: str, scale: int = 1
+) -> Iterator[subprocess.Popen[str]]:
     env = dict(os.environ)
     env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", XDG_RUNTIME_DIR=str(tmp_path))
+    if scale != 1:
+        env["QT_SCALE_FACTOR"] = str(scale)
     env.pop("WAYLAND_DISPLAY", None)
     child = subprocess.Popen(
         [
@@ -99,3 +103,14 @@ def test_a_panel_that_appears_later_moves_the_strip(display: str, tmp_path: Path
             assert got["struts"][3] == 40 + STRIP
         got = _read_event(child, "geometry")  # the panel quit: back to the edge
         assert got["geometry"] == [0, HEIGHT - STRIP, WIDTH, STRIP]
+
+
+def test_at_scale_2_the_panel_is_measured_in_device_pixels(display: str, tmp_path: Path) -> None:
+    """A 40 px panel is 20 logical px at scale 2; the strip's strut is in device pixels."""
+    with (
+        panel(display, "bottom", 40, SIZE),
+        strip(display, tmp_path, "bottom", "dock-scale2", scale=2) as child,
+    ):
+        got = _read_event(child, "geometry")
+        assert got["geometry"] == [0, HEIGHT // 2 - 20 - STRIP, WIDTH // 2, STRIP]
+        assert got["struts"][3] == 40 + 2 * STRIP
