@@ -16,7 +16,7 @@ from studio_status.protocol import HealthStatus, Role, ServiceDetail
 from studio_status.ui.theme import LIGHT
 from studio_status.ui.widgets import PaneState
 from studio_status.ui.windows.health import HealthWindow
-from studio_status.ui.windows.service import ServiceWindow
+from studio_status.ui.windows.service import COMPACT_TABS, ServiceWindow
 
 from .live import live_studio, until
 
@@ -241,3 +241,18 @@ def test_findings_read_as_words() -> None:
         "      • Answering: yes",
         "      • Vram free: 2.0 GB",
     ]
+
+
+def test_service_window_opens_without_a_large_empty_actions_list(
+    qloop: qasync.QEventLoop, qtbot: Any, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with live_studio(tmp_path) as live:
+            win = live.opener().open("service:database")
+            assert isinstance(win, ServiceWindow)
+            await until(lambda: win.pane.state is PaneState.CONTENT)
+            await until(lambda: win.tabs.height() <= COMPACT_TABS + 4)
+            assert win.height() < ServiceWindow.default_size[1]
+            win.close()
+
+    qloop.run_until_complete(scenario())

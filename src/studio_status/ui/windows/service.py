@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import partial
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -55,6 +55,8 @@ from .texts import (
 __all__ = ["ServiceWindow", "history_spans"]
 
 HOURS = 24
+#: The tabs' height when a window at its default size first shows its content.
+COMPACT_TABS = 180
 ACTION_TEXTS = {"recheck": "Recheck", "diagnose": "Diagnose", "restart": "Restart…"}
 
 
@@ -108,6 +110,7 @@ class ServiceWindow(DetailWindow):
         self.action_buttons: dict[str, QPushButton] = {}
         #: what the hub can do for this service (None: the hub does not say; all offered)
         self.can: ServiceActions | None = None
+        self._compacted = False
         self._admin_built = False
         self._confirm: QMessageBox | None = None
         self._pill = status_pill(HealthStatus.UNKNOWN, theme=self.theme)
@@ -177,6 +180,16 @@ class ServiceWindow(DetailWindow):
             keys.append(f"logs:{self.service}")
         return keys
 
+    def _compact(self) -> None:
+        """At its default size the window does not open on a large empty Actions list:
+        the tabs start a few lines tall (they grow with the window; a size the user chose
+        is kept)."""
+        if self._remembered or self.tabs.currentIndex() != 0:
+            return
+        extra = self.tabs.height() - COMPACT_TABS
+        if extra > 24:
+            self.resize(self.width(), max(self.minimumHeight(), self.height() - extra))
+
     def _logs_allowed(self) -> bool:
         return cannot(self.can, "logs", self.label) is None
 
@@ -207,6 +220,9 @@ class ServiceWindow(DetailWindow):
         if isinstance(detail, ServiceDetail):
             self._draw(detail)
             self.pane.show_content()
+            if not self._compacted:
+                self._compacted = True
+                QTimer.singleShot(0, self._compact)
             if admin and detail.actions != self.can:
                 self.can = detail.actions
                 if self.tabs.currentIndex() == self._logs_tab and not self._logs_allowed():
