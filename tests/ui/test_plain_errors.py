@@ -39,4 +39,3 @@ def test_what_each_says() -> None:
     # a reason written for people is kept, without the technical prefix
     assert plain_error(RAW["checker"], "the restart") == "No restart command is configured"
     assert "older version" in plain_error("GET /x: HTTP 404", "logs", missing=True)
-

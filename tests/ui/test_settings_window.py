@@ -224,7 +224,7 @@ def test_theme_choice_applies_at_once(
 
 
 def test_seconds_read_naturally(window: SettingsWindow, config: ConfigStore) -> None:
-    """"30 s", not "30.00 s"."""
+    """ "30 s", not "30.00 s"."""
     poll = config.config.refresh.poll_seconds
     assert window.poll_spin.text() == f"{poll:.0f} s"
     assert "." not in window.stale_spin.text()
