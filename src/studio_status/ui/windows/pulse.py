@@ -70,7 +70,7 @@ class PulseWindow(DetailWindow):
         body = QWidget()
         lay = QVBoxLayout(body)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(QLabel("<b>Project progress</b> (approved / total, last 30 days)"))
+        lay.addWidget(QLabel("<b>Project progress</b> (approved / total, last 30 d)"))
         self._projects = QGridLayout()
         self._projects.setColumnStretch(1, 1)
         lay.addLayout(self._projects)
@@ -142,7 +142,7 @@ class PulseWindow(DetailWindow):
                 self._projects.addWidget(widget, i, col)
             self.bars[p.project_id] = bar
         if not rows and isinstance(value, tuple):
-            self.projects_note.setText("No projects with jobs in the last 30 days.")
+            self.projects_note.setText("No projects with jobs in the last 30 d.")
         done = sum(p.approved for p in rows)
         total = sum(p.total for p in rows)
         self.subtitle.setText(f"{len(rows)} projects · {done}/{total} jobs done")

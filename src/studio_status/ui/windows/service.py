@@ -44,6 +44,7 @@ from studio_status.ui.widgets import Band, Chart, ChartData, Line, Span, StatePa
 
 from .base import DetailWindow, WindowContext, entry_problem
 from .texts import (
+    PERIOD_LABELS,
     diagnose_findings,
     duration,
     live_services,
@@ -268,7 +269,7 @@ class ServiceWindow(DetailWindow):
                 end=now,
                 bands=(Band("Status", spans),),
                 line=Line(points, " ms", color="processing"),
-                empty_text="No checks in the last 24 hours",
+                empty_text=f"No checks in the last {PERIOD_LABELS['24h']}",
             )
         )
         since = formats.clock(history[0].checked_at) if history else "—"
