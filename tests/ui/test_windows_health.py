@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from studio_status.client.details import ActionRecord, actions_key
+from studio_status.client.state import Segment
 from studio_status.hub.config import ServiceConfig
 from studio_status.protocol import HealthStatus, Role, ServiceDetail
 from studio_status.ui.theme import LIGHT
@@ -96,7 +97,17 @@ def test_service_window_history_chart_and_actions(
             win.chart.span_clicked.emit(band.spans[-2].payload)
             assert win.selection.text().startswith("Down from")
 
-            # a new reading reaches the chart without a new request (appended by details)
+            # a new reading reaches the chart without a new request (appended by details);
+            # first let a refetch the outage's events scheduled land, or it would replace
+            # the history with one read before the recheck
+            await until(  # the recovery's event reached the store ...
+                lambda: any(
+                    n.subject == "database" and n.previous is HealthStatus.DOWN
+                    for n in live.store.state.history.get(Segment.SERVICES, ())
+                )
+            )
+            # ... and the refetch it scheduled has landed
+            await until(lambda: not live.details._inflight and not live.details._pending)
             before = len(live.store.state.details["service:database"].value.history)  # type: ignore[union-attr]
             requests = live.details.requests
             await hub.recheck("database")
