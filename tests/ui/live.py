@@ -22,6 +22,7 @@ from studio_status.client.details import Details
 from studio_status.client.state import ConnectionState, StatusStore
 from studio_status.client.stream import StatusClient
 from studio_status.hub.config import ServiceConfig
+from studio_status.hub.health_settings import HealthSettings
 from studio_status.hub.sources.plant import SimulatedPlant
 from studio_status.hub.sources.simulator import StudioScript
 from studio_status.protocol import HealthStatus, Role, utcnow
@@ -93,6 +94,7 @@ async def live_studio(
     role: Role = Role.ADMIN,
     steps: int = 0,
     seed: int = 7,
+    health: HealthSettings | None = None,
     configure: Callable[[ServiceConfig], ServiceConfig] | None = None,
 ) -> AsyncIterator[Live]:
     """``configure`` may change each service's config (a restart command, a log file)."""
@@ -105,7 +107,7 @@ async def live_studio(
         services = plant.services(interval=3600)
         if configure is not None:
             services = [configure(s) for s in services]
-        async with run_hub(tmp_path, services) as h:
+        async with run_hub(tmp_path, services, health=health) as h:
             for name in h.hub.state.services:
                 await wait_for_status(h.hub, name, HealthStatus.HEALTHY, LIMIT)
             token = h.admin_token if role is Role.ADMIN else await h.token(role)

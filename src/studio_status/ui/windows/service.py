@@ -58,7 +58,12 @@ __all__ = ["ServiceWindow", "history_spans"]
 HOURS = 24
 #: The tabs' height when a window at its default size first shows its content.
 COMPACT_TABS = 180
-ACTION_TEXTS = {"recheck": "Recheck", "diagnose": "Diagnose", "restart": "Restart…"}
+ACTION_TEXTS = {
+    "recheck": "Recheck",
+    "diagnose": "Diagnose",
+    "restart": "Restart…",
+    "test-notification": "Test notification",
+}
 
 
 def history_spans(history: list[CheckRecord], end_at: object = None) -> tuple[Span, ...]:
@@ -427,8 +432,8 @@ def _record_text(r: ActionRecord) -> str:
     if r.output == "running…" and not r.ok and r.error is None:
         return f"{at}  ⏳ {r.action} — running…"
     mark = "✓" if r.ok else "✗"
-    text = f"{at}  {mark} {r.action}"
-    reason = plain_error(r.error, f"the {r.action}") if r.error else None
+    text = f"{at}  {mark} {r.action.replace('-', ' ')}"
+    reason = plain_error(r.error, f"the {r.action.replace('-', ' ')}") if r.error else None
     first = (reason or r.output or "").strip().splitlines()
     output = r.data.get("output")
     if r.error is None and isinstance(output, dict):  # diagnose: say what it found
