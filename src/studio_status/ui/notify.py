@@ -51,18 +51,6 @@ def wanted(note: Notification, settings: NotificationSettings, local_now: time) 
     return not settings.is_quiet(local_now)
 
 
-def _body(notice: Notice) -> str:
-    """What the title ("DB is down") does not say: the check's reason and what it was."""
-    parts = [notice.detail] if notice.detail else []
-    if notice.previous is not None:
-        parts.append(f"it was {notice.previous.value}")
-    return _sentence("; ".join(parts) or "The check gave no reason.")
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 class NotificationGate:
     """Feed it states; it returns the notifications worth showing, once per incident."""
 
@@ -113,10 +101,10 @@ class NotificationGate:
                 self._told[key] = notice.severity
                 down = notice.severity is HealthStatus.DOWN
                 word = "is down" if down else "is degraded"
-                label = notice.label or SERVICE_LABELS.get(notice.subject, notice.subject)
+                label = SERVICE_LABELS.get(notice.subject, notice.subject)
                 kind = Transition.SERVICE_DOWN if down else Transition.SERVICE_DEGRADED
                 return Notification(
-                    f"{label} {word}", _body(notice), notice.severity, notice.subject, kind
+                    f"{label} {word}", notice.text, notice.severity, notice.subject, kind
                 )
             if notice.severity is HealthStatus.HEALTHY:
                 self._told[key] = notice.severity
@@ -125,11 +113,10 @@ class NotificationGate:
                     HealthStatus.DOWN,
                 )
                 if was_bad:
-                    label = notice.label or SERVICE_LABELS.get(notice.subject, notice.subject)
-                    bad = notice.previous if notice.previous is not HealthStatus.HEALTHY else last
+                    label = SERVICE_LABELS.get(notice.subject, notice.subject)
                     return Notification(
                         f"{label} recovered",
-                        f"Healthy again after being {bad.value}" if bad else "Healthy again",
+                        notice.text,
                         notice.severity,
                         notice.subject,
                         Transition.SERVICE_RECOVERED,
@@ -140,8 +127,8 @@ class NotificationGate:
                 return None
             self._told[key] = notice.severity
             return Notification(
-                _sentence(f"{notice.label} failed") if notice.label else "Job failed",
-                notice.detail or "It gave no reason.",
+                "Job failed",
+                notice.text,
                 notice.severity,
                 notice.subject,
                 Transition.JOB_FAILED,
@@ -153,7 +140,7 @@ class NotificationGate:
             self._told[key] = notice.severity
             return Notification(
                 "Cloud GPU pod error",
-                _sentence(notice.detail or notice.text),
+                notice.text,
                 notice.severity,
                 notice.subject,
                 Transition.POD_ERROR,
