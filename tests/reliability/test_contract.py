@@ -172,6 +172,7 @@ def test_schemathesis_run_all_checks_finds_nothing(
             str(tmp_path),
         ],
         env=env,
+        cwd=tmp_path,  # its cache (.schemathesis/) goes there, not into the checkout
         capture_output=True,
         text=True,
         timeout=540,
