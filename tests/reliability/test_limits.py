@@ -74,6 +74,9 @@ async def test_bogus_tokens_share_one_bucket_per_address(tmp_path: Path, target:
             async with running.http(f"ss_{n:012x}_made-up-secret-{n}") as bogus:
                 statuses.append((await bogus.get("/api/v1/status/footer")).status_code)
         assert statuses == [401, 401, 401, 429, 429, 429]
+        async with running.http("ss_000000000000_made-up-again") as bogus:
+            # the scrape endpoint has its own access rule but the same bucket
+            assert (await bogus.get("/metrics")).status_code == 429
         async with running.http() as anonymous:
             r = await anonymous.post("/api/v1/jobs/events", content=b"{")
             assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1

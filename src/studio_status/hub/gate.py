@@ -82,8 +82,7 @@ class Gate:
         credential = _bearer(request)
         role = await self._auth.authenticate(credential) if credential else None
         if role is None:
-            client = request.client.host if request.client else "?"
-            self._take(f"a:{client}")
+            self.refuse_anonymous(request)
             raise HTTPException(
                 401, "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"}
             )
@@ -93,6 +92,15 @@ class Gate:
         if request.method in _WRITES and request.url.path.startswith(_RATED_PREFIX):
             assert credential is not None
             self._take("t:" + hashlib.sha256(credential.encode()).hexdigest())
+
+    def refuse_anonymous(self, request: Request) -> None:
+        """Charge a caller without a valid token to its address's one bucket (429 when spent).
+
+        Routes with an access rule of their own (``/metrics``) call it too, so no route lets
+        a stream of made-up tokens cost the hub more than one address's allowance.
+        """
+        client = request.client.host if request.client else "?"
+        self._take(f"a:{client}")
 
     def _take(self, key: str) -> None:
         wait = self._rates.take(key)
