@@ -3,10 +3,10 @@
 Why a thread and not a child process: a second interpreter cost the default mode 65 MB
 and its own imports of pydantic, httpx and the protocol, which the app has loaded already.
 The hub is still the same program as ``studio-status hub``: the same config step
-(:func:`studio_status.hub.server.configure`) and the same :func:`~studio_status.hub.server.serve`,
-run on its own asyncio loop in its own thread, on a loopback port, with a fresh admin
-token. The app talks to it over HTTP and WebSocket like to any other hub, so nothing in
-the client knows the difference.
+(:func:`studio_status.hub.resolve.configure`, then the preflight) and the same
+:func:`~studio_status.hub.server.serve`, run on its own asyncio loop in its own thread,
+on a loopback port, with a fresh admin token. The app talks to it over HTTP and WebSocket
+like to any other hub, so nothing in the client knows the difference.
 
 A hub that ends without being asked to (an exception escaped it) must not leave the
 strip silently stale: ``on_problem`` is told the cause at once, and the hub is started
@@ -124,10 +124,15 @@ class EmbeddedHub:
         """Runs on the hub's own loop, in its thread: ``studio-status hub``'s config step and
         server, with this hub's port, database, token and (for the demo) the simulator."""
         from studio_status.hub.config import ConfigError
-        from studio_status.hub.server import configure, serve
+        from studio_status.hub.preflight import preflight
+        from studio_status.hub.resolve import configure
+        from studio_status.hub.server import serve
 
         try:
-            config = configure(self.config, host="127.0.0.1", port=0, database=self.database)
+            config, origin = configure(
+                self.config, host="127.0.0.1", port=0, database=self.database
+            )
+            preflight(config, origin)
         except ConfigError as exc:
             sock.close()
             raise EmbeddedHubError(f"the hub's settings: {exc}") from None

@@ -13,7 +13,6 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from email.utils import formatdate
-from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -26,11 +25,11 @@ from studio_status.protocol import utcnow
 
 from .api import create_app
 from .checks.specs import HttpSpec
-from .config import HubConfig, ServiceConfig, default_config, load_config
+from .config import HubConfig, ServiceConfig, default_config
 from .service import Hub
 from .ws import FRAMES_EXTENSION
 
-__all__ = ["bind", "configure", "serve"]
+__all__ = ["bind", "serve"]
 
 # uvicorn's websocket layer logs each upgrade's headers at DEBUG, bearer tokens among them
 logging.getLogger("uvicorn.error").addFilter(RedactingFilter())
@@ -47,24 +46,6 @@ def bind(host: str, port: int) -> socket.socket:
         raise
     sock.set_inheritable(False)
     return sock
-
-
-def configure(
-    path: Path | None,
-    *,
-    host: str | None = None,
-    port: int | None = None,
-    database: Path | None = None,
-) -> HubConfig:
-    """The hub's config file (or the defaults) with the command line's overrides.
-
-    One step for ``studio-status hub`` and the app's own hub, so both are the same program;
-    raises :class:`~studio_status.hub.config.ConfigError` in the user's words.
-    """
-    config, _found = load_config(path)
-    overrides = {"host": host, "port": port, "database": database}
-    config.hub = config.hub.model_copy(update={k: v for k, v in overrides.items() if v is not None})
-    return config
 
 
 def _self_checks(url: str, config: HubConfig, tls: bool) -> list[ServiceConfig]:
@@ -180,6 +161,23 @@ class _Server(uvicorn.Server):
     async def main_loop(self) -> None:
         if not self.should_exit:
             await self._exit.wait()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Over TLS, closing an idle keep-alive connection waits for the peer's TLS
+        close_notify, which an idle client (a pooled connection nobody reads, such as the
+        hub's own self-check) never sends: uvicorn then waited its whole graceful timeout
+        (5 s). Nothing is in flight on an idle connection, so abort it instead."""
+        if self.config.is_ssl:
+            for connection in list(self.server_state.connections):
+                cycle = getattr(connection, "cycle", _NO_CYCLE)
+                transport = getattr(connection, "transport", None)
+                idle = cycle is None or getattr(cycle, "response_complete", False)
+                if idle and isinstance(transport, asyncio.Transport):
+                    transport.abort()
+        await super().shutdown(sockets)
+
+
+_NO_CYCLE = object()  # a connection without request cycles (a websocket): left to uvicorn
 
 
 async def serve(
