@@ -1,10 +1,7 @@
 """Writes checks and events to the store off the probe path.
 
 Checkers and the bus hand records to :meth:`StoreWriter.add_check` / :meth:`add_event`,
-which never block. One task drains them in order, a batch per transaction, gathering for
-up to ``coalesce_seconds`` after the first record so a thousand services checked every
-30 s cost a couple of transactions a second, not 33 (and an idle hub one wake-up per
-check round, not several); :meth:`StoreWriter.flush` and a full batch write at once. When storage
+which never block. One task drains them in order, a batch per transaction. When storage
 fails (locked, read-only, disk full) the hub keeps serving from memory: the writer logs
 once per episode, reports ``failing``, keeps the backlog (bounded: the oldest raw checks go
 first, never events) and retries with backoff until storage returns.
@@ -13,7 +10,6 @@ first, never events) and retries with backoff until storage returns.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -37,7 +33,6 @@ class StoreWriter:
         max_pending_checks: int = 100_000,
         retry_initial: float = 0.5,
         retry_max: float = 30.0,
-        coalesce_seconds: float = 0.5,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._store = store
@@ -48,8 +43,6 @@ class StoreWriter:
         self._retry_initial = retry_initial
         self._retry_max = retry_max
         self._sleep = sleep
-        self._coalesce = coalesce_seconds
-        self._hurry = asyncio.Event()  # write what is pending now (a flush, a full batch)
         self._ready = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -81,8 +74,6 @@ class StoreWriter:
     def _wake(self) -> None:
         self._idle.clear()
         self._ready.set()
-        if len(self._pending) >= self._max_batch:
-            self._hurry.set()
 
     def _drop_oldest_check(self) -> None:
         for i, item in enumerate(self._pending):
@@ -102,8 +93,6 @@ class StoreWriter:
 
     async def flush(self) -> None:
         """Wait until everything handed in so far is committed (tests, shutdown)."""
-        if not self._idle.is_set():
-            self._hurry.set()
         await self._idle.wait()
 
     async def run(self) -> None:
@@ -111,14 +100,9 @@ class StoreWriter:
         while True:
             if not self._pending:
                 self._idle.set()
-                self._hurry.clear()
                 self._ready.clear()
                 await self._ready.wait()
                 continue
-            if self._coalesce > 0 and not self.failing and not self._hurry.is_set():
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._coalesce):
-                        await self._hurry.wait()
             size = min(self._max_batch, len(self._pending))
             # a check's events follow it in the queue: keep them in its transaction, or a
             # crash between two batches leaves a window opened without its transition event
