@@ -18,7 +18,17 @@ if TYPE_CHECKING:
     from .cache import CachedFooter, SnapshotCache
     from .clock import Clock, SystemClock
     from .coalesce import Coalescer
-    from .errors import BadResponse, ClientError, HubUnavailable, NotFound, Unauthorized
+    from .errors import (
+        BadResponse,
+        ClientError,
+        HubUnavailable,
+        Incompatible,
+        NotAllowed,
+        NotFound,
+        TlsFailure,
+        Unauthorized,
+    )
+    from .link import LinkProblem, ProblemKind
     from .rest import RestClient
     from .state import ConnectionState, DetailEntry, Notice, Segment, StatusState, StatusStore
     from .stream import DEFAULT_TOPICS, StatusClient
@@ -35,6 +45,11 @@ _HOME = {
     "HubUnavailable": "errors",
     "NotFound": "errors",
     "Unauthorized": "errors",
+    "Incompatible": "errors",
+    "NotAllowed": "errors",
+    "TlsFailure": "errors",
+    "LinkProblem": "link",
+    "ProblemKind": "link",
     "RestClient": "rest",
     "ConnectionState": "state",
     "DetailEntry": "state",
@@ -57,8 +72,12 @@ __all__ = [
     "ConnectionState",
     "DetailEntry",
     "HubUnavailable",
+    "Incompatible",
+    "LinkProblem",
+    "NotAllowed",
     "NotFound",
     "Notice",
+    "ProblemKind",
     "RestClient",
     "Segment",
     "SnapshotCache",
@@ -66,6 +85,7 @@ __all__ = [
     "StatusState",
     "StatusStore",
     "SystemClock",
+    "TlsFailure",
     "Unauthorized",
 ]
 

@@ -177,6 +177,14 @@ class AlertManager:
 
     # -- mutes and maintenance --------------------------------------------------------
 
+    def flapping(self) -> list[str]:
+        """Services whose open incident is flapping (the snapshot tells clients)."""
+        return sorted(
+            name
+            for name, t in self.tracks.items()
+            if t.incident is not None and t.incident.flapping
+        )
+
     def muted_until(self, service: str, now: datetime | None = None) -> datetime | None:
         now = now or self._clock()
         ends = []

@@ -22,6 +22,7 @@ from studio_status.protocol import (
     ServiceDetail,
     utcnow,
 )
+from studio_status.protocol.contract import CONTRACT, CONTRACT_HEADER, HUB_ID_HEADER
 
 from .deps import Access
 from .limits import LimitSettings, RequestLimits
@@ -103,7 +104,11 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
     )
     async def footer(role: Authed) -> Response:
         """Seed 000's footer summary, from memory; services and cloud only for admins."""
-        return Response(hub.state.footer_json(role), media_type="application/json")
+        return Response(
+            hub.state.footer_json(role),
+            media_type="application/json",
+            headers={CONTRACT_HEADER: str(CONTRACT), HUB_ID_HEADER: hub.bus.hub_id},
+        )
 
     @app.get("/admin/health", response_model=OverviewEnvelope, responses=_ERRORS, tags=["health"])
     async def overview(_: Admin) -> OverviewEnvelope:

@@ -28,6 +28,7 @@ from studio_status.protocol import (
     WorkflowEventIn,
     utcnow,
 )
+from studio_status.protocol.contract import CONTRACT
 from studio_status.tasks import TaskSet
 
 from .activity import ActivityLog
@@ -361,6 +362,8 @@ class Hub:
                 workflows=list(self.jobs.workflows.values()),
                 heartbeat_seconds=self.heartbeat_seconds,
                 simulated=self.simulated,
+                contract=CONTRACT,
+                flapping=self.alerts.flapping() if admin else None,
             ),
         )
 

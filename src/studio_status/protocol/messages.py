@@ -93,6 +93,9 @@ class Snapshot(WireModel):
     """Everything a client needs to paint, as its role may see it.
 
     ``simulated`` is True when the hub runs the studio simulator: every view says so.
+    ``contract`` is the hub's contract number (:mod:`.contract`; None from hubs older than
+    numbering). ``flapping`` names the services whose open incident the hub calls flapping
+    (admins), so a client that connects mid-episode notifies it once, not every flip.
     """
 
     role: Role
@@ -104,6 +107,8 @@ class Snapshot(WireModel):
     pods: list[CloudPod] | None = None
     heartbeat_seconds: float = 15.0
     simulated: bool = False
+    contract: int | None = None
+    flapping: list[str] | None = None
 
 
 class SnapshotMessage(WireModel):
