@@ -170,6 +170,9 @@ class StatusState:
     source: Source | None = None
     #: the footer on screen came from the disk cache and nothing live replaced it yet
     cached: bool = False
+    #: problems of the app itself (a repaired settings file, no keyring), by key: shown at
+    #: the top of the tray menu and as a mark on the strip until dealt with
+    app_problems: dict[str, str] = field(default_factory=dict)
     version: int = 0
 
     def muted(self, name: str, now: datetime | None = None) -> bool:
@@ -254,6 +257,17 @@ class StatusStore:
         if source != self._state.source:
             self._commit(source=source)
 
+    def set_app_problem(self, key: str, text: str | None) -> None:
+        """Report (``text``) or clear (None) a problem of the app itself under ``key``."""
+        if self._state.app_problems.get(key) == text:
+            return
+        problems = dict(self._state.app_problems)
+        if text is None:
+            problems.pop(key, None)
+        else:
+            problems[key] = text
+        self._commit(app_problems=problems)
+
     def set_problem(self, problem: LinkProblem | None) -> None:
         """What is wrong with the link (None: nothing). A problem the user must act on
         (a refused token, an untrusted certificate, a hub too old) also forgets the data:
@@ -282,6 +296,7 @@ class StatusStore:
         self._state = StatusState(
             version=keep.version,
             source=keep.source,
+            app_problems=keep.app_problems,
             connection=keep.connection,
             offline_since=keep.offline_since,
             problem=keep.problem,
@@ -456,7 +471,9 @@ class StatusStore:
         """
         for history in self._history.values():
             history.clear()
-        self._state = StatusState(version=self._state.version)
+        self._state = StatusState(
+            version=self._state.version, app_problems=self._state.app_problems
+        )
         self._commit()
 
     # -- event rules ------------------------------------------------------------------
