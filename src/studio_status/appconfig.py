@@ -75,11 +75,11 @@ __all__ = [
     "Profile",
     "RefreshSettings",
     "StripSettings",
-    "hub_url",
     "ThemeChoice",
     "Transition",
     "changed_names",
     "default_config_dir",
+    "hub_url",
     "normalize_order",
     "reference",
 ]

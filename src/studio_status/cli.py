@@ -82,6 +82,15 @@ def _parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", parents=[common], help="print the footer summary in one line")
     status.add_argument("--json", action="store_true", help="print the raw JSON")
+    status.add_argument(
+        "--ca",
+        type=Path,
+        metavar="FILE",
+        help="trust this CA bundle (a private CA, a self-signed hub)",
+    )
+    status.add_argument(
+        "--insecure", action="store_true", help="do not check the hub's certificate at all"
+    )
 
     desk = sub.add_parser(
         "install-desktop", help="install the desktop entry and icons for this user (XDG)"
@@ -112,16 +121,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "hub":
         return _hub(args)
     if args.command == "status":
-        from studio_status.status_cmd import resolve_target, run_status
+        from studio_status.status_cmd import UsageError, resolve_target, run_status
 
         try:
-            hub, token = resolve_target(
-                args.hub, args.token or os.environ.get(TOKEN_ENV), args.profile, args.app_config
+            target = resolve_target(
+                args.hub,
+                args.token or os.environ.get(TOKEN_ENV),
+                args.profile,
+                args.app_config,
+                ca=args.ca,
+                insecure=args.insecure,
             )
-        except LookupError as exc:
+        except (LookupError, UsageError) as exc:
+            print(f"UNKNOWN: studio-status status: {exc}")
             print(f"studio-status status: {exc}", file=sys.stderr)
             return 3
-        return run_status(hub, token, as_json=args.json)
+        return run_status(target, as_json=args.json)
     if args.command == "install-desktop":
         return _install_desktop(args.uninstall)
     if args.command == "autostart":
@@ -129,10 +144,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "config":
         return _config(args)
     from studio_status.app import Options, run
+    from studio_status.appconfig import hub_url
 
+    try:
+        hub = hub_url(args.hub) if args.hub is not None else None
+    except ValueError as exc:
+        print(f"studio-status: --hub {args.hub!r}: {exc}", file=sys.stderr)
+        return 2
     return run(
         options=Options(
-            hub_url=args.hub,
+            hub_url=hub,
             token=args.token or os.environ.get(TOKEN_ENV),
             demo=args.command == "demo",
             web_url=args.web_url,

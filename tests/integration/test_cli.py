@@ -77,7 +77,7 @@ def test_hub_with_defaults_serves_the_footer(
     assert services["disk"]["status"] == "healthy"
     status = cli(tmp_path, "status", "--hub", url, "--token", token)
     assert status.returncode in (0, 1), status.stderr
-    assert "Hub:" in status.stdout and "Disk:healthy" in status.stdout
+    assert status.stdout.startswith("OK: ") and "Disk healthy" in status.stdout
     as_json = cli(tmp_path, "status", "--hub", url, "--token", token, "--json")
     assert json.loads(as_json.stdout)["data"]["services"]["disk"]["status"] == "healthy"
     listed = cli(tmp_path, "hub", "token", "list")
@@ -85,12 +85,30 @@ def test_hub_with_defaults_serves_the_footer(
     token_id = token.split("_")[1]
     assert cli(tmp_path, "hub", "token", "revoke", token_id).returncode == 0
     refused = cli(tmp_path, "status", "--hub", url, "--token", token)
-    assert refused.returncode == 3 and "401" in refused.stderr
+    assert refused.returncode == 3 and refused.stdout.startswith("UNKNOWN: Token refused")
 
 
 def test_status_exit_code_when_unreachable(tmp_path: Path) -> None:
     result = cli(tmp_path, "status", "--hub", "http://127.0.0.1:9")
-    assert result.returncode == 3 and "UNREACHABLE" in result.stderr
+    assert result.returncode == 3
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("UNKNOWN: Hub http://127.0.0.1:9 unreachable: connection refused")
+
+
+def test_status_accepts_an_address_without_scheme(tmp_path: Path) -> None:
+    """``127.0.0.1:9`` is ``http://127.0.0.1:9`` (as a browser reads it): the answer is
+    about that hub, not about a bad URL."""
+    result = cli(tmp_path, "status", "--hub", "127.0.0.1:9", "--token", "x")
+    assert result.returncode == 3
+    assert result.stdout.startswith("UNKNOWN: Hub http://127.0.0.1:9 unreachable")
+
+
+@pytest.mark.parametrize("address", ["ftp://hub", "http://", "hub:port", "two words:80"])
+def test_status_refuses_a_bad_address_as_usage(tmp_path: Path, address: str) -> None:
+    result = cli(tmp_path, "status", "--hub", address, "--token", "x")
+    assert result.returncode == 3
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("UNKNOWN: studio-status status: --hub") and "unreachable" not in first
 
 
 @pytest.mark.parametrize(

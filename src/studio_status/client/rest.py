@@ -66,6 +66,10 @@ class RestClient:
         """``GET /api/v1/status/footer``; the body as the token's role may see it.
 
         Raises :class:`Incompatible` for a hub outside the contracts this app speaks."""
+        return (await self.fetch_footer_body())[0]
+
+    async def fetch_footer_body(self) -> tuple[FooterData, bytes]:
+        """:meth:`fetch_footer`, and the body as the hub sent it (``status --json``)."""
         response = await self._send("GET", FOOTER_PATH)
         contract = _contract(response.headers.get(CONTRACT_HEADER))
         mismatch = contract_mismatch(contract)
@@ -74,7 +78,7 @@ class RestClient:
         self.hub_id = response.headers.get(HUB_ID_HEADER) or None
         raw = response.content
         try:
-            return parse_model(FooterEnvelope, decode_json(raw, "footer"), "footer").data
+            return parse_model(FooterEnvelope, decode_json(raw, "footer"), "footer").data, raw
         except ProtocolError as exc:
             raise BadResponse(f"GET {FOOTER_PATH}: {exc}", exc) from exc
 

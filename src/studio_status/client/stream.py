@@ -164,7 +164,7 @@ class StatusClient:
         self._owns_http = http is None
         # certificates are verified by default; a path names a private CA (per profile)
         self._tls = tls_context(verify) if self._ws_url.startswith("wss:") else None
-        self._http = http if http is not None else httpx.AsyncClient(verify=_httpx_verify(verify))
+        self._http = http if http is not None else httpx.AsyncClient(verify=http_verify(verify))
         self._rest = RestClient(self.base_url, self._http, token=token, timeout=request_timeout)
         self._cache = cache
         self._poll_interval = poll_interval
@@ -671,8 +671,8 @@ def tls_context(verify: bool | str) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=verify)
 
 
-def _httpx_verify(verify: bool | str) -> bool | ssl.SSLContext:
-    # httpx deprecates a CA path as ``verify``; a context says the same
+def http_verify(verify: bool | str) -> bool | ssl.SSLContext:
+    """``verify`` as httpx takes it: it deprecates a CA path; a context says the same."""
     return tls_context(verify) if isinstance(verify, str) else verify
 
 
