@@ -51,6 +51,7 @@ from studio_status.protocol import (
     MAX_MESSAGE_BYTES,
     ErrorMessage,
     Event,
+    FooterData,
     HeartbeatMessage,
     HelloMessage,
     ProtocolError,
@@ -97,6 +98,8 @@ DEFAULT_TOPICS: Final[tuple[str, ...]] = (
 )
 
 _TASK_PREFIX: Final = "studio-status-"
+#: How long closing waits for a footer request in flight before it cancels it.
+CLOSE_GRACE_SECONDS = 1.0
 #: Longest stretch of frame handling before the reader yields to the loop (the UI).
 READ_SLICE_SECONDS = 0.008
 
@@ -178,6 +181,7 @@ class StatusClient:
         self._client_name = client_name
 
         self._tasks = TaskSet(log, _TASK_PREFIX)
+        self._requests: set[asyncio.Future[FooterData]] = set()
         self._poller: asyncio.Task[None] | None = None
         self._runner: asyncio.Task[None] | None = None
         self._ws: ClientConnection | None = None
@@ -318,6 +322,7 @@ class StatusClient:
             await self._stopped.wait()
         await self._cancel_tasks()
         await self._close_socket()
+        await self._finish_requests()
         if self._cache is not None:
             self._cache.flush(force=True)
         if self._owns_http:
@@ -566,7 +571,7 @@ class StatusClient:
 
     async def _poll_once(self) -> None:
         try:
-            footer = await self._rest.fetch_footer()
+            footer = await self._fetch_footer()
         except ClientError as exc:
             if self._synced:
                 return
@@ -581,10 +586,18 @@ class StatusClient:
         self._heard()
         self.store.apply_footer(footer, polled=True, hub_id=self._rest.hub_id)
 
+    async def _fetch_footer(self) -> FooterData:
+        """The footer over REST, in a request :meth:`aclose` lets finish (briefly) rather
+        than cancel: httpx cancelled inside a TLS handshake leaves its socket to the GC."""
+        request = asyncio.ensure_future(self._rest.fetch_footer())
+        self._requests.add(request)
+        request.add_done_callback(self._requests.discard)
+        return await asyncio.shield(request)
+
     async def _initial_fetch(self) -> None:
         """Paint from REST at once; the socket's snapshot, if first, makes this moot."""
         try:
-            footer = await self._rest.fetch_footer()
+            footer = await self._fetch_footer()
         except ClientError as exc:
             log.info("initial footer fetch failed: %s", exc)
             if isinstance(exc, Unauthorized | Incompatible):
@@ -651,6 +664,15 @@ class StatusClient:
 
     def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         return self._tasks.spawn(coro, name)
+
+    async def _finish_requests(self) -> None:
+        requests = set(self._requests)
+        if requests:
+            _done, pending = await asyncio.wait(requests, timeout=CLOSE_GRACE_SECONDS)
+            for request in pending:
+                request.cancel()
+            results = await asyncio.gather(*requests, return_exceptions=True)
+            del results  # their errors were the tasks' to report; the client is closing
 
     async def _cancel_tasks(self) -> None:
         await self._tasks.cancel_all()
