@@ -14,6 +14,10 @@
   Notifications) and elsewhere the platform's balloon / notification centre. A click opens
   the window of the segment the notice is about.
 * Profiles: a "Profile" submenu switches the platform at once (radio items).
+* The menu starts with the current state, as menu-bar apps do: the worst state with its
+  counts (or the link's problem in the strip's words), the profile, role and hub, then any
+  problem of the app itself (a repaired settings file, no keyring), which stays there until
+  dealt with (a click opens Settings) rather than only flashing by in a balloon.
 """
 
 from __future__ import annotations
@@ -192,6 +196,7 @@ class TrayIcon(QObject):
         settings_requested(): open settings.
         profile_requested(str): switch to the named profile.
         quit_requested(): quit the app.
+        app_problem_clicked(str): the user clicked an app problem's line (its key).
 
     Attributes:
         tray: the :class:`QSystemTrayIcon`.
@@ -208,6 +213,7 @@ class TrayIcon(QObject):
     settings_requested = Signal()
     profile_requested = Signal(str)
     quit_requested = Signal()
+    app_problem_clicked = Signal(str)
 
     def __init__(
         self,
@@ -253,6 +259,9 @@ class TrayIcon(QObject):
 
     def _build_menu(self) -> None:
         m = self.menu
+        self.header_actions: list[QAction] = []
+        self.problem_actions: dict[str, QAction] = {}
+        self._header_end = m.addSeparator()
         self._open_actions: dict[Segment, QAction] = {}
         for seg in Segment:
             action = m.addAction(f"Open {formats.SEGMENT_TITLES[seg]}…")
@@ -350,8 +359,41 @@ class TrayIcon(QObject):
         for name in ADMIN_WINDOWS:
             self._more_actions[name].setVisible(admin)
         self._refresh_tooltip(state)
+        self._refresh_header(state)
         for note in self._gate.feed(state):
             self._notify(note)
+
+    def _refresh_header(self, state: StatusState) -> None:
+        """The menu's first lines: state, profile and role (disabled: information), then
+        the app's own problems (enabled: a click opens Settings)."""
+        lines = formats.menu_header(state, self._clock())
+        while len(self.header_actions) < len(lines):
+            action = QAction(self.menu)
+            action.setEnabled(False)
+            self.menu.insertAction(self._first_problem_or_end(), action)
+            self.header_actions.append(action)
+        while len(self.header_actions) > len(lines):
+            action = self.header_actions.pop()
+            self.menu.removeAction(action)
+            action.deleteLater()
+        for action, line in zip(self.header_actions, lines, strict=True):
+            action.setText(line)
+        problems = state.app_problems
+        for key in [k for k in self.problem_actions if k not in problems]:
+            action = self.problem_actions.pop(key)
+            self.menu.removeAction(action)
+            action.deleteLater()
+        for key, text in problems.items():
+            known = self.problem_actions.get(key)
+            if known is None:
+                known = QAction(self.menu)
+                known.triggered.connect(lambda _c=False, k=key: self.app_problem_clicked.emit(k))
+                self.menu.insertAction(self._header_end, known)
+                self.problem_actions[key] = known
+            known.setText(f"⚠ {text}")
+
+    def _first_problem_or_end(self) -> QAction:
+        return next(iter(self.problem_actions.values()), self._header_end)
 
     def _refresh_tooltip(self, state: StatusState) -> None:
         tip = formats.tray_tooltip(state, self._clock())

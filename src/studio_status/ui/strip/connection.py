@@ -44,27 +44,31 @@ class ConnectionSegment(SegmentWidget):
         self._hub = hub
 
     def build(self, state: StatusState, now: datetime) -> tuple[str, list[Run], str]:
+        text, runs, tooltip = self._build(state, now)
+        if not state.app_problems:
+            return text, runs, tooltip
+        tooltip += "\n" + "\n".join(f"⚠ {p}" for p in state.app_problems.values())
+        mark = Run(RunKind.TEXT, APP_PROBLEM_MARK, color="degraded", gap_after=6)
+        return f"{APP_PROBLEM_MARK} {text}".rstrip(), [mark, *runs], tooltip
+
+    def _build(self, state: StatusState, now: datetime) -> tuple[str, list[Run], str]:
         text = formats.connection_text(state, now) or ""
         hub = state.source.hub if state.source is not None else self._hub
         tooltip = formats.connection_tooltip(state, now, hub)
-        mark: list[Run] = []
-        if state.app_problems:
-            tooltip += "\n" + "\n".join(f"⚠ {p}" for p in state.app_problems.values())
-            mark = [Run(RunKind.TEXT, APP_PROBLEM_MARK, color="degraded", gap_after=6)]
         source = formats.source_text(state)
         if not text:
             if source is None:
-                return (APP_PROBLEM_MARK if mark else ""), mark, tooltip
-            return source, [*mark, Run(RunKind.TEXT, source, color="text_dim")], tooltip
+                return "", [], tooltip
+            return source, [Run(RunKind.TEXT, source, color="text_dim")], tooltip
         if text == formats.SIMULATED_TEXT:
             tooltip = "Data from the studio simulator (studio-status demo), not a real platform"
             if source is not None:
                 tooltip += f"\n{formats.connection_tooltip(state, now, hub)}"
-            return text, [*mark, Run(RunKind.TEXT, text)], tooltip
+            return text, [Run(RunKind.TEXT, text)], tooltip
         status, color = _SHAPE[state.connection]
         if state.problem is not None and state.problem.needs_user:
             status, color = HealthStatus.DOWN, "down"
-        runs = [*mark, Run(RunKind.STATUS, status=status, color=color, gap_after=5)]
+        runs = [Run(RunKind.STATUS, status=status, color=color, gap_after=5)]
         runs.append(Run(RunKind.TEXT, text))
         if source is not None:
             runs.append(Run(RunKind.TEXT, f"{formats.SEP}{source}", color="text_dim"))
