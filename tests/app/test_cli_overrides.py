@@ -49,7 +49,7 @@ async def test_command_line_flags_are_never_saved_into_the_profile(
     assert all("role" not in p and "hub_url" not in p for p in saved["profiles"])
     cache = Path(report["cache"])
     assert cache.parent == tmp_path / "cache" / "studio-status"
-    written = sorted(p.name for p in cache.parent.glob("footer-*.json"))  # noqa: ASYNC240
+    written = sorted(p.name for p in cache.parent.glob("footer-*.json"))
     # one file, under that hub's key: the profile's own hub has none, so nothing of
     # another hub can ever paint under it
     assert written == [cache.name]
