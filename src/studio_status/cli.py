@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
         "--simulate",
         action="store_true",
         help="also run the studio simulator (jobs, workflows, pods, a flapping service), "
-        "clearly marked as simulated",
+        "clearly marked as simulated, in its own database (demo.sqlite3) unless --database",
     )
     hub.add_argument("--seed", type=int, default=7, help="simulator seed (same seed, same run)")
     hub.add_argument(
@@ -206,6 +206,13 @@ def _config(args: argparse.Namespace) -> int:
     return 1 if loaded.problems else 0
 
 
+def demo_database_path() -> Path:
+    """The demo's (``--simulate``) own database, beside the hub's in the user data folder."""
+    from studio_status.hub.config import default_data_dir
+
+    return default_data_dir() / "demo.sqlite3"
+
+
 def _hub(args: argparse.Namespace) -> int:
     from studio_status.hub.config import ConfigError, load_config
 
@@ -214,10 +221,15 @@ def _hub(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"studio-status hub: {exc}", file=sys.stderr)
         return 2
+    database = args.database
+    if args.simulate and database is None:
+        # the simulator's pods and jobs live in a database of their own: a hub started
+        # later without --simulate must never serve them as real
+        database = demo_database_path()
     overrides = {
         "host": args.host,
         "port": 0 if args.embedded and args.port is None else args.port,
-        "database": args.database,
+        "database": database,
     }
     config.hub = config.hub.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     if args.hub_command == "token":
