@@ -173,6 +173,8 @@ class StatusState:
     #: problems of the app itself (a repaired settings file, no keyring), by key: shown at
     #: the top of the tray menu and as a mark on the strip until dealt with
     app_problems: dict[str, str] = field(default_factory=dict)
+    #: services whose open incident the hub calls flapping (snapshot, then alert events)
+    flapping: frozenset[str] = frozenset()
     version: int = 0
 
     def muted(self, name: str, now: datetime | None = None) -> bool:
@@ -324,6 +326,7 @@ class StatusStore:
             workflows={w.id: w for w in snap.workflows},
             pods={p.id: p for p in snap.pods or []},
             simulated=snap.simulated,
+            flapping=frozenset(snap.flapping or ()),
             connection=ConnectionState.LIVE,
             stale=False,
             offline_since=None,
@@ -414,6 +417,12 @@ class StatusStore:
             alerts = dict(self._state.alerts)
             alerts[data.alert.id] = data.alert
             changes["alerts"] = alerts
+            flapping = set(self._state.flapping)
+            if isinstance(data, AlertFired) and data.alert.details.get("flapping"):
+                flapping.add(data.alert.service)
+            else:
+                flapping.discard(data.alert.service)
+            changes["flapping"] = frozenset(flapping)
         elif isinstance(data, SystemStabilityChanged):
             changes["stability"] = data.state
         elif isinstance(data, ActivityCreated):

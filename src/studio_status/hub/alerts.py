@@ -403,6 +403,8 @@ class AlertManager:
                 if track.confirmed not in FAILING:
                     self._resolve(service, track, incident, now)
                     continue
+                if incident.notified_at is not None and not self.held(service, now):
+                    self._fire(service, incident, changed=True)  # clients: no longer flapping
             if self.held(service, now):
                 continue
             if incident.notified_at is None:

@@ -230,8 +230,12 @@ class TrayIcon(QObject):
         self._theme = theme or current_theme()
         self._clock = clock
         self._local_time = local_time or (lambda: datetime.now().time())
-        self._gate = NotificationGate(clock())
         self.notifications = notifications or NotificationSettings()
+        self._gate = NotificationGate(clock(), frozenset(self.notifications.transitions))
+        # the policy holds bursts, batches and recoveries: this wakes it when one is due
+        self._due = QTimer(self)
+        self._due.setSingleShot(True)
+        self._due.timeout.connect(self.on_due_timeout)
         self.overall: Overall | None = None
         self.badge = -1
         self.shown: list[Notification] = []
@@ -313,10 +317,12 @@ class TrayIcon(QObject):
 
     def set_notification_settings(self, settings: NotificationSettings) -> None:
         self.notifications = settings
+        self._gate.kinds = frozenset(settings.transitions)
 
     def reset_notifications(self) -> None:
         """Another profile: its incidents are new news, the old ones are gone."""
-        self._gate = NotificationGate(self._clock())
+        self._gate = NotificationGate(self._clock(), frozenset(self.notifications.transitions))
+        self._due.stop()
         self._last_note = None
 
     def show_message(self, title: str, body: str) -> None:
@@ -360,8 +366,22 @@ class TrayIcon(QObject):
             self._more_actions[name].setVisible(admin)
         self._refresh_tooltip(state)
         self._refresh_header(state)
-        for note in self._gate.feed(state):
+        for note in self._gate.feed(state, self._clock()):
             self._notify(note)
+        self._schedule()
+
+    def on_due_timeout(self) -> None:
+        for note in self._gate.flush(self._clock()):
+            self._notify(note)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        due = self._gate.next_due()
+        if due is None:
+            self._due.stop()
+            return
+        ms = max(0, int((due - self._clock()).total_seconds() * 1000)) + 1
+        self._due.start(ms)
 
     def _refresh_header(self, state: StatusState) -> None:
         """The menu's first lines: state, profile and role (disabled: information), then
@@ -448,5 +468,6 @@ class TrayIcon(QObject):
 
     def close(self) -> None:
         self._availability.stop()
+        self._due.stop()
         self.tray.hide()
         self.menu.deleteLater()
