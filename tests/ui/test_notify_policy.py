@@ -8,7 +8,14 @@ from datetime import datetime, timedelta
 from studio_status.client.state import ConnectionState, StatusStore
 from studio_status.protocol import Event, HealthStatus, JobInfo, JobStatus, Role
 from studio_status.protocol.messages import Transition as WireTransition
-from studio_status.ui.notify import BURST, JOB_BATCH, RECOVERY_HOLD, SETTLE, NotificationGate
+from studio_status.ui.notify import (
+    BURST,
+    DEGRADED_HOLD,
+    JOB_BATCH,
+    RECOVERY_HOLD,
+    SETTLE,
+    NotificationGate,
+)
 
 from .factories import NOW, footer, health_event, services, snapshot
 
@@ -111,10 +118,24 @@ def test_live_changes_in_a_burst_are_one_notification() -> None:
     run.wait(SETTLE + BURST)
     run.service("database", DOWN, HEALTHY)
     run.now += timedelta(seconds=1)
-    run.service("comfyui", DEGRADED, HEALTHY)
+    run.service("comfyui", DOWN, HEALTHY)
     run.service("workers", DOWN, HEALTHY)
     run.wait(BURST)
     assert run.seen == ["3 changes: DB is down"]
+
+
+def test_a_short_slow_spell_is_not_a_notification() -> None:
+    run = Run()
+    run.live()
+    run.wait(SETTLE + BURST)
+    run.service("database", DEGRADED, HEALTHY)
+    run.wait(DEGRADED_HOLD / 2)
+    run.service("database", HEALTHY, DEGRADED)
+    run.wait(RECOVERY_HOLD * 2)
+    assert run.seen == []  # the strip showed it; nothing to tell, nothing to take back
+    run.service("database", DEGRADED, HEALTHY)
+    run.wait(DEGRADED_HOLD + BURST + timedelta(seconds=1))
+    assert run.seen == ["DB is degraded"]
 
 
 def test_a_flapping_service_is_told_once_until_it_settles() -> None:
@@ -205,5 +226,5 @@ def test_kinds_the_user_turned_off_are_never_merged_in() -> None:
     run.wait(SETTLE + BURST)
     run.service("database", DOWN, HEALTHY)
     run.service("comfyui", DEGRADED, HEALTHY)
-    run.wait(BURST + timedelta(seconds=1))
+    run.wait(DEGRADED_HOLD + BURST + timedelta(seconds=1))
     assert run.seen == ["DB is down"]

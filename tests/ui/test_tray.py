@@ -219,5 +219,5 @@ def test_gate_suppresses_repeats_and_history() -> None:
     n3 = _notice(3, HealthStatus.DEGRADED, HealthStatus.DOWN, now)
     n4 = _notice(4, HealthStatus.DEGRADED, HealthStatus.DOWN, now)
     gate.feed(StatusState(history={Segment.SERVICES: (n2, n3, n4)}, **live), now)
-    out = gate.flush(now + timedelta(seconds=30))
+    out = gate.flush(now + timedelta(seconds=40)) + gate.flush(now + timedelta(seconds=50))
     assert [n.title for n in out] == ["ComfyUI is degraded"]

@@ -13,6 +13,8 @@ The rules, each for a failure seen in use:
   anything is and it was not already told: "2 services down: DB, Workers".
 * **Flapping is one notice.** A service the hub reports as flapping gives "X is flapping"
   once, and nothing more until the hub says it settled; then its state, if not yet told.
+* **Degraded is told once it holds** (:data:`DEGRADED_HOLD`): a slow spell that is over in
+  seconds is on the strip, not in a notification. Down is told at once.
 * **A recovery is told once it holds.** "recovered" waits :data:`RECOVERY_HOLD`; if the
   service fails again meanwhile, the recovery was never news and the failure is the same
   incident (before the hub counts enough flips to call it flapping).
@@ -45,6 +47,7 @@ from .formats import SERVICE_LABELS
 
 __all__ = [
     "BURST",
+    "DEGRADED_HOLD",
     "JOB_BATCH",
     "RECOVERY_HOLD",
     "REPLAY_SLACK",
@@ -60,6 +63,8 @@ REPLAY_SLACK = timedelta(seconds=5)
 SETTLE = timedelta(seconds=3)
 #: Changes due within this of the first one are told together.
 BURST = timedelta(seconds=4)
+#: Degraded is told only if it held this long (down at once).
+DEGRADED_HOLD = timedelta(seconds=20)
 #: A recovery is told only if it held this long.
 RECOVERY_HOLD = timedelta(seconds=60)
 #: Job failures are counted over this window and told once.
@@ -126,6 +131,7 @@ class NotificationGate:
         self._summary_at: datetime | None = None
         self._flapping: set[str] = set()  # told as flapping, not yet settled
         self._recoveries: dict[str, tuple[datetime, Notification]] = {}
+        self._degradations: dict[str, tuple[datetime, Notification]] = {}
         self._burst: list[Notification] = []
         self._burst_at: datetime | None = None
         self._jobs: list[Notification] = []
@@ -153,6 +159,7 @@ class NotificationGate:
         """When :meth:`flush` has something to say next (None: nothing is waiting)."""
         times = [self._summary_at, self._burst_at, self._jobs_at]
         times += [due for due, _note in self._recoveries.values()]
+        times += [due for due, _note in self._degradations.values()]
         return min((t for t in times if t is not None), default=None)
 
     def flush(self, now: datetime | None = None) -> list[Notification]:
@@ -161,9 +168,15 @@ class NotificationGate:
         if self._summary_at is not None and now >= self._summary_at:
             self._summary_at = None
             self._summarize(now)
+        for name, (due, note) in list(self._degradations.items()):
+            if now >= due:
+                del self._degradations[name]
+                self._told[(Segment.SERVICES, name)] = HealthStatus.DEGRADED
+                self._queue(note, now)
         for name, (due, note) in list(self._recoveries.items()):
             if now >= due:
                 del self._recoveries[name]
+                self._told[(Segment.SERVICES, name)] = HealthStatus.HEALTHY
                 self._queue(note, now)
         if self._jobs_at is not None and now >= self._jobs_at:
             self._jobs_at = None
@@ -287,7 +300,11 @@ class NotificationGate:
         key = (Segment.SERVICES, name)
         last = self._told.get(key)
         label = _label(name, self._state)
+        pending = self._degradations.pop(name, None)
         if status in _BAD:
+            if status is HealthStatus.DEGRADED and pending is not None:
+                self._degradations[name] = pending  # still degraded: the hold runs on
+                return
             if name in self._recoveries:
                 # it failed again before its recovery held: one incident, nothing new to
                 # say unless it got worse than what was told
@@ -296,13 +313,19 @@ class NotificationGate:
                     return
             if last is status:
                 return
-            self._told[key] = status
             down = status is HealthStatus.DOWN
             kind = Transition.SERVICE_DOWN if down else Transition.SERVICE_DEGRADED
             word = "is down" if down else "is degraded"
-            self._queue(Notification(f"{label} {word}", text, status, name, kind), now)
+            note = Notification(f"{label} {word}", text, status, name, kind)
+            if down:
+                self._told[key] = status
+                self._queue(note, now)
+            else:
+                self._degradations[name] = (now + DEGRADED_HOLD, note)
             return
         if status is HealthStatus.HEALTHY:
+            if pending is not None and last not in _BAD:
+                return  # degraded for a moment, never told: nothing to take back
             was_bad = last in _BAD or (last is None and previous in _BAD)
             if not was_bad:
                 self._told[key] = status
