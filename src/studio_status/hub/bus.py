@@ -89,6 +89,7 @@ class EventBus:
         self._persist = persist
         self._clock = clock
         self._subscribers: set[Subscriber] = set()
+        self.published = 0  # since this bus began, for the metrics
 
     @property
     def seq(self) -> int:
@@ -103,6 +104,7 @@ class EventBus:
         if event_type not in EVENT_TYPES:
             raise ValueError(f"unknown event type {event_type!r}")
         self._seq += 1
+        self.published += 1
         ts = self._clock()
         event = Event(seq=self._seq, type=event_type, ts=ts, data=data.model_dump(mode="json"))
         public_event = (

@@ -14,6 +14,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+from studio_status.backoff import EQUAL, Backoff
 from studio_status.protocol import Event, JobInfo, WorkflowInfo
 
 from .store.sqlite import CheckWrite, SqliteStore, StoreError
@@ -47,6 +48,7 @@ class StoreWriter:
         self._idle.set()
         self.failing = False
         self.dropped_checks = 0
+        self.errors = 0  # failed batch writes since start, for the metrics
         self.last_error: str | None = None
 
     @property
@@ -86,7 +88,7 @@ class StoreWriter:
         await self._idle.wait()
 
     async def run(self) -> None:
-        delay = self._retry_initial
+        backoff = Backoff(self._retry_initial, self._retry_max, spread=EQUAL)
         while True:
             if not self._pending:
                 self._idle.set()
@@ -107,11 +109,11 @@ class StoreWriter:
                 await self._store.write_batch(checks, events, jobs, workflows)
             except StoreError as exc:
                 self.last_error = str(exc)
+                self.errors += 1
                 if not self.failing:
                     log.error("storage failing, serving from memory and retrying: %s", exc)
                     self.failing = True
-                await self._sleep(delay)
-                delay = min(delay * 2, self._retry_max)
+                await self._sleep(backoff.next())
                 continue
             for _ in batch:
                 self._pending.popleft()
@@ -120,4 +122,4 @@ class StoreWriter:
                 log.warning("storage recovered; %d records written", len(batch))
                 self.failing = False
                 self.last_error = None
-            delay = self._retry_initial
+            backoff.reset()
