@@ -228,3 +228,26 @@ def test_kinds_the_user_turned_off_are_never_merged_in() -> None:
     run.service("comfyui", DEGRADED, HEALTHY)
     run.wait(DEGRADED_HOLD + BURST + timedelta(seconds=1))
     assert run.seen == ["DB is down"]
+
+
+def test_resume_seen_only_through_a_coalesced_feed_is_still_replay() -> None:
+    """The tray sees states at most every 250 ms: a reconnect can be over before it looks.
+    The store's own ``live_since`` still tells the catch-up from news."""
+    now = NOW
+    store = StatusStore(clock=lambda: now)
+    gate = NotificationGate(now)
+    store.apply_snapshot(snapshot(Role.ADMIN))
+    assert gate.feed(store.state, now) == []
+    slept = now
+    now += timedelta(seconds=75)
+    store.set_connection(ConnectionState.CONNECTING)  # the kick after the wall-clock jump
+    store.set_connection(ConnectionState.LIVE)  # resumed
+    for i, name in enumerate(("database", "comfyui", "workers")):
+        at = slept + timedelta(seconds=10 * (i + 1))
+        store.apply_event(health_event(2 + 2 * i, name, DOWN, HEALTHY, at))
+        store.apply_event(health_event(3 + 2 * i, name, HEALTHY, DOWN, at))
+    seen = gate.feed(store.state, now)  # one coalesced state after it all
+    for _ in range(40):
+        now += timedelta(seconds=5)
+        seen += gate.flush(now)
+    assert seen == []

@@ -179,6 +179,10 @@ class StatusState:
     app_problems: dict[str, str] = field(default_factory=dict)
     #: services whose open incident the hub calls flapping (snapshot, then alert events)
     flapping: frozenset[str] = frozenset()
+    #: when the link last became live (desktop clock): anything dated before is catch-up
+    #: (replay after a start, a reconnect, a resume from sleep), even for a view that only
+    #: sees coalesced states and so never saw the link down
+    live_since: datetime | None = None
     version: int = 0
 
     def muted(self, name: str, now: datetime | None = None) -> bool:
@@ -331,6 +335,7 @@ class StatusStore:
             pods={p.id: p for p in snap.pods or []},
             simulated=snap.simulated,
             flapping=frozenset(snap.flapping or ()),
+            live_since=self._became_live(),
             connection=ConnectionState.LIVE,
             stale=False,
             offline_since=None,
@@ -462,7 +467,14 @@ class StatusStore:
             changes["offline_since"] = self._state.offline_since or self._clock()
         elif connection is ConnectionState.LIVE:
             changes["offline_since"] = None
+            changes["live_since"] = self._became_live()
         self._commit(**changes)
+
+    def _became_live(self) -> datetime | None:
+        """The new ``live_since`` when the link goes live: now, unless it already was."""
+        if self._state.connection is ConnectionState.LIVE:
+            return self._state.live_since
+        return self._clock()
 
     def set_detail(self, key: str, entry: DetailEntry) -> None:
         """Store a fetched resource (see :mod:`studio_status.client.details`)."""

@@ -128,6 +128,7 @@ class NotificationGate:
         self._state: StatusState | None = None
         self._live = False
         self._live_since: datetime | None = None
+        self._epoch: datetime | None = None
         self._summary_at: datetime | None = None
         self._flapping: set[str] = set()  # told as flapping, not yet settled
         self._recoveries: dict[str, tuple[datetime, Notification]] = {}
@@ -190,7 +191,13 @@ class NotificationGate:
 
     def _track_link(self, state: StatusState, now: datetime) -> None:
         live = state.connection is ConnectionState.LIVE and not state.stale
-        if live and not self._live:
+        epoch = state.live_since
+        if epoch is not None:
+            # the store's own mark: right even when this view saw no state in between
+            if epoch != self._epoch:
+                self._epoch = self._live_since = epoch
+                self._summary_at = max(now, epoch) + SETTLE
+        elif live and not self._live:
             self._live_since = now
             self._summary_at = now + SETTLE
         self._live = live
