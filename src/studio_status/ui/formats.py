@@ -55,6 +55,7 @@ __all__ = [
     "connection_text",
     "connection_tooltip",
     "cost_text",
+    "in_use_text",
     "jobs_parts",
     "jobs_text",
     "jobs_tooltip",
@@ -425,6 +426,14 @@ def _source_line(state: StatusState) -> str:
     assert source is not None
     how = " (from the command line, not saved)" if source.override else ""
     return f"Profile “{source.profile}”{how} · {source.hub}"
+
+
+def in_use_text(state: StatusState) -> str | None:
+    """Settings' first line: the connection in use now, as the strip's tooltip names it."""
+    if state.source is None:
+        return None
+    role = f" · signed in as {state.role.value}" if state.role is not None else ""
+    return f"In use now: {_source_line(state)}{role}"
 
 
 def link_banner(state: StatusState, now: datetime, tz: tzinfo | None = None) -> str | None:
