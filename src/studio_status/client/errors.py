@@ -92,8 +92,15 @@ class BadResponse(ClientError):
     Attributes:
         protocol_error: the underlying :class:`ProtocolError`, or None when the problem is
             not the body (an unexpected HTTP status, say).
+        cause: the hub's own words for a refusal ("no restart command configured"), if any.
     """
 
-    def __init__(self, message: str, protocol_error: ProtocolError | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        protocol_error: ProtocolError | None = None,
+        cause: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.protocol_error = protocol_error
+        self.cause = cause

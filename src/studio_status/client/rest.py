@@ -144,13 +144,19 @@ class RestClient:
         if status == 403:
             raise NotAllowed(roles_text(_detail(response)))
         if status == 404:
-            raise NotFound(f"{what}: HTTP 404{_detail(response)}", "no such page on this hub")
+            detail = _detail(response)
+            raise NotFound(
+                f"{what}: HTTP 404{detail}", detail.strip(" ()") or "not available on this hub"
+            )
         if status >= 500 or status in (408, 429):
             # 404 here usually means "not a hub" (a proxy page, a wrong port): keep retrying.
             cause = "the hub is busy" if status == 429 else "the hub answered with an error"
             raise HubUnavailable(f"{what}: HTTP {status}{_detail(response)}", cause)
         if not 200 <= status < 300:
-            raise BadResponse(f"{what}: unexpected HTTP {status}{_detail(response)}")
+            detail = _detail(response)
+            raise BadResponse(
+                f"{what}: unexpected HTTP {status}{detail}", cause=detail.strip(" ()") or None
+            )
         log.debug("%s -> %s (%d bytes)", what, status, len(response.content))
         return response
 
