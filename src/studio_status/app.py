@@ -331,6 +331,11 @@ async def _main(
                 strip.set_shortcut(c.strip.shortcut)
         elif name.startswith("notifications."):
             tray.set_notification_settings(c.notifications)
+        elif name == "theme":  # applies at once: strip, tray icon, open windows
+            chosen = _theme(c.theme.value)
+            strip.set_theme(chosen)
+            tray.set_theme(chosen)
+            opener.set_theme(chosen)
         elif name == "start_at_login":
             _apply_autostart(c.start_at_login)
         elif name == "insecure_token_file":

@@ -11,7 +11,8 @@ hub's ``hub.toml``. Tokens are never in it (see :mod:`studio_status.tokens`).
 
 A file that cannot be used never stops the app and is never destroyed:
 
-* not TOML at all: it is kept as ``app.toml.bad``, reported plainly, and defaults are used;
+* not TOML at all (or not UTF-8 text): it is kept as ``app.toml.bad``, reported plainly,
+  and defaults are used;
 * TOML with bad values or unknown keys: each bad value is reported with its dotted name
   and replaced by its default, the others are kept; the original is copied to
   ``app.toml.bad`` and the repaired file written in its place.
@@ -454,22 +455,16 @@ class ConfigFile:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return self._first_run()
-        except (OSError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError:
+            return self._replace_bad("is not a text file in UTF-8")
+        except OSError as exc:
             problem = f"{self.path}: cannot read the settings ({exc}); using defaults"
             log.warning("%s", problem)
             return LoadResult(AppConfig(), (problem,))
         try:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            problem = (
-                f"{self.path} is not valid TOML ({exc}); it was kept as "
-                f"{self.bad_path.name} and the defaults are used"
-            )
-            log.warning("%s", problem)
-            self._keep_bad(move=True)
-            config = AppConfig()
-            self.save(config)
-            return LoadResult(config, (problem,), self.bad_path)
+            return self._replace_bad(f"is not valid TOML ({exc})")
         config, problems = repair(raw)
         if not problems:
             return LoadResult(config)
@@ -482,6 +477,18 @@ class ConfigFile:
             log.warning("%s", line)
         self.save(config)
         return LoadResult(config, full, self.bad_path)
+
+    def _replace_bad(self, why: str) -> LoadResult:
+        """A file that cannot be read as settings at all: kept as ``app.toml.bad`` (never
+        overwritten unseen), reported, and replaced by the defaults."""
+        problem = (
+            f"{self.path} {why}; it was kept as {self.bad_path.name} and the defaults are used"
+        )
+        log.warning("%s", problem)
+        self._keep_bad(move=True)
+        config = AppConfig()
+        self.save(config)
+        return LoadResult(config, (problem,), self.bad_path)
 
     def save(self, config: AppConfig) -> None:
         """Write atomically (temp file + rename) so a crash never leaves half a file."""

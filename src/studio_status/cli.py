@@ -23,18 +23,71 @@ TOKEN_ENV = "STUDIO_STATUS_TOKEN"
 BOOTSTRAP_ENV = "STUDIO_STATUS_BOOTSTRAP_TOKEN"
 
 
-def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--hub", metavar="URL", help="hub to connect to (default: run one locally)")
-    common.add_argument("--token", help=f"hub token (default: ${TOKEN_ENV})")
-    common.add_argument("--web-url", metavar="URL", help="platform web UI for 'Open in browser'")
-    common.add_argument(
-        "--profile",
-        help="settings profile to use (default: the active one); its token comes from the keyring",
+DESCRIPTION = """\
+A status strip and tray icon for a studio's services, jobs, workflows and
+cloud GPUs, and the hub they talk to. With no command the strip and tray
+open, against a hub of their own when no --hub is given or configured."""
+
+EXAMPLES = """\
+examples:
+  studio-status                        open the strip and tray
+  studio-status demo                   a first look: a simulated studio
+  studio-status --hub https://hub.example:8765 --token ss_...
+                                       the strip against a team's hub
+  studio-status status                 the studio's state in one line
+  studio-status hub --config hub.toml  run a hub for a team
+  studio-status hub token create --role admin
+                                       make a token (printed once)
+  studio-status config --reference     every app setting, documented
+
+Settings, profiles and Quit are in the tray icon's menu.
+Run "studio-status COMMAND --help" for a command's own options."""
+
+STATUS_EXAMPLES = """\
+exit status (Nagios style, the first word printed):
+  0 OK        every service healthy
+  1 WARNING   a service is degraded
+  2 CRITICAL  a service is down
+  3 UNKNOWN   the hub cannot be asked
+
+examples:
+  studio-status status                  the active profile's hub and token
+  studio-status status --profile Studio another profile
+  studio-status status --json --hub https://hub.example:8765 --token ss_...
+  studio-status status --hub https://hub.lan:8765 --ca studio-ca.pem
+                                        a hub whose certificate a private CA signed
+  studio-status status --hub 127.0.0.1:8765   no scheme: http://"""
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    """Help text as written (examples keep their columns), wrapped to the terminal."""
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
+
+
+def _target_options(hub_help: str) -> argparse.ArgumentParser:
+    """Which hub, with which token: the options the app and ``status`` share."""
+    target = argparse.ArgumentParser(add_help=False)
+    target.add_argument("--hub", metavar="URL", help=hub_help)
+    target.add_argument(
+        "--token", help=f"hub token (default: ${TOKEN_ENV}, else the profile's in the keyring)"
     )
-    common.add_argument(
+    target.add_argument(
+        "--profile", metavar="NAME", help="settings profile to use (default: the active one)"
+    )
+    target.add_argument(
         "--config", dest="app_config", type=Path, metavar="FILE", help="app settings file"
     )
+    target.add_argument("-v", "--verbose", action="store_true", help="log more (debug level)")
+    return target
+
+
+def _parser() -> argparse.ArgumentParser:
+    from studio_status import __version__
+
+    common = argparse.ArgumentParser(
+        add_help=False, parents=[_target_options("hub to connect to (default: run one locally)")]
+    )
+    common.add_argument("--web-url", metavar="URL", help="platform web UI for 'Open in browser'")
     common.add_argument(
         "--smoke-exit",
         type=float,
@@ -42,11 +95,15 @@ def _parser() -> argparse.ArgumentParser:
         help="smoke test: quit once the first live snapshot is cached (exit 0), or fail "
         "after SECONDS (exit 1)",
     )
-    common.add_argument("-v", "--verbose", action="store_true")
     p = argparse.ArgumentParser(
-        prog="studio-status", description=__doc__.splitlines()[0], parents=[common]
+        prog="studio-status",
+        description=DESCRIPTION,
+        epilog=EXAMPLES,
+        parents=[common],
+        formatter_class=_formatter,
     )
-    sub = p.add_subparsers(dest="command")
+    p.add_argument("--version", action="version", version=f"studio-status {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
     sub.add_parser(
         "demo", parents=[common], help="run the app against a local hub with a simulated studio"
@@ -80,8 +137,15 @@ def _parser() -> argparse.ArgumentParser:
     revoke = token_sub.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("token_id")
 
-    status = sub.add_parser("status", parents=[common], help="print the footer summary in one line")
-    status.add_argument("--json", action="store_true", help="print the raw JSON")
+    status = sub.add_parser(
+        "status",
+        parents=[_target_options("hub to ask (default: the profile's hub)")],
+        help="print the studio's state in one line, Nagios style",
+        description="Print the studio's state in one line and exit with its Nagios code.",
+        epilog=STATUS_EXAMPLES,
+        formatter_class=_formatter,
+    )
+    status.add_argument("--json", action="store_true", help="print the hub's answer as JSON")
     status.add_argument(
         "--ca",
         type=Path,

@@ -170,3 +170,72 @@ def test_notification_preferences(tray: TrayIcon, store: StatusStore, qtbot: Any
     _advance(tray, 5)
     assert [n.title for n in tray.shown] == ["DB is down"]  # quiet hours hold it
     assert tray.held[-1].title.endswith("is down")
+
+
+def test_escape_and_the_close_button_close_it(
+    qtbot: Any, config: ConfigStore, tokens: TokenStore
+) -> None:
+    from PySide6.QtCore import Qt
+
+    for close in ("escape", "button"):
+        w = SettingsWindow(config, tokens)
+        qtbot.addWidget(w)
+        w.show()
+        w.activateWindow()
+        qtbot.waitUntil(w.isActiveWindow)
+        if close == "escape":
+            qtbot.keyClick(w.tabs, Qt.Key.Key_Escape)
+        else:
+            assert w.close_button.text() == "Close"
+            w.close_button.click()
+        assert not w.isVisible(), close
+
+
+def test_theme_choice_applies_at_once(
+    qtbot: Any, window: SettingsWindow, config: ConfigStore, tmp_path: Path
+) -> None:
+    """The window offers the theme without "at next start", and every view repaints in it
+    at once: the strip, the tray icon, and open windows (built again where they were)."""
+    from studio_status.ui.formats import Overall
+    from studio_status.ui.settings_store import SettingsStore
+    from studio_status.ui.strip import StatusStrip
+    from studio_status.ui.theme import DARK
+    from studio_status.ui.windows import WindowContext, WindowOpener
+    from studio_status.ui.windows.geometry import GeometryStore
+
+    form_texts = [lab.text() for lab in window.tabs.widget(3).findChildren(type(window.status))]
+    assert "Theme" in form_texts and not any("next start" in t for t in form_texts)
+
+    store = StatusStore()
+    store.apply_snapshot(snapshot(Role.ADMIN))
+    feed = StateFeed(store)
+    strip = StatusStrip(feed, SettingsStore(tmp_path / "strip.toml"), theme=LIGHT)
+    qtbot.addWidget(strip)
+    strip.show()
+    tray = TrayIcon(feed, theme=LIGHT)
+    opener = WindowOpener(
+        context=WindowContext(feed, geometry=GeometryStore(tmp_path / "w.json"), theme=LIGHT)
+    )
+    before = opener.open("jobs")
+    assert before is not None
+    light_bg = strip.grab().toImage().pixelColor(strip.width() // 2, 2)
+
+    strip.set_theme(DARK)
+    tray.set_theme(DARK)
+    opener.set_theme(DARK)
+
+    assert strip.grab().toImage().pixelColor(strip.width() // 2, 2) != light_bg
+    assert strip.grab().toImage().pixelColor(strip.width() - 3, 2) == DARK.color("surface")
+    assert tray.overall is Overall.HEALTHY
+    after = opener.windows["jobs"]
+    assert after is not before and after.isVisible()
+    assert after.palette().window().color().name() == "#16191e"  # the dark window colour
+    opener.close_all()
+    tray.close()
+
+
+def test_seconds_read_naturally(window: SettingsWindow, config: ConfigStore) -> None:
+    """ "30 s", not "30.00 s"."""
+    poll = config.config.refresh.poll_seconds
+    assert window.poll_spin.text() == f"{poll:.0f} s"
+    assert "." not in window.stale_spin.text()

@@ -110,6 +110,10 @@ class Notice:
     severity: HealthStatus
     text: str
     previous: HealthStatus | None = None
+    #: what it is about, in words (``DB``, ``render job-7-719``), and what the text's
+    #: headline would not say (the error): a notification's title and body
+    label: str | None = None
+    detail: str | None = None
 
 
 @dataclass(frozen=True)
@@ -317,14 +321,20 @@ class StatusStore:
         """Replace everything with a fresh snapshot from the hub."""
         snap = msg.data
         services = dict(snap.services or {})
+        dots = snap.footer.services if snap.footer is not None and snap.footer.services else {}
         for t in snap.transitions or []:
+            known = services.get(t.service)
+            dot = dots.get(t.service)
+            given = (known.label if known else None) or (dot.label if dot else None)
+            label = given or t.service
             self._add_notice(
                 Segment.SERVICES,
                 t.service,
                 t.status,
-                _service_text(t.service, t.status),
+                _service_text(label, t.status),
                 previous=t.previous,
                 at=t.at,
+                label=given,
             )
         self._commit(
             role=snap.role,
@@ -534,6 +544,8 @@ class StatusStore:
                 _service_text(name, data.current.status, data.current.error_message),
                 previous=data.previous,
                 at=at,
+                label=data.current.label,
+                detail=data.current.error_message,
             )
         return changes
 
@@ -546,8 +558,10 @@ class StatusStore:
             Segment.CLOUD_GPU,
             data.pod.id,
             severity,
-            f"pod {data.pod.name or data.pod.id}: {data.previous or '—'} → {data.pod.status}",
+            _pod_text(data.pod.name or data.pod.id, data.pod.status, data.previous),
             at=at,
+            label=f"pod {data.pod.name or data.pod.id}",
+            detail=_pod_text(data.pod.name or data.pod.id, data.pod.status, data.previous),
         )
         return {"pods": pods}
 
@@ -559,10 +573,11 @@ class StatusStore:
         else:
             jobs.pop(job.id, None)
             severity = _JOB_SEVERITY.get(job.status, HealthStatus.HEALTHY)
-            text = f"job {job.name or job.id} {job.status.value}" + (
-                f": {job.error}" if job.error else ""
+            name = job.name or _job_name(job.id, job.type)
+            text = f"{name} {job.status.value}" + (f": {job.error}" if job.error else "")
+            self._add_notice(
+                Segment.JOBS, job.id, severity, text, at=at, label=name, detail=job.error
             )
-            self._add_notice(Segment.JOBS, job.id, severity, text, at=at)
         return {"jobs": jobs}
 
     def _on_workflow(self, data: WorkflowStatusChanged, at: datetime) -> dict[str, object]:
@@ -589,10 +604,22 @@ class StatusStore:
         *,
         previous: HealthStatus | None = None,
         at: datetime | None = None,
+        label: str | None = None,
+        detail: str | None = None,
     ) -> None:
         self._notice_id += 1
         self._history[segment].append(
-            Notice(self._notice_id, segment, at or self._clock(), subject, severity, text, previous)
+            Notice(
+                self._notice_id,
+                segment,
+                at or self._clock(),
+                subject,
+                severity,
+                text,
+                previous,
+                label,
+                detail,
+            )
         )
 
     def _commit(self, **changes: object) -> None:
@@ -608,6 +635,19 @@ class StatusStore:
                 listener(self._state)
             except Exception:  # a broken view must not stop the others or the stream
                 log.exception("state listener %r failed", listener)
+
+
+def _job_name(job_id: str, kind: str | None) -> str:
+    """``render job-7-719``: the id once, with the job's type when known (never "job job-7")."""
+    name = job_id if job_id.lower().startswith("job") else f"job {job_id}"
+    return f"{kind} {name}" if kind and kind.lower() != "job" else name
+
+
+def _pod_text(name: str, status: str, previous: str | None) -> str:
+    """``pod a100-1 running (was starting)``: the provider's states as words, not enums."""
+    now = status.replace("_", " ").lower()
+    was = f" (was {previous.replace('_', ' ').lower()})" if previous else ""
+    return f"pod {name} {now}{was}"
 
 
 def _service_text(name: str, status: HealthStatus, error: str | None = None) -> str:

@@ -19,6 +19,7 @@ from studio_status.protocol import (
     FooterEnvelope,
     HealthOverview,
     Role,
+    ServiceActions,
     ServiceDetail,
     utcnow,
 )
@@ -138,8 +139,17 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
         windows = await hub.store.windows(service)
         open_window = next((w for w in reversed(windows) if w.ended_at is None), None)
         return DetailEnvelope(
-            data=ServiceDetail(service=current, history=history, window=open_window)
+            data=ServiceDetail(
+                service=current, history=history, window=open_window, actions=_actions(service)
+            )
         )
+
+    def _actions(service: str) -> ServiceActions:
+        """What the quick actions can do here (a pushed service is not the hub's to check)."""
+        svc = next((s for s in hub.services if s.name == service), None)
+        if svc is None:
+            return ServiceActions(recheck=False, diagnose=False)
+        return ServiceActions(restart=svc.restart is not None, logs=svc.log_file is not None)
 
     @app.websocket("/api/v1/events")
     async def events(ws: WebSocket) -> None:

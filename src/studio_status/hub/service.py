@@ -107,7 +107,7 @@ class Hub:
         self.systems = SystemsService(self, config.systems, clock=clock)
         self.simulated = False
         self.sources: list[Source] = []  # configured job/stability sources, once started
-        self.activity = ActivityLog(self.store, clock=clock)
+        self.activity = ActivityLog(self.store, clock=clock, label=self._label)
         self.counters = HubCounters()
         self.metrics = HubMetrics(self)
         self._clock = clock
@@ -119,6 +119,11 @@ class Hub:
         self._footer_published: bytes | None = None
         self._moves_due: asyncio.TimerHandle | None = None
         self.started_at: datetime | None = None
+
+    def _label(self, name: str) -> str | None:
+        """A service's label (``DB``) for what the hub tells people (the activity feed)."""
+        svc = self.state.services.get(name)
+        return svc.label if svc is not None else None
 
     @property
     def bus(self) -> EventBus:

@@ -46,7 +46,14 @@ from .footer import (
     JobsSummary,
     WorkflowsSummary,
 )
-from .health import CheckRecord, HealthOverview, ServiceDetail, ServiceHealth, UptimeWindow
+from .health import (
+    CheckRecord,
+    HealthOverview,
+    ServiceActions,
+    ServiceDetail,
+    ServiceHealth,
+    UptimeWindow,
+)
 from .messages import (
     ClientMessage,
     ErrorMessage,
@@ -104,6 +111,7 @@ __all__ = [
     "ResumedMessage",
     "Role",
     "ServerMessage",
+    "ServiceActions",
     "ServiceDetail",
     "ServiceHealth",
     "ServiceHealthChanged",

@@ -95,7 +95,13 @@ class ProjectProgress(WireModel):
 
 
 class DiskVolume(WireModel):
+    """One disk the hub watches. ``label`` says what it holds in the user's words (the hub's
+    data, a service's label); ``mount`` is the volume the figures are for (statvfs measures
+    the whole volume, not the folder); older hubs send neither."""
+
     path: str
+    label: str | None = None
+    mount: str | None = None
     total_bytes: int | None = None
     used_bytes: int | None = None
     free_bytes: int | None = None

@@ -46,9 +46,11 @@ __all__ = [
     "SERVICE_LABELS",
     "STAGE_MAX",
     "STATUS_GLYPHS",
+    "WINDOW_TITLES",
     "WORKFLOWS_ICON",
     "Overall",
     "ago",
+    "click_hint",
     "clock",
     "cloud_text",
     "cloud_tooltip",
@@ -91,12 +93,30 @@ STAGE_MAX = 24
 #: Abbreviated labels for the seed's three services; any other name is shown as is.
 SERVICE_LABELS: dict[str, str] = {"comfyui": "ComfyUI", "database": "DB", "workers": "Workers"}
 
-SEGMENT_TITLES: dict[Segment, str] = {
-    Segment.SERVICES: "Service health",
-    Segment.CLOUD_GPU: "Cloud GPU",
-    Segment.WORKFLOWS: "Workflows",
-    Segment.JOBS: "Jobs",
+#: One name per window (the opener's names), used by its title, the tray's menu entries,
+#: the strip's tooltips and the links between windows: what a menu entry or a tooltip
+#: promises is what the window that opens is called.
+WINDOW_TITLES: dict[str, str] = {
+    "services": "Service health",
+    "service": "Service",
+    "cloud_gpu": "Cloud GPU",
+    "workflows": "Workflows",
+    "jobs": "Jobs",
+    "uptime": "Uptime",
+    "checklist": "Startup checklist",
+    "activity": "Activity",
+    "pulse": "Studio pulse",
+    "systems": "External systems",
 }
+
+#: A segment is named after the window it opens.
+SEGMENT_TITLES: dict[Segment, str] = {seg: WINDOW_TITLES[seg.value] for seg in Segment}
+
+
+def click_hint(window: str) -> str:
+    """The last line of a segment's tooltip: where a click goes, in the window's name."""
+    return f"Click: open {WINDOW_TITLES[window]} · Right-click: recent changes"
+
 
 BUDGET_TEXT: dict[BudgetStatus, str] = {
     BudgetStatus.WITHIN_BUDGET: "within budget",
@@ -202,7 +222,13 @@ def services_tooltip(
     if not services:
         return "No service readings yet"
     lines = [service_tooltip_line(n, s, now, tz) for n, s in services.items()]
-    return "\n".join([*lines, "Click: System Health · Right-click: recent changes"])
+    return "\n".join(
+        [
+            *lines,
+            "Click a service: its history and actions",
+            click_hint("services").replace("Click:", "Click elsewhere:"),
+        ]
+    )
 
 
 # -- cloud GPU ----------------------------------------------------------------------------
@@ -231,8 +257,7 @@ def cloud_tooltip(cloud: CloudGpuSummary | None) -> str:
     return (
         f"{_plural(cloud.active_pods, 'active pod')}{SEP}"
         f"{cost_text(cloud.cost_per_hour_cents)}/hr\n"
-        f"{glyph} {BUDGET_TEXT[cloud.budget_status].capitalize()}\n"
-        "Click: Cloud GPU · Right-click: recent changes"
+        f"{glyph} {BUDGET_TEXT[cloud.budget_status].capitalize()}\n{click_hint('cloud_gpu')}"
     )
 
 
@@ -291,7 +316,7 @@ def jobs_tooltip(jobs: JobsSummary) -> str:
         lines.append(f"About {_duration(jobs.eta_seconds)} remaining{covers}")
     if jobs.stalled:
         lines.append(f"{jobs.stalled} stalled: no word from their source")
-    lines.append("Click: jobs · Right-click: recent changes")
+    lines.append(click_hint("jobs"))
     return "\n".join(lines)
 
 
@@ -320,7 +345,7 @@ def workflows_tooltip(workflows: WorkflowsSummary, state: StatusState | None = N
     if state is not None:
         for wf in list(state.workflows.values())[:5]:
             lines.append(f"• {wf.name}: {wf.stage or wf.status.value}")
-    lines.append("Click: Studio Pulse · Right-click: recent changes")
+    lines.append(click_hint("workflows"))
     return "\n".join(lines)
 
 

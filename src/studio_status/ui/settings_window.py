@@ -1,6 +1,7 @@
 """The Settings window: every app setting, profiles with their tokens, applied at once.
 
-Non-modal and instant-apply: each control writes through :class:`ConfigStore` as it
+Non-modal and instant-apply (the theme too: strip, tray icon and open windows repaint at
+once); Esc, Ctrl+W or Close closes it. Each control writes through :class:`ConfigStore` as it
 changes (profile fields on "Save profile", since a name half-typed is not a rename), and
 the window re-reads the store on ``changed`` so an edge chosen from the strip's own menu
 shows here too. The one question it asks (remove a profile?) is a :class:`QMessageBox`
@@ -17,7 +18,7 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import Qt, QTime, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -106,7 +107,16 @@ class SettingsWindow(QWidget):
         outer.addWidget(self.tabs)
         self.status = QLabel("", self)
         self.status.setWordWrap(True)
-        outer.addWidget(self.status)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.status, 1)
+        # every change is already saved: Close (or Esc) only closes
+        self.close_button = QPushButton("Close", self)
+        self.close_button.setToolTip("Changes are saved as you make them")
+        self.close_button.clicked.connect(self.close)
+        bottom.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignBottom)
+        outer.addLayout(bottom)
+        for key in (QKeySequence(Qt.Key.Key_Escape), QKeySequence(QKeySequence.StandardKey.Close)):
+            QShortcut(key, self).activated.connect(self.close)
         self.tabs.addTab(self._profiles_tab(), "Profiles")
         self.tabs.addTab(self._strip_tab(), "Strip")
         self.tabs.addTab(self._notifications_tab(), "Notifications")
@@ -252,12 +262,14 @@ class SettingsWindow(QWidget):
         self.poll_spin = QDoubleSpinBox(tab)
         self.poll_spin.setRange(5, 3600)
         self.poll_spin.setSuffix(" s")
+        self.poll_spin.setDecimals(0)  # "30 s", not "30.00 s"
         self.poll_spin.editingFinished.connect(self.on_general_control_changed)
         self.stale_spin = QDoubleSpinBox(tab)
         self.stale_spin.setRange(10, 3600)
         self.stale_spin.setSuffix(" s")
+        self.stale_spin.setDecimals(0)
         self.stale_spin.editingFinished.connect(self.on_general_control_changed)
-        form.addRow("Theme (applies at next start)", self.theme_combo)
+        form.addRow("Theme", self.theme_combo)
         form.addRow("", self.autostart_check)
         form.addRow("Poll every (stream down)", self.poll_spin)
         form.addRow("Stale after", self.stale_spin)

@@ -5,7 +5,10 @@
   seed 003) and the link. The icon is drawn with QPainter at every size trays ask for
   (16–64 px, at 1x and 2x), not one bitmap scaled, and carries an optional badge with the
   number of services down.
-* Every click action is also in the menu (AppIndicator trays pass no clicks).
+* Clicks follow the platform (:func:`click_action`): on macOS any click opens the menu;
+  elsewhere a left or double click opens the main window (service health for admins, jobs
+  for others), a middle click shows or hides the strip, a right click opens the menu.
+  Every click action is also in the menu (AppIndicator trays pass no clicks).
 * ``isSystemTrayAvailable()`` is checked again every few seconds, so the icon appears when
   a tray shows up later; with no tray the strip works alone.
 * Notifications: one per incident (:mod:`.notify`), filtered by the user's choices (which
@@ -175,14 +178,32 @@ def services_down(state: StatusState) -> int:
 
 
 #: Detail windows beyond the segments' own (names as :mod:`studio_status.ui.windows` knows them).
-MORE_WINDOWS: tuple[tuple[str, str], ...] = (
-    ("uptime", "Uptime timeline…"),
-    ("checklist", "Startup checklist…"),
-    ("activity", "Activity feed…"),
-    ("pulse", "Studio pulse…"),
-    ("systems", "External systems…"),
+MORE_WINDOWS: tuple[tuple[str, str], ...] = tuple(
+    (name, f"{formats.WINDOW_TITLES[name]}…")
+    for name in ("uptime", "checklist", "activity", "pulse", "systems")
 )
 ADMIN_WINDOWS = frozenset({"uptime", "checklist"})
+
+
+#: What a click on the icon does, per platform (documented in the README).
+CLICKS = {
+    "cocoa": {},  # macOS: every click opens the menu, as menu-bar items do
+    "other": {
+        QSystemTrayIcon.ActivationReason.Trigger: "main",
+        QSystemTrayIcon.ActivationReason.DoubleClick: "main",
+        QSystemTrayIcon.ActivationReason.MiddleClick: "strip",
+    },
+}
+
+
+def click_action(reason: QSystemTrayIcon.ActivationReason, platform: str) -> str | None:
+    """``"main"`` (open the main window), ``"strip"`` (show / hide it) or None (the menu)."""
+    return CLICKS["cocoa" if platform == "cocoa" else "other"].get(reason)
+
+
+def main_window(state: StatusState) -> str:
+    """The window a click on the icon opens: service health for admins, jobs for others."""
+    return (Segment.SERVICES if state.role is Role.ADMIN else Segment.JOBS).value
 
 
 class TrayIcon(QObject):
@@ -245,6 +266,7 @@ class TrayIcon(QObject):
         self.notifier: Callable[[Notification], None] | None = None
         self.muted_until: datetime | None = None
         self._strip_visible = True
+        self._platform = QApplication.platformName()
 
         self.tray = QSystemTrayIcon(self)
         self.tray.activated.connect(self.on_tray_activated)
@@ -270,7 +292,7 @@ class TrayIcon(QObject):
         self._header_end = m.addSeparator()
         self._open_actions: dict[Segment, QAction] = {}
         for seg in Segment:
-            action = m.addAction(f"Open {formats.SEGMENT_TITLES[seg]}…")
+            action = m.addAction(f"Open {formats.WINDOW_TITLES[seg.value]}…")
             action.triggered.connect(lambda _c=False, s=seg: self.open_requested.emit(s.value))
             self._open_actions[seg] = action
         self.windows_menu = m.addMenu("More windows")
@@ -296,6 +318,12 @@ class TrayIcon(QObject):
         self.profile_actions: dict[str, QAction] = {}
         m.addAction("Settings…").triggered.connect(self.settings_requested.emit)
         m.addAction("Quit Studio Status").triggered.connect(self.quit_requested.emit)
+
+    def set_theme(self, theme: Theme) -> None:
+        """Redraw the icon in ``theme`` at once (Settings → Theme)."""
+        self._theme = theme
+        if self.overall is not None:
+            self.tray.setIcon(render_tray_icon(theme, self.overall, max(0, self.badge)))
 
     def set_profiles(self, names: list[str], active: str) -> None:
         """Rebuild the quick switch: one radio item per profile, the active one checked."""
@@ -461,14 +489,14 @@ class TrayIcon(QObject):
             self.tray.hide()
 
     def on_tray_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
-        if reason in (
-            QSystemTrayIcon.ActivationReason.Trigger,
-            QSystemTrayIcon.ActivationReason.DoubleClick,
-        ):
+        """Clicks follow the platform's habit (see :data:`CLICKS`): on macOS any click opens
+        the menu (Qt shows it itself); elsewhere a left click or a double click opens the
+        main window, a middle click shows or hides the strip, a right click the menu."""
+        action = click_action(reason, self._platform)
+        if action == "main":
+            self.open_requested.emit(main_window(self._feed.state))
+        elif action == "strip":
             self.strip_toggle_requested.emit()
-        elif reason is QSystemTrayIcon.ActivationReason.MiddleClick:
-            admin = self._feed.state.role is Role.ADMIN
-            self.open_requested.emit((Segment.SERVICES if admin else Segment.JOBS).value)
 
     def on_tray_message_clicked(self) -> None:
         """A click on the notice opens the window of what it is about."""

@@ -22,11 +22,12 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QColor,
     QDesktopServices,
+    QGuiApplication,
     QKeySequence,
     QPalette,
     QShortcut,
@@ -37,7 +38,9 @@ from PySide6.QtWidgets import (
     QGraphicsOpacityEffect,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -48,8 +51,10 @@ from studio_status.ui import formats
 from studio_status.ui.feed import StateFeed
 from studio_status.ui.theme import Theme, current_theme
 from studio_status.ui.widgets import Banner, StatePane
+from studio_status.ui.workarea import available_geometry, fit_rect
 
 from .geometry import GeometryStore
+from .texts import plain_error
 from .weblink import web_link
 
 if TYPE_CHECKING:
@@ -134,13 +139,12 @@ def apply_palette(widget: QWidget, theme: Theme) -> None:
     widget.setPalette(pal)
 
 
-def entry_problem(entry: DetailEntry, what: str) -> str | None:
-    """The sentence an error page shows for a failed fetch, or None when there is none."""
+def entry_problem(entry: DetailEntry, what: str, role: Role | None = None) -> str | None:
+    """The sentence an error page shows for a failed fetch, or None when there is none
+    (plain words, :func:`~.texts.plain_error`: no HTTP codes or API paths)."""
     if entry.error is None:
         return None
-    if entry.missing:
-        return f"This hub does not provide {what} (it may be an older version)."
-    return f"Could not load {what}: {entry.error}"
+    return plain_error(entry.error, what, role, missing=entry.missing)
 
 
 class DetailWindow(QWidget):
@@ -173,6 +177,10 @@ class DetailWindow(QWidget):
         self.renders = 0
         #: True while the data shown is not live (drawn greyed, see :meth:`_dim_stale`)
         self.dimmed = False
+        #: the scrolling content a window at its default size shrinks to (None: keep size)
+        self.trim: QScrollArea | None = None
+        self._trimmed = False
+        self._remembered = False
         self._watching: list[str] = []
         self._holding: list[str] = []
         self._started = False
@@ -181,6 +189,8 @@ class DetailWindow(QWidget):
         self.setAccessibleName(self.title)
 
         self.root = QVBoxLayout(self)
+        # the minimum is set by fit_to_screen: the content's, but never past the screen
+        self.root.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         self.root.setContentsMargins(14, 12, 14, 12)
         self.root.setSpacing(8)
         head = QHBoxLayout()
@@ -264,8 +274,9 @@ class DetailWindow(QWidget):
             buttons[value] = button
         return buttons
 
-    def add_link(self, text: str, target: str) -> QPushButton:
-        """A header button opening another window (routed by the opener)."""
+    def add_link(self, target: str) -> QPushButton:
+        """A header button opening another window (routed by the opener), by its one name."""
+        text = formats.WINDOW_TITLES[target]
         return self.add_action(text, lambda: self.open_requested.emit(target), f"Open {text}")
 
     def entry(self, key: str) -> DetailEntry:
@@ -279,7 +290,7 @@ class DetailWindow(QWidget):
             pane.show_error(f"{what.capitalize()} needs a connection to the hub.", retry=False)
             return None
         if entry.value is None:
-            problem = entry_problem(entry, what)
+            problem = entry_problem(entry, what, self.ctx.feed.state.role)
             if problem is not None:
                 pane.show_error(problem, retry=not entry.missing)
             else:
@@ -323,6 +334,29 @@ class DetailWindow(QWidget):
         self.renders += 1
         self._update_banner(state)
         self.show_state(state)
+        if self.trim is not None and not self._trimmed and self.isVisible():
+            self._trim_empty_space()
+
+    def _trim_empty_space(self) -> None:
+        """A window opened at its default size shrinks to its content the first time it
+        has some (three service cards do not sit above a half-empty panel); a size the
+        user chose (remembered) is kept."""
+        scroll = self.trim
+        pane = getattr(self, "pane", None)
+        if scroll is None or (pane is not None and pane.state.value != "content"):
+            return
+        self._trimmed = True
+        if not self._remembered:
+            QTimer.singleShot(0, self._apply_trim)  # once the layout has its final width
+
+    def _apply_trim(self) -> None:
+        scroll = self.trim
+        inner = scroll.widget() if scroll is not None else None
+        if scroll is None or inner is None:
+            return
+        extra = scroll.viewport().height() - inner.minimumSizeHint().height()
+        if extra > 24:
+            self.resize(self.width(), max(self.minimumHeight(), self.height() - extra + 8))
 
     def _update_banner(self, state: StatusState) -> None:
         now = self.now()
@@ -381,10 +415,13 @@ class DetailWindow(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if not self._started:
+        first = not self._started
+        if first:
             self._started = True
             self._start()
         self._render(self.ctx.feed.state)
+        if first:
+            self.fit_to_screen()
 
     def _start(self) -> None:
         details = self.ctx.details
@@ -437,5 +474,29 @@ class DetailWindow(QWidget):
 
     def _restore_geometry(self) -> None:
         saved = self.ctx.geometry.load(self.kind)
-        if saved is None or not self.restoreGeometry(saved):
+        self._remembered = saved is not None and self.restoreGeometry(saved)
+        if not self._remembered:
             self.resize(*self.default_size)
+            screen = self.screen() or QGuiApplication.primaryScreen()
+            if screen is not None:  # centred on its screen's free area
+                area = available_geometry(screen)
+                self.move(area.center() - self.rect().center())
+        self.fit_to_screen()
+
+    def fit_to_screen(self) -> None:
+        """Shrink and move the window into its screen's free area, at any scale: a default
+        size or a remembered place that does not fit is made to fit (never under the strip)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        area = available_geometry(screen)
+        frame = self.frameGeometry().size() - self.geometry().size()
+        fitted = fit_rect(self.geometry(), area, frame if frame.isValid() else None)
+        # the layout's minimum must not hold the window bigger than the screen
+        least = self.root.totalMinimumSize()
+        self.setMinimumSize(
+            min(least.width(), area.width() - max(0, frame.width())),
+            min(least.height(), area.height() - max(0, frame.height())),
+        )
+        if fitted != self.geometry():
+            self.setGeometry(fitted)
