@@ -54,8 +54,7 @@ examples:
   studio-status status                  the active profile's hub and token
   studio-status status --profile Studio another profile
   studio-status status --json --hub https://hub.example:8765 --token ss_...
-  studio-status status --hub https://hub.lan:8765 --ca studio-ca.pem
-                                        a hub whose certificate a private CA signed
+  studio-status status --hub https://hub.lan --ca ca.pem   a private CA
   studio-status status --hub 127.0.0.1:8765   no scheme: http://"""
 
 
