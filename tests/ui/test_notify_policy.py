@@ -251,3 +251,18 @@ def test_resume_seen_only_through_a_coalesced_feed_is_still_replay() -> None:
         now += timedelta(seconds=5)
         seen += gate.flush(now)
     assert seen == []
+
+
+def test_the_body_adds_to_the_title() -> None:
+    run = Run()
+    run.live()
+    run.wait(SETTLE + BURST)
+    event = health_event(0, "database", DOWN, HEALTHY, run.now)
+    data = dict(event.data)
+    data["current"] = {**data["current"], "label": "DB", "error_message": "connection refused"}
+    run.event(event.model_copy(update={"data": data}))
+    notes = []
+    for _ in range(3):
+        run.now += BURST
+        notes += run.gate.flush(run.now)
+    assert [(n.title, n.body) for n in notes] == [("DB is down", "connection refused")]

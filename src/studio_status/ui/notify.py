@@ -260,7 +260,7 @@ class NotificationGate:
                 continue
             # it settled: its state is news again (healthy: "recovered", once it holds)
             self._told[(Segment.SERVICES, name)] = HealthStatus.DEGRADED
-            self._consider_service(name, svc.status, None, f"{_label(name, state)} settled", now)
+            self._consider_service(name, svc.status, None, "It has stopped flapping.", now)
 
     def _consider(self, notice: Notice, now: datetime) -> None:
         key = (notice.segment, notice.subject)
@@ -273,8 +273,11 @@ class NotificationGate:
             return
         if notice.segment is Segment.SERVICES:
             if notice.subject not in self._flapping:
+                # the title names the service and its state; the body adds what it does
+                # not say (the check's error), never the same words again
+                was = f"was {notice.previous.value}" if notice.previous else ""
                 self._consider_service(
-                    notice.subject, notice.severity, notice.previous, notice.text, now
+                    notice.subject, notice.severity, notice.previous, notice.detail or was, now
                 )
             return
         last = self._told.get(key)
