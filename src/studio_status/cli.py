@@ -277,10 +277,11 @@ def demo_database_path() -> Path:
 
 
 def _hub(args: argparse.Namespace) -> int:
-    from studio_status.hub.config import ConfigError, load_config
+    from studio_status.hub.config import ConfigError, default_config_path, load_config
+    from studio_status.hub.preflight import check_database, preflight
 
     try:
-        config, _found = load_config(args.config)
+        config, found = load_config(args.config)
     except ConfigError as exc:
         print(f"studio-status hub: {exc}", file=sys.stderr)
         return 2
@@ -295,6 +296,19 @@ def _hub(args: argparse.Namespace) -> int:
         "database": database,
     }
     config.hub = config.hub.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    origin = str(args.config or default_config_path()) if found else "defaults (no config file)"
+    if args.database is not None:
+        origin += " with --database"
+    try:
+        if args.hub_command == "token":
+            problem = check_database(config.database_path())
+            if problem:
+                raise ConfigError(f"{origin}: hub.database: {problem}")
+        else:
+            preflight(config, origin)
+    except ConfigError as exc:
+        print(f"studio-status hub: {exc}", file=sys.stderr)
+        return 2
     if args.hub_command == "token":
         return asyncio.run(_token(config, args))
     return _serve(config, embedded=args.embedded, seed=args.seed if args.simulate else None)
@@ -354,6 +368,12 @@ async def _token(config: object, args: argparse.Namespace) -> int:
         if args.token_command == "create":
             token = await TokenAuth(store).create(Role(args.role), args.name)
             print(token)
+            # a token lives in one database: say which, so one made for the wrong hub shows
+            print(
+                f"studio-status hub token: created in {store.path};"
+                " valid for the hub that uses this database",
+                file=sys.stderr,
+            )
         elif args.token_command == "list":
             for row in await store.list_tokens():
                 state = "revoked" if row.revoked else "active"

@@ -117,6 +117,7 @@ class AlertManager:
         self.secret_lookup: KeyringLookup | None = None
         self._deliver_lock = asyncio.Lock()  # one sender: a row is never sent twice at once
         self.tick_seconds = settings.alert_tick_seconds
+        self._store_failing = False
         self._clock = clock
         self._publish = publish
         self._transport = transport
@@ -166,7 +167,13 @@ class AlertManager:
                 await self.flush()
                 await self.deliver_due()
             except StoreError as exc:  # kept in memory; retried next round
-                log.warning("alert state not persisted yet: %s", exc)
+                if not self._store_failing:  # once per episode: it may tick many times a second
+                    log.warning("alert state not persisted yet (kept in memory): %s", exc)
+                    self._store_failing = True
+            else:
+                if self._store_failing:
+                    log.info("alert state persisted again")
+                    self._store_failing = False
 
     # -- config -----------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ import os
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
@@ -33,6 +33,7 @@ from .auth import split_token
 from .checks.disk import disk_usage
 from .checks.specs import DiskSpec
 from .deps import Access
+from .gate import GatedRoute
 from .service import Hub
 
 __all__ = ["dashboard_router", "disk_level", "project_colour"]
@@ -100,7 +101,7 @@ def _elapsed(job: JobInfo, now: datetime) -> int | None:
 
 
 def dashboard_router(hub: Hub) -> APIRouter:
-    router = APIRouter(tags=["dashboard"])
+    router = APIRouter(tags=["dashboard"], route_class=GatedRoute)
     deps = Access(hub)
     Reader = Annotated[Role, Depends(deps.any_role)]
     Admin = Annotated[Role, Depends(deps.only(Role.ADMIN))]
@@ -227,7 +228,7 @@ def dashboard_router(hub: Hub) -> APIRouter:
     async def activity_feed(
         role: Reader,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
         category: Literal["job", "workflow", "system", "service", "alert"] | None = None,
         project_id: Annotated[str | None, Query(max_length=200)] = None,
     ) -> ActivityEnvelope:
@@ -266,9 +267,6 @@ def dashboard_router(hub: Hub) -> APIRouter:
     @router.put("/user/dashboard", response_model=DashboardEnvelope)
     async def put_dashboard(body: DashboardConfigIn, token_id: Caller) -> DashboardEnvelope:
         """Save (replace) the caller's document; 422 names the offending field."""
-        names = [p.widget for p in body.layout]
-        if len(names) != len(set(names)):
-            raise HTTPException(422, "layout: each widget may appear once")
         at = utcnow()
         await hub.activity.db.save_dashboard(token_id, body.model_dump(mode="json"), at)
         return DashboardEnvelope(

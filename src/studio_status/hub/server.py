@@ -65,6 +65,23 @@ class _Server(uvicorn.Server):
         if not self.should_exit:
             self._on_ready()
 
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Over TLS, closing an idle keep-alive connection waits for the peer's TLS
+        close_notify, which an idle client (a pooled connection nobody reads, such as the
+        hub's own self-check) never sends: uvicorn then waited its whole graceful timeout
+        (5 s). Nothing is in flight on an idle connection, so abort it instead."""
+        if self.config.is_ssl:
+            for connection in list(self.server_state.connections):
+                cycle = getattr(connection, "cycle", _NO_CYCLE)
+                transport = getattr(connection, "transport", None)
+                idle = cycle is None or getattr(cycle, "response_complete", False)
+                if idle and isinstance(transport, asyncio.Transport):
+                    transport.abort()
+        await super().shutdown(sockets)
+
+
+_NO_CYCLE = object()  # a connection without request cycles (a websocket): left to uvicorn
+
 
 async def serve(
     config: HubConfig,

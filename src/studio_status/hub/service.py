@@ -26,6 +26,8 @@ from studio_status.protocol import (
     ServiceHealthChanged,
     Snapshot,
     SnapshotMessage,
+    StabilityState,
+    StabilityStatus,
     WorkflowEventIn,
     utcnow,
 )
@@ -45,6 +47,9 @@ from .jobs import Applied, JobBoard
 from .metrics import HubCounters, HubMetrics
 from .scheduler import Scheduler
 from .sources.configured import Source, build_sources
+from .sources.pg_notify import SERVICE_KIND as PG_SERVICE_KIND
+from .sources.pg_notify import PgNotifySource
+from .sources.pg_notify import service_name as pg_service_name
 from .state import HealthState
 from .store.sqlite import CheckWrite, SqliteStore
 from .systems import SystemsService
@@ -149,6 +154,10 @@ class Hub:
         # services that come from data, not config, join before the state is restored
         await self.systems.load()
         await self.cloud.load()
+        for spec in self.config.sources.postgres:  # each listener's own health (seed 003)
+            self.state.ensure_service(
+                pg_service_name(spec.name), f"{spec.name} notifications", PG_SERVICE_KIND
+            )
         self.state.restore(
             await self.store.open_windows(),
             await self.store.last_checks(),
@@ -435,9 +444,28 @@ class Hub:
                 workflows=list(self.jobs.workflows.values()),
                 heartbeat_seconds=self.heartbeat_seconds,
                 simulated=self.simulated,
+                stability=self.stability(),
                 contract=CONTRACT,
                 flapping=self.alerts.flapping() if admin else None,
             ),
+        )
+
+    def stability(self) -> StabilityStatus | None:
+        """What the ``pg_notify`` listeners know of seed 003's stability: processing if any
+        database says so, stable if all that know say so; None without listeners."""
+        listeners = [s for s in self.sources if isinstance(s, PgNotifySource)]
+        if not self.config.sources.postgres:
+            return None
+        known = [s.payloads for s in listeners if s.payloads.stable is not None]
+        state = None
+        if known:
+            stable = all(p.stable for p in known)
+            state = StabilityState.STABLE if stable else StabilityState.PROCESSING
+        counts = [p.active_jobs for p in known if p.active_jobs is not None]
+        return StabilityStatus(
+            state=state,
+            active_jobs=sum(counts) if counts else None,
+            listening=bool(listeners) and all(s.connected for s in listeners),
         )
 
     async def replay(self, sub: Subscriber, after: int) -> list[Any] | None:

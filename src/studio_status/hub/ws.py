@@ -44,6 +44,8 @@ log = logging.getLogger("hub.events")
 
 HELLO_TIMEOUT = 10.0
 MAX_BAD_MESSAGES = 20
+#: topics one socket may hold at once: the light topics plus a window's worth of ``job:<id>``
+MAX_TOPICS = 64
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_PROTOCOL = 4400
 CLOSE_TOO_SLOW = 4408
@@ -110,6 +112,9 @@ async def serve_events(hub: Hub, ws: WebSocket) -> None:
         await _refuse(ws, "unauthorized", "missing or invalid token", CLOSE_UNAUTHORIZED)
         return
     topics = hello.topics or list(DEFAULT_TOPICS)
+    if len(set(topics)) > MAX_TOPICS:
+        await _refuse(ws, "too_many_topics", _too_many(len(set(topics))), CLOSE_PROTOCOL)
+        return
     sub = hub.bus.subscribe(role, topics)
     hub.counters.sockets[role.value] += 1
     try:
@@ -208,6 +213,13 @@ async def _receive_loop(ws: WebSocket, sub: Subscriber) -> None:
             await _send(ws, ErrorMessage(code="bad_message", message=str(exc)))
             continue
         if isinstance(msg, SubscribeMessage):
+            wanted = sub.topics.union(msg.topics)
+            if len(wanted) > MAX_TOPICS:
+                # refused whole, the socket stays: the client learns why and keeps its topics
+                await _send(
+                    ws, ErrorMessage(code="too_many_topics", message=_too_many(len(wanted)))
+                )
+                continue
             sub.topics.update(msg.topics)
         elif isinstance(msg, UnsubscribeMessage):
             sub.topics.difference_update(msg.topics)
@@ -218,6 +230,13 @@ async def _receive_loop(ws: WebSocket, sub: Subscriber) -> None:
                     code="bad_message", message=f"'{msg.type}' is only valid as the first message"
                 ),
             )
+
+
+def _too_many(count: int) -> str:
+    return (
+        f"too many topics: {count} asked, at most {MAX_TOPICS} per connection;"
+        " unsubscribe from some first"
+    )
 
 
 async def _refuse(ws: WebSocket, code: str, message: str, close_code: int) -> None:

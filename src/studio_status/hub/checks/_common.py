@@ -22,6 +22,7 @@ from studio_status.hub.checks.base import Checker, CheckResult
 from studio_status.protocol import HealthStatus
 
 __all__ = [
+    "TARGET_SHARE",
     "Clock",
     "GuardedChecker",
     "HttpClientHolder",
@@ -36,6 +37,12 @@ logger = logging.getLogger("hub.checks")
 #: A monotonic clock in seconds; injectable so that latency rules can be tested without
 #: depending on how fast the test machine happens to be.
 Clock = Callable[[], float]
+
+
+#: of a multi-target check's timeout (workers, ComfyUI instances), the share each target
+#: gets: a hung target then answers "no answer" while the check still has time to report
+#: the others, instead of the whole service timing out with its counts lost
+TARGET_SHARE = 0.8
 
 
 def elapsed_ms(start: float, clock: Clock = time.perf_counter) -> int:
@@ -92,8 +99,6 @@ class GuardedChecker(Checker):
     exception into a ``down`` result. ``outer_grace`` lets multi-target checkers, which
     bound each target themselves, report per-target timeouts before the guard fires.
     """
-
-    outer_grace: float = 0.0
 
     def __init__(self, timeout: float, *, clock: Clock = time.perf_counter) -> None:
         super().__init__(timeout)
