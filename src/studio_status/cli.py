@@ -53,7 +53,9 @@ exit status (Nagios style, the first word printed):
 examples:
   studio-status status                  the active profile's hub and token
   studio-status status --profile Studio another profile
-  studio-status status --json --hub https://hub.example:8765 --token ss_..."""
+  studio-status status --json --hub https://hub.example:8765 --token ss_...
+  studio-status status --hub https://hub.lan --ca ca.pem   a private CA
+  studio-status status --hub 127.0.0.1:8765   no scheme: http://"""
 
 
 def _formatter(prog: str) -> argparse.HelpFormatter:
@@ -116,7 +118,7 @@ def _parser() -> argparse.ArgumentParser:
         "--simulate",
         action="store_true",
         help="also run the studio simulator (jobs, workflows, pods, a flapping service), "
-        "clearly marked as simulated",
+        "clearly marked as simulated, in its own database (demo.sqlite3) unless --database",
     )
     hub.add_argument("--seed", type=int, default=7, help="simulator seed (same seed, same run)")
     hub.add_argument(
@@ -143,6 +145,15 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=_formatter,
     )
     status.add_argument("--json", action="store_true", help="print the hub's answer as JSON")
+    status.add_argument(
+        "--ca",
+        type=Path,
+        metavar="FILE",
+        help="trust this CA bundle (a private CA, a self-signed hub)",
+    )
+    status.add_argument(
+        "--insecure", action="store_true", help="do not check the hub's certificate at all"
+    )
 
     desk = sub.add_parser(
         "install-desktop", help="install the desktop entry and icons for this user (XDG)"
@@ -182,16 +193,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "hub":
         return _hub(args)
     if args.command == "status":
-        from studio_status.status_cmd import resolve_target, run_status
+        from studio_status.status_cmd import UsageError, resolve_target, run_status
 
         try:
-            hub, token = resolve_target(
-                args.hub, args.token or os.environ.get(TOKEN_ENV), args.profile, args.app_config
+            target = resolve_target(
+                args.hub,
+                args.token or os.environ.get(TOKEN_ENV),
+                args.profile,
+                args.app_config,
+                ca=args.ca,
+                insecure=args.insecure,
             )
-        except LookupError as exc:
+        except (LookupError, UsageError) as exc:
+            print(f"UNKNOWN: studio-status status: {exc}")
             print(f"studio-status status: {exc}", file=sys.stderr)
             return 3
-        return run_status(hub, token, as_json=args.json)
+        return run_status(target, as_json=args.json)
     if args.command == "install-desktop":
         return _install_desktop(args.uninstall)
     if args.command == "autostart":
@@ -199,10 +216,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "config":
         return _config(args)
     from studio_status.app import Options, run
+    from studio_status.appconfig import hub_url
 
+    try:
+        hub = hub_url(args.hub) if args.hub is not None else None
+    except ValueError as exc:
+        print(f"studio-status: --hub {args.hub!r}: {exc}", file=sys.stderr)
+        return 2
     return run(
         options=Options(
-            hub_url=args.hub,
+            hub_url=hub,
             token=args.token or os.environ.get(TOKEN_ENV),
             demo=args.command == "demo",
             web_url=args.web_url,
@@ -266,6 +289,7 @@ def _hub(args: argparse.Namespace) -> int:
             host=args.host,
             port=0 if args.embedded and args.port is None else args.port,
             database=args.database,
+            simulate=args.simulate,
         )
         if args.hub_command == "token":
             problem = check_database(config.database_path())

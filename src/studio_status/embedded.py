@@ -130,7 +130,11 @@ class EmbeddedHub:
 
         try:
             config, origin = configure(
-                self.config, host="127.0.0.1", port=0, database=self.database
+                self.config,
+                host="127.0.0.1",
+                port=0,
+                database=self.database,
+                simulate=self.demo,
             )
             preflight(config, origin)
         except ConfigError as exc:

@@ -7,19 +7,20 @@ emptied in between so one platform's state never shows under another's name. No 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from studio_status.appconfig import Profile, RefreshSettings
-from studio_status.client.state import ConnectionState, StatusStore
+from studio_status.client.state import ConnectionState, Source, StatusStore
 
 if TYPE_CHECKING:
     from studio_status.client import SnapshotCache, StatusClient
     from studio_status.embedded import EmbeddedHub
 
-__all__ = ["ProfileSession", "cache_path"]
+__all__ = ["DEMO_HUB", "OWN_HUB", "ProfileSession", "cache_path", "hub_name"]
 
 log = logging.getLogger("app")
 
@@ -27,14 +28,33 @@ log = logging.getLogger("app")
 HUB_SUBJECT = "embedded hub"
 
 
-def cache_path(profile: str, cache_dir: Path | None = None) -> Path:
-    """Each profile keeps its own last-good footer: another hub's must never paint."""
+#: What the cache and the views call a hub the app runs itself.
+OWN_HUB = "this computer"
+DEMO_HUB = "simulated studio"
+
+
+def cache_path(profile: str, cache_dir: Path | None = None, *, hub: str = OWN_HUB) -> Path:
+    """The last-good footer of one profile *on one hub*: another hub's must never paint.
+
+    ``hub`` is the URL in use (``--hub`` gives another file than the profile's own URL), or
+    :data:`OWN_HUB` / :data:`DEMO_HUB` for the app's own hub (the demo's is another one).
+    Inside the file, the hub's id says which database the data came from (see
+    :meth:`StatusStore.apply_footer`).
+    """
     if cache_dir is None:
         import platformdirs
 
         cache_dir = Path(platformdirs.user_cache_dir("studio-status"))
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", profile).strip("._") or "profile"
-    return cache_dir / f"footer-{slug}.json"
+    key = hashlib.sha256(hub.rstrip("/").lower().encode()).hexdigest()[:12]
+    return cache_dir / f"footer-{slug}-{key}.json"
+
+
+def hub_name(profile: Profile, demo: bool) -> str:
+    """The hub a profile shows, as views name it: its URL, or the app's own hub."""
+    if profile.hub_url is not None:
+        return profile.hub_url
+    return DEMO_HUB if demo else OWN_HUB
 
 
 class ProfileSession:
@@ -57,6 +77,7 @@ class ProfileSession:
         refresh: RefreshSettings,
         demo: bool = False,
         cache_dir: Path | None = None,
+        override: bool = False,
     ) -> None:
         from studio_status.client.cache import SnapshotCache
 
@@ -67,14 +88,17 @@ class ProfileSession:
         self._token = token
         self.hub: EmbeddedHub | None = None
         self.client: StatusClient | None = None
-        self.cache: SnapshotCache = SnapshotCache(cache_path(profile.name, cache_dir))
+        hub = hub_name(profile, demo)
+        self.cache: SnapshotCache = SnapshotCache(cache_path(profile.name, cache_dir, hub=hub))
         self.url = profile.hub_url or ""
+        insecure = profile.verify is False and hub.startswith("https:")
+        store.set_source(Source(profile.name, hub, override, insecure))
 
     def paint_cached(self) -> None:
         """Show this profile's last good footer at once (stale), before any network."""
         cached = self.cache.load()
         if cached is not None:
-            self.store.load_cached(cached.footer, cached.role, cached.at)
+            self.store.load_cached(cached.footer, cached.role, cached.at, cached.hub_id)
 
     async def start(self) -> Any:
         """Start the hub (if embedded) and the client; returns the client's task or None."""
@@ -99,6 +123,7 @@ class ProfileSession:
             self.store,
             token=token,
             cache=self.cache,
+            verify=self.profile.verify,
             poll_interval=self.refresh.poll_seconds,
             stale_after=self.refresh.stale_after_seconds,
         )

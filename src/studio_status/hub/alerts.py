@@ -196,6 +196,14 @@ class AlertManager:
 
     # -- mutes and maintenance --------------------------------------------------------
 
+    def flapping(self) -> list[str]:
+        """Services whose open incident is flapping (the snapshot tells clients)."""
+        return sorted(
+            name
+            for name, t in self.tracks.items()
+            if t.incident is not None and t.incident.flapping
+        )
+
     def muted_until(self, service: str, now: datetime | None = None) -> datetime | None:
         now = now or self._clock()
         ends = []
@@ -414,6 +422,8 @@ class AlertManager:
                 if track.confirmed not in FAILING:
                     self._resolve(service, track, incident, now)
                     continue
+                if incident.notified_at is not None and not self.held(service, now):
+                    self._fire(service, incident, changed=True)  # clients: no longer flapping
             if self.held(service, now):
                 continue
             if incident.notified_at is None:

@@ -10,9 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .config import HubConfig, default_config_path, load_config
+from .config import HubConfig, default_config_path, default_data_dir, load_config
 
-__all__ = ["configure"]
+__all__ = ["configure", "demo_database_path"]
+
+
+def demo_database_path() -> Path:
+    """The demo's (``--simulate``) own database, beside the hub's in the user data folder."""
+    return default_data_dir() / "demo.sqlite3"
 
 
 def configure(
@@ -21,12 +26,20 @@ def configure(
     host: str | None = None,
     port: int | None = None,
     database: Path | None = None,
+    simulate: bool = False,
 ) -> tuple[HubConfig, str]:
-    """The config and its origin; raises :class:`~studio_status.hub.config.ConfigError`."""
+    """The config and its origin; raises :class:`~studio_status.hub.config.ConfigError`.
+
+    A simulating hub (the demo) without ``database`` gets a database of its own: a hub
+    started later without the simulator must never serve simulated pods and jobs as real.
+    """
     config, found = load_config(path)
+    given = database
+    if simulate and database is None:
+        database = demo_database_path()
     overrides = {"host": host, "port": port, "database": database}
     config.hub = config.hub.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     origin = str(path or default_config_path()) if found else "defaults (no config file)"
-    if database is not None:
+    if given is not None:
         origin += " with --database"
     return config, origin

@@ -31,6 +31,7 @@ from studio_status.protocol import (
     WorkflowEventIn,
     utcnow,
 )
+from studio_status.protocol.contract import CONTRACT
 from studio_status.tasks import TaskSet
 from studio_status.tlsdefault import verified_context
 
@@ -446,6 +447,8 @@ class Hub:
                 heartbeat_seconds=self.heartbeat_seconds,
                 simulated=self.simulated,
                 stability=self.stability(),
+                contract=CONTRACT,
+                flapping=self.alerts.flapping() if admin else None,
             ),
         )
 
