@@ -80,6 +80,7 @@ __all__ = [
     "Transition",
     "changed_names",
     "default_config_dir",
+    "hub_url",
     "normalize_order",
     "reference",
 ]
@@ -140,16 +141,30 @@ def normalize_order(order: list[str] | tuple[str, ...]) -> tuple[Segment, ...]:
     return (*seen, *(s for s in DEFAULT_ORDER if s not in seen))
 
 
+def hub_url(value: str) -> str:
+    """A hub address as people type it, made a URL: ``127.0.0.1:8765`` and
+    ``studio.lan`` mean ``http://`` (as browsers read them); anything else that is not an
+    ``http(s)://host`` URL raises ValueError saying what is wrong."""
+    value = value.strip()
+    if value and "://" not in value:
+        value = "http://" + value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
+        raise ValueError("must be an http:// or https:// URL with a host")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ValueError("the port must be a number from 1 to 65535") from None
+    return value.rstrip("/")
+
+
 def _check_url(value: str | None) -> str | None:
     if value is None:
         return None
     value = value.strip()
     if not value:
         return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an http:// or https:// URL with a host")
-    return value.rstrip("/")
+    return hub_url(value)
 
 
 _STRICT = ConfigDict(extra="forbid", validate_default=True)
@@ -209,6 +224,21 @@ class Profile(_Section):
     role: Role | None = Field(
         default=None, description="Role the hub gave this profile's token (shown, not set)."
     )
+    verify: bool | str = Field(
+        default=True,
+        description="Hub certificate check: true (the system's CAs), a CA bundle file for a "
+        "private CA or a self-signed hub, or false (no check; the strip says so).",
+    )
+
+    @field_validator("verify")
+    @classmethod
+    def _verify(cls, value: bool | str) -> bool | str:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return True
+            return str(Path(value).expanduser())
+        return value
 
     @field_validator("hub_url", "web_url")
     @classmethod
@@ -665,7 +695,7 @@ def _type_name(annotation: object) -> str:
     text = text or str(annotation)
     text = re.sub(r"\b(?:[a-z_]+\.)+([A-Za-z_]+)", r"\1", text)
     text = re.sub(r"tuple\[(\w+), \.\.\.\]", r"list of \1", text)
-    return text.replace(" | None", " (optional)")
+    return text.replace(" | None", " (optional)").replace(" | ", " or ")
 
 
 def _show(value: object) -> str:

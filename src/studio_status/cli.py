@@ -53,7 +53,9 @@ exit status (Nagios style, the first word printed):
 examples:
   studio-status status                  the active profile's hub and token
   studio-status status --profile Studio another profile
-  studio-status status --json --hub https://hub.example:8765 --token ss_..."""
+  studio-status status --json --hub https://hub.example:8765 --token ss_...
+  studio-status status --hub https://hub.lan --ca ca.pem   a private CA
+  studio-status status --hub 127.0.0.1:8765   no scheme: http://"""
 
 
 def _formatter(prog: str) -> argparse.HelpFormatter:
@@ -116,7 +118,7 @@ def _parser() -> argparse.ArgumentParser:
         "--simulate",
         action="store_true",
         help="also run the studio simulator (jobs, workflows, pods, a flapping service), "
-        "clearly marked as simulated",
+        "clearly marked as simulated, in its own database (demo.sqlite3) unless --database",
     )
     hub.add_argument("--seed", type=int, default=7, help="simulator seed (same seed, same run)")
     hub.add_argument(
@@ -143,6 +145,15 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=_formatter,
     )
     status.add_argument("--json", action="store_true", help="print the hub's answer as JSON")
+    status.add_argument(
+        "--ca",
+        type=Path,
+        metavar="FILE",
+        help="trust this CA bundle (a private CA, a self-signed hub)",
+    )
+    status.add_argument(
+        "--insecure", action="store_true", help="do not check the hub's certificate at all"
+    )
 
     desk = sub.add_parser(
         "install-desktop", help="install the desktop entry and icons for this user (XDG)"
@@ -156,7 +167,16 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+#: Installed packages that a library imports only because they are there, and that no
+#: Studio Status process uses: httpcore imports trio at import time to support running under
+#: it (~90 ms and ~50 modules in every app and hub that has trio installed). Refused here,
+#: in processes that are ours alone; the library falls back as when it is not installed.
+UNUSED_OPTIONAL_IMPORTS = ("trio",)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    for name in UNUSED_OPTIONAL_IMPORTS:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
     args = _parser().parse_args(argv)
     verbose = bool(getattr(args, "verbose", False))
     if args.command in (None, "demo"):
@@ -173,16 +193,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "hub":
         return _hub(args)
     if args.command == "status":
-        from studio_status.status_cmd import resolve_target, run_status
+        from studio_status.status_cmd import UsageError, resolve_target, run_status
 
         try:
-            hub, token = resolve_target(
-                args.hub, args.token or os.environ.get(TOKEN_ENV), args.profile, args.app_config
+            target = resolve_target(
+                args.hub,
+                args.token or os.environ.get(TOKEN_ENV),
+                args.profile,
+                args.app_config,
+                ca=args.ca,
+                insecure=args.insecure,
             )
-        except LookupError as exc:
+        except (LookupError, UsageError) as exc:
+            print(f"UNKNOWN: studio-status status: {exc}")
             print(f"studio-status status: {exc}", file=sys.stderr)
             return 3
-        return run_status(hub, token, as_json=args.json)
+        return run_status(target, as_json=args.json)
     if args.command == "install-desktop":
         return _install_desktop(args.uninstall)
     if args.command == "autostart":
@@ -190,10 +216,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "config":
         return _config(args)
     from studio_status.app import Options, run
+    from studio_status.appconfig import hub_url
 
+    try:
+        hub = hub_url(args.hub) if args.hub is not None else None
+    except ValueError as exc:
+        print(f"studio-status: --hub {args.hub!r}: {exc}", file=sys.stderr)
+        return 2
     return run(
         options=Options(
-            hub_url=args.hub,
+            hub_url=hub,
             token=args.token or os.environ.get(TOKEN_ENV),
             demo=args.command == "demo",
             web_url=args.web_url,
@@ -247,24 +279,18 @@ def _config(args: argparse.Namespace) -> int:
 
 
 def _hub(args: argparse.Namespace) -> int:
-    from studio_status.hub.config import ConfigError, default_config_path, load_config
+    from studio_status.hub.config import ConfigError
     from studio_status.hub.preflight import check_database, preflight
+    from studio_status.hub.resolve import configure
 
     try:
-        config, found = load_config(args.config)
-    except ConfigError as exc:
-        print(f"studio-status hub: {exc}", file=sys.stderr)
-        return 2
-    overrides = {
-        "host": args.host,
-        "port": 0 if args.embedded and args.port is None else args.port,
-        "database": args.database,
-    }
-    config.hub = config.hub.model_copy(update={k: v for k, v in overrides.items() if v is not None})
-    origin = str(args.config or default_config_path()) if found else "defaults (no config file)"
-    if args.database is not None:
-        origin += " with --database"
-    try:
+        config, origin = configure(
+            args.config,
+            host=args.host,
+            port=0 if args.embedded and args.port is None else args.port,
+            database=args.database,
+            simulate=args.simulate,
+        )
         if args.hub_command == "token":
             problem = check_database(config.database_path())
             if problem:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -235,6 +236,24 @@ def test_payload_rules() -> None:
     assert p.job("jobs", "[1, 2]") == [] and p.job("jobs", '{"state": "x"}') == []
 
 
+@pytest.mark.postgres
+def test_only_jobs_heard_on_the_open_connection_are_vouched_for() -> None:
+    """A silent job is vouched for while the connection it was heard on holds; after a
+    reconnect its end may have been missed, so it is not, until a row of it arrives."""
+    at = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    p = PgPayloads("db", active_job_ids=["pg:db:jobs:1"])  # known from the last hub run
+    p.connected()
+    p.job("jobs", '{"id": 2, "state": "importing_data"}')
+    p.job("jobs", '{"id": 3, "state": "importing_data"}')
+    p.job("jobs", '{"id": 3, "state": "finished"}')
+    (alive,) = p.vouch(at)
+    assert (alive.kind, alive.job_id, alive.at) == ("alive", "pg:db:jobs:2", at)
+    p.connected()  # the connection was lost and reopened
+    assert p.vouch(at) == []
+    p.job("jobs", '{"id": 1, "state": "importing_data", "progress": 40}')
+    assert [e.job_id for e in p.vouch(at)] == ["pg:db:jobs:1"]
+
+
 async def until(source: PgNotifySource, done: Callable[[], bool]) -> None:
     async with asyncio.timeout(20):
         while not done():
@@ -323,6 +342,40 @@ async def test_listener_is_a_service_with_its_own_health_and_state_on_connect(
         finally:
             await db.close()
             await server.close()
+
+
+@pytest.mark.postgres
+async def test_a_silent_job_keeps_its_lease_while_the_listener_holds(
+    tmp_path: Path, platform_dsn: str
+) -> None:
+    """An import that writes no row for a while is not stalled: each keepalive of the
+    connection it was heard on renews its lease."""
+    spec = PgNotifySpec(
+        name="platform",
+        dsn=platform_dsn,
+        channels=["import_job_progress"],
+        keepalive_seconds=0.05,
+    )
+    async with run_hub(tmp_path, [], sources=SourcesConfig(postgres=[spec])) as h:
+        source = h.hub.sources[0]
+        assert isinstance(source, PgNotifySource)
+        await until(source, lambda: source.connected)
+        db = await asyncpg.connect(platform_dsn)
+        try:
+            job_id = "pg:platform:import_job_progress:" + str(
+                await db.fetchval(
+                    "INSERT INTO import_job (slug, state) VALUES ('x', 'importing_data')"
+                    " RETURNING id"
+                )
+            )
+        finally:
+            await db.close()
+        jobs = h.hub.jobs
+        await until(source, lambda: jobs.vouched_at(job_id) is not None)
+        first = jobs.vouched_at(job_id)
+        assert first is not None
+        await until(source, lambda: (jobs.vouched_at(job_id) or first) > first)
+        assert jobs.jobs[job_id].status.value == "running"
 
 
 async def test_stability_route_without_a_listener_is_404(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@ and notification preferences."""
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -124,8 +124,10 @@ def test_problems_with_the_file_are_shown(qtbot: Any, tmp_path: Path, tokens: To
 def tray(qtbot: Any, store: StatusStore) -> Any:
     feed = StateFeed(store)
     clock = {"now": time(12, 0)}
-    t = TrayIcon(feed, theme=LIGHT, local_time=lambda: clock["now"])
+    wall = {"now": datetime.now(UTC)}
+    t = TrayIcon(feed, theme=LIGHT, local_time=lambda: clock["now"], clock=lambda: wall["now"])
     t.clock = clock  # type: ignore[attr-defined]
+    t.wall = wall  # type: ignore[attr-defined]
     yield t
     t.close()
     feed.close()
@@ -142,14 +144,22 @@ def test_tray_quick_switch(tray: TrayIcon, qtbot: Any) -> None:
     assert blocker.args == ["Studio"]
 
 
+def _advance(tray: TrayIcon, seconds: float) -> None:
+    """Move the tray's clock on and let the notification policy's timer fire."""
+    tray.wall["now"] += timedelta(seconds=seconds)  # type: ignore[attr-defined]
+    tray.on_due_timeout()
+
+
 def test_notification_preferences(tray: TrayIcon, store: StatusStore, qtbot: Any) -> None:
     store.apply_snapshot(snapshot(Role.ADMIN))
     tray.set_notification_settings(
         NotificationSettings(transitions=(Transition.SERVICE_DOWN,), quiet_hours=True)
     )
     store.apply_event(health_event(2, "database", HealthStatus.DEGRADED, HealthStatus.HEALTHY))
-    assert [n.title for n in tray.held] == ["DB is degraded"]  # not a chosen kind
+    _advance(tray, 30)
+    assert tray.shown == [] and tray.held == []  # not a chosen kind: never merged in
     store.apply_event(health_event(3, "database", HealthStatus.DOWN, HealthStatus.DEGRADED))
+    _advance(tray, 5)
     assert [n.title for n in tray.shown] == ["DB is down"]
     assert tray.shown[0].key == "services:database"
     with qtbot.waitSignal(tray.open_requested) as blocker:
@@ -157,6 +167,7 @@ def test_notification_preferences(tray: TrayIcon, store: StatusStore, qtbot: Any
     assert blocker.args == ["services"]
     tray.clock["now"] = time(23, 30)  # type: ignore[attr-defined]
     store.apply_event(health_event(4, "comfyui", HealthStatus.DOWN, HealthStatus.HEALTHY))
+    _advance(tray, 5)
     assert [n.title for n in tray.shown] == ["DB is down"]  # quiet hours hold it
     assert tray.held[-1].title.endswith("is down")
 

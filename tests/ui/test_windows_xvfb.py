@@ -1,7 +1,7 @@
 """Every detail window on a real X server over the simulated studio, screenshots kept.
 
-Runs :mod:`tests.ui.windows_shots` under a fresh Xvfb: it starts ``studio-status hub
---embedded --simulate`` (the real CLI), posts two external systems as a collector would,
+Runs :mod:`tests.ui.windows_shots` under a fresh Xvfb: it starts the embedded hub with the
+simulator (as ``studio-status demo`` does), posts two external systems as a collector would,
 lets the studio run, and grabs each window in the light and the dark theme into
 ``test-artifacts/window-<name>-<theme>.png``.
 """

@@ -1,9 +1,10 @@
 """Child process for ``test_windows_xvfb.py``: every detail window over the simulated studio.
 
-Starts ``studio-status hub --embedded --simulate`` (the real CLI, as the app's embedded hub
-does), posts two external systems as a collector would, lets the studio run, opens each
-window against the live store and saves ``window-<name>-<theme>.png`` in ARTIFACTS_DIR.
-Prints one JSON line per window (``{"event": "shot", ...}``) and ``{"event": "done"}``.
+Starts the app's embedded hub with the simulator (``EmbeddedHub(demo=True)``: the real
+``studio-status hub --simulate`` in this process, as ``studio-status demo`` runs it), posts
+two external systems as a collector would, lets the studio run, opens each window against
+the live store and saves ``window-<name>-<theme>.png`` in ARTIFACTS_DIR. Prints one JSON
+line per window (``{"event": "shot", ...}``) and ``{"event": "done"}``.
 Run as ``python -m tests.ui.windows_shots ARTIFACTS_DIR WORK_DIR [SECONDS [NAMES [SUFFIX]]]``:
 NAMES (comma-separated) limits the windows; with them, windows keep the size they open
 at (fitted to the screen, as a user sees them) and each shot reports its geometry and the

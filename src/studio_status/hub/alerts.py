@@ -54,6 +54,7 @@ from studio_status.protocol.alerts import (
     Mute,
     ServiceAlerts,
 )
+from studio_status.tlsdefault import verified_context
 
 from .channels import KeyringLookup, Notice, deliver, display_name
 from .health_settings import HealthSettings
@@ -143,7 +144,9 @@ class AlertManager:
         self.mutes = {m.service: m for m in await self.store.load_mutes()}
         for window in await self.store.load_maintenance():
             self.maintenance.put(window)
-        self._http = httpx.AsyncClient(timeout=SEND_TIMEOUT, transport=self._transport)
+        self._http = httpx.AsyncClient(
+            timeout=SEND_TIMEOUT, transport=self._transport, verify=verified_context()
+        )
         self._refresh_muted(publish=False)
 
     async def stop(self) -> None:
@@ -192,6 +195,14 @@ class AlertManager:
         return config
 
     # -- mutes and maintenance --------------------------------------------------------
+
+    def flapping(self) -> list[str]:
+        """Services whose open incident is flapping (the snapshot tells clients)."""
+        return sorted(
+            name
+            for name, t in self.tracks.items()
+            if t.incident is not None and t.incident.flapping
+        )
 
     def muted_until(self, service: str, now: datetime | None = None) -> datetime | None:
         now = now or self._clock()
@@ -411,6 +422,8 @@ class AlertManager:
                 if track.confirmed not in FAILING:
                     self._resolve(service, track, incident, now)
                     continue
+                if incident.notified_at is not None and not self.held(service, now):
+                    self._fire(service, incident, changed=True)  # clients: no longer flapping
             if self.held(service, now):
                 continue
             if incident.notified_at is None:

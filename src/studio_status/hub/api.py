@@ -25,6 +25,7 @@ from studio_status.protocol import (
     StabilityStatus,
     utcnow,
 )
+from studio_status.protocol.contract import CONTRACT, CONTRACT_HEADER, HUB_ID_HEADER
 
 from .deps import Access
 from .gate import Gate, GatedRoute
@@ -109,7 +110,11 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
     @app.get("/api/v1/status/footer", response_model=FooterEnvelope, tags=["status"])
     async def footer(role: Authed) -> Response:
         """Seed 000's footer summary, from memory; services and cloud only for admins."""
-        return Response(hub.state.footer_json(role), media_type="application/json")
+        return Response(
+            hub.state.footer_json(role),
+            media_type="application/json",
+            headers={CONTRACT_HEADER: str(CONTRACT), HUB_ID_HEADER: hub.bus.hub_id},
+        )
 
     @app.get(
         "/api/v1/status/stability",

@@ -31,7 +31,9 @@ from studio_status.protocol import (
     WorkflowEventIn,
     utcnow,
 )
+from studio_status.protocol.contract import CONTRACT
 from studio_status.tasks import TaskSet
+from studio_status.tlsdefault import verified_context
 
 from .activity import ActivityLog
 from .alerts import AlertManager
@@ -177,6 +179,7 @@ class Hub:
         # room in the pool for every check in flight, and keep-alive for as many: a queue in
         # httpcore's pool is costly, and reconnecting per check wastes the targets' time too
         self._http = httpx.AsyncClient(
+            verify=verified_context(),
             follow_redirects=True,
             limits=httpx.Limits(max_connections=slots + 16, max_keepalive_connections=slots),
         )
@@ -444,6 +447,8 @@ class Hub:
                 heartbeat_seconds=self.heartbeat_seconds,
                 simulated=self.simulated,
                 stability=self.stability(),
+                contract=CONTRACT,
+                flapping=self.alerts.flapping() if admin else None,
             ),
         )
 

@@ -109,6 +109,9 @@ class Snapshot(WireModel):
 
     ``simulated`` is True when the hub runs the studio simulator: every view says so.
     ``stability`` is None when no ``pg_notify`` listener is configured.
+    ``contract`` is the hub's contract number (:mod:`.contract`; None from hubs older than
+    numbering). ``flapping`` names the services whose open incident the hub calls flapping
+    (admins), so a client that connects mid-episode notifies it once, not every flip.
     """
 
     role: Role
@@ -121,6 +124,8 @@ class Snapshot(WireModel):
     heartbeat_seconds: float = 15.0
     simulated: bool = False
     stability: StabilityStatus | None = None
+    contract: int | None = None
+    flapping: list[str] | None = None
 
 
 class SnapshotMessage(WireModel):

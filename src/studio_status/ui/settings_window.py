@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio_status.appconfig import Edge, Profile, ThemeChoice, Transition
-from studio_status.client.state import Segment
+from studio_status.client.state import Segment, StatusState
 from studio_status.tokens import TokenStore, TokenStoreError
 
 from . import formats
@@ -95,6 +95,14 @@ class SettingsWindow(QWidget):
         self.problems.setVisible(bool(problems))
         self.problems.setStyleSheet("color: #b35c00")
         outer.addWidget(self.problems)
+        # the connection actually in use, which --hub / --token may make another than the
+        # saved profile's (they are never saved)
+        self.in_use = QLabel("", self)
+        self.in_use.setWordWrap(True)
+        outer.addWidget(self.in_use)
+        if feed is not None:
+            feed.changed.connect(self.on_feed_changed)
+            self.on_feed_changed(feed.state)
         self.tabs = QTabWidget(self)
         outer.addWidget(self.tabs)
         self.status = QLabel("", self)
@@ -116,6 +124,10 @@ class SettingsWindow(QWidget):
         config.changed.connect(self.on_config_changed)
         self._load()
         self.resize(560, 460)
+
+    def on_feed_changed(self, state: StatusState) -> None:
+        self.in_use.setText(formats.in_use_text(state) or "")
+        self.in_use.setVisible(bool(self.in_use.text()))
 
     # -- building ---------------------------------------------------------------------
 

@@ -17,6 +17,10 @@
   and "Mute 1 h" actions), else to Qt's tray balloon (:meth:`TrayIcon.show_balloon`, also
   the notifier's fallback). A click opens the window of the segment the notice is about.
 * Profiles: a "Profile" submenu switches the platform at once (radio items).
+* The menu starts with the current state, as menu-bar apps do: the worst state with its
+  counts (or the link's problem in the strip's words), the profile, role and hub, then any
+  problem of the app itself (a repaired settings file, no keyring), which stays there until
+  dealt with (a click opens Settings) rather than only flashing by in a balloon.
 """
 
 from __future__ import annotations
@@ -213,6 +217,7 @@ class TrayIcon(QObject):
         settings_requested(): open settings.
         profile_requested(str): switch to the named profile.
         quit_requested(): quit the app.
+        app_problem_clicked(str): the user clicked an app problem's line (its key).
 
     Attributes:
         tray: the :class:`QSystemTrayIcon`.
@@ -229,6 +234,7 @@ class TrayIcon(QObject):
     settings_requested = Signal()
     profile_requested = Signal(str)
     quit_requested = Signal()
+    app_problem_clicked = Signal(str)
 
     def __init__(
         self,
@@ -245,8 +251,12 @@ class TrayIcon(QObject):
         self._theme = theme or current_theme()
         self._clock = clock
         self._local_time = local_time or (lambda: datetime.now().time())
-        self._gate = NotificationGate(clock())
         self.notifications = notifications or NotificationSettings()
+        self._gate = NotificationGate(clock(), frozenset(self.notifications.transitions))
+        # the policy holds bursts, batches and recoveries: this wakes it when one is due
+        self._due = QTimer(self)
+        self._due.setSingleShot(True)
+        self._due.timeout.connect(self.on_due_timeout)
         self.overall: Overall | None = None
         self.badge = -1
         self.shown: list[Notification] = []
@@ -277,6 +287,9 @@ class TrayIcon(QObject):
 
     def _build_menu(self) -> None:
         m = self.menu
+        self.header_actions: list[QAction] = []
+        self.problem_actions: dict[str, QAction] = {}
+        self._header_end = m.addSeparator()
         self._open_actions: dict[Segment, QAction] = {}
         for seg in Segment:
             action = m.addAction(f"Open {formats.WINDOW_TITLES[seg.value]}…")
@@ -334,10 +347,12 @@ class TrayIcon(QObject):
 
     def set_notification_settings(self, settings: NotificationSettings) -> None:
         self.notifications = settings
+        self._gate.kinds = frozenset(settings.transitions)
 
     def reset_notifications(self) -> None:
         """Another profile: its incidents are new news, the old ones are gone."""
-        self._gate = NotificationGate(self._clock())
+        self._gate = NotificationGate(self._clock(), frozenset(self.notifications.transitions))
+        self._due.stop()
         self._last_note = None
 
     def show_message(self, title: str, body: str) -> None:
@@ -380,8 +395,55 @@ class TrayIcon(QObject):
         for name in ADMIN_WINDOWS:
             self._more_actions[name].setVisible(admin)
         self._refresh_tooltip(state)
-        for note in self._gate.feed(state):
+        self._refresh_header(state)
+        for note in self._gate.feed(state, self._clock()):
             self._notify(note)
+        self._schedule()
+
+    def on_due_timeout(self) -> None:
+        for note in self._gate.flush(self._clock()):
+            self._notify(note)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        due = self._gate.next_due()
+        if due is None:
+            self._due.stop()
+            return
+        ms = max(0, int((due - self._clock()).total_seconds() * 1000)) + 1
+        self._due.start(ms)
+
+    def _refresh_header(self, state: StatusState) -> None:
+        """The menu's first lines: state, profile and role (disabled: information), then
+        the app's own problems (enabled: a click opens Settings)."""
+        lines = formats.menu_header(state, self._clock())
+        while len(self.header_actions) < len(lines):
+            action = QAction(self.menu)
+            action.setEnabled(False)
+            self.menu.insertAction(self._first_problem_or_end(), action)
+            self.header_actions.append(action)
+        while len(self.header_actions) > len(lines):
+            action = self.header_actions.pop()
+            self.menu.removeAction(action)
+            action.deleteLater()
+        for action, line in zip(self.header_actions, lines, strict=True):
+            action.setText(line)
+        problems = state.app_problems
+        for key in [k for k in self.problem_actions if k not in problems]:
+            action = self.problem_actions.pop(key)
+            self.menu.removeAction(action)
+            action.deleteLater()
+        for key, text in problems.items():
+            known = self.problem_actions.get(key)
+            if known is None:
+                known = QAction(self.menu)
+                known.triggered.connect(lambda _c=False, k=key: self.app_problem_clicked.emit(k))
+                self.menu.insertAction(self._header_end, known)
+                self.problem_actions[key] = known
+            known.setText(f"⚠ {text}")
+
+    def _first_problem_or_end(self) -> QAction:
+        return next(iter(self.problem_actions.values()), self._header_end)
 
     def _refresh_tooltip(self, state: StatusState) -> None:
         tip = formats.tray_tooltip(state, self._clock())
@@ -443,5 +505,6 @@ class TrayIcon(QObject):
 
     def close(self) -> None:
         self._availability.stop()
+        self._due.stop()
         self.tray.hide()
         self.menu.deleteLater()

@@ -20,6 +20,7 @@ import httpx
 
 from studio_status.hub.checks.base import Checker, CheckResult
 from studio_status.protocol import HealthStatus
+from studio_status.tlsdefault import verified_context
 
 __all__ = [
     "TARGET_SHARE",
@@ -144,7 +145,9 @@ class HttpClientHolder:
             # Made now rather than on first use: loading the CA bundle takes tens of
             # milliseconds, which would otherwise show up as the first check's latency.
             # Redirects are followed like a browser would; the final status is what counts.
-            self._own = self.client = httpx.AsyncClient(verify=verify, follow_redirects=True)
+            self._own = self.client = httpx.AsyncClient(
+                verify=verified_context() if verify else False, follow_redirects=True
+            )
 
     async def aclose(self) -> None:
         if self._own is not None:

@@ -16,8 +16,6 @@ import math
 import time
 from typing import Any
 
-import asyncpg
-
 from studio_status.hub.checks._common import Clock, GuardedChecker, elapsed_ms
 from studio_status.hub.checks.base import CheckResult
 from studio_status.hub.checks.specs import PostgresSpec
@@ -39,7 +37,16 @@ SELECT current_setting('server_version') AS server_version,
 """
 
 
+def _asyncpg() -> Any:
+    """asyncpg, imported when a PostgreSQL check first runs: a hub without one (the app's
+    own hub) never loads it (11 MB)."""
+    import asyncpg
+
+    return asyncpg
+
+
 def _describe_pg_error(exc: Exception) -> str:
+    asyncpg = _asyncpg()
     if isinstance(exc, asyncpg.InvalidPasswordError):
         return f"authentication failed: {exc}"
     if isinstance(exc, asyncpg.InvalidAuthorizationSpecificationError):
@@ -61,6 +68,7 @@ class PostgresChecker(GuardedChecker):
         self.spec = spec
 
     async def probe(self, start: float) -> CheckResult:
+        asyncpg = _asyncpg()
         # the real clock, not the injectable latency clock: this is the time actually left
         deadline = time.monotonic() + self.timeout
         try:
@@ -86,6 +94,7 @@ class PostgresChecker(GuardedChecker):
         return result
 
     async def _connect(self, *, with_check_interval: bool) -> Any:
+        asyncpg = _asyncpg()
         settings = {
             "application_name": APPLICATION_NAME,
             # the server cancels a hung query itself, even if this side is gone
@@ -97,6 +106,7 @@ class PostgresChecker(GuardedChecker):
         return await asyncpg.connect(self.spec.dsn, timeout=self.timeout, server_settings=settings)
 
     async def _query(self, conn: Any, start: float, deadline: float) -> CheckResult:
+        asyncpg = _asyncpg()
         # a little before the guard's own timeout, so the query's cancel is the one that fires
         left = max(0.01, deadline - time.monotonic() - 0.05)
         try:

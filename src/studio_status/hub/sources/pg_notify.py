@@ -33,7 +33,6 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 from pydantic import BaseModel
 
 from studio_status.backoff import EQUAL, Backoff
@@ -103,7 +102,32 @@ class PgPayloads:
             j: "running" for j in active_job_ids if j.startswith(prefix)
         }
         self._progress: dict[str, float] = {}
+        #: jobs heard of on the connection that is open now (see :meth:`vouch`)
+        self._heard: set[str] = set()
         self.ignored = 0
+
+    # -- leases -----------------------------------------------------------------------
+
+    def connected(self) -> None:
+        """A new connection: what was heard on the last one can no longer be vouched for."""
+        self._heard.clear()
+
+    def vouch(self, at: datetime) -> list[JobEventIn]:
+        """``alive`` for the active jobs heard of on the connection that is still open.
+
+        A job engine writes a row only when its state or progress changes, so a long import
+        can be silent for longer than the hub's stall lease. While the listener has held
+        its connection since it last heard of a job, no end of that job can have been
+        missed (LISTEN delivers every notification of a live session), so the source can
+        vouch for it. A connection that was lost may have missed the end: jobs known from
+        before are not vouched for again until a row of theirs arrives, so they stall and
+        are resolved as lost if the engine never speaks of them again.
+        """
+        return [
+            self._event("alive", job_id, {"at": at})
+            for job_id in sorted(self._heard)
+            if job_id in self._status
+        ]
 
     # -- stability --------------------------------------------------------------------
 
@@ -174,6 +198,7 @@ class PgPayloads:
             "submitted_by": _text(row.get("submitted_by") or row.get("user"), 200),
         }
         out: list[JobEventIn] = []
+        self._heard.add(job_id)
         before = self._status.get(job_id)
         if status == "queued":
             if before is None:
@@ -258,6 +283,8 @@ class PgNotifySource:
         self.changed = asyncio.Event()
 
     async def run(self) -> None:
+        import asyncpg  # here, not at the top: a hub without this source never loads it
+
         backoff = Backoff(
             self.spec.reconnect_initial_seconds, self.spec.reconnect_max_seconds, spread=EQUAL
         )
@@ -303,6 +330,8 @@ class PgNotifySource:
         self._report(self.service, CheckResult(status, None, message, details), self._clock())
 
     async def _session(self) -> None:
+        import asyncpg
+
         conn = await asyncpg.connect(
             self.spec.resolved_dsn(),
             timeout=10,
@@ -317,6 +346,7 @@ class PgNotifySource:
                 value = await conn.fetchval(self.spec.stability_query)
                 if isinstance(value, bool):
                     self._publish_stability(self.payloads.set_stable(value))
+            self.payloads.connected()
             self.connected = True
             self.connects += 1
             log.info("%s: listening on %s", self.name, ", ".join(self._channels))
@@ -328,6 +358,9 @@ class PgNotifySource:
                         await lost.wait()
                 if not lost.is_set():
                     await conn.fetchval("SELECT 1", timeout=10)  # a dead network shows here
+                    if not lost.is_set():
+                        self._apply(self.payloads.vouch(self._clock()))
+                        self.changed.set()
             raise ConnectionResetError("connection closed by the server")
         finally:
             self.connected = False
@@ -340,13 +373,16 @@ class PgNotifySource:
             if self._channels.get(channel) == "stability":
                 self._publish_stability(self.payloads.stability(payload))
             else:
-                for event in self.payloads.job(channel, payload):
-                    result = self._push(event)
-                    if not result.applied:
-                        log.debug("%s: %s not applied: %s", self.name, event.job_id, result.reason)
+                self._apply(self.payloads.job(channel, payload))
         except Exception:  # a bad payload must not take the listener down
             log.exception("%s: cannot handle a %s payload", self.name, channel)
         self.changed.set()
+
+    def _apply(self, events: list[JobEventIn]) -> None:
+        for event in events:
+            result = self._push(event)
+            if not result.applied:
+                log.debug("%s: %s not applied: %s", self.name, event.job_id, result.reason)
 
     def _publish_stability(self, event: SystemStabilityChanged | None) -> None:
         if event is not None:

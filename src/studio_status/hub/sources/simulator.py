@@ -239,12 +239,15 @@ class StudioScript:
                 )
 
     def _flap(self, out: Step) -> None:
+        """Services trouble now and then: about one episode per service in three minutes,
+        lasting some 25 s, so the first minutes show every kind of notice at a rate a person
+        accepts (the README's ceiling), and a stretch of flips the hub calls flapping."""
         rng = self._rng
         for service in ("comfyui-2", "database", "worker-3"):
             mode = self._plant.get(service, "ok")
-            if mode == "ok" and rng.random() < 0.015:
+            if mode == "ok" and rng.random() < 0.006:
                 new = rng.choice(("slow", "down")) if service != "worker-3" else "down"
-            elif mode != "ok" and rng.random() < 0.12:
+            elif mode != "ok" and rng.random() < 0.04:
                 new = "ok"
             else:
                 continue

@@ -35,6 +35,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QGraphicsOpacityEffect,
     QHBoxLayout,
     QLabel,
     QLayout,
@@ -65,6 +66,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 __all__ = ["DetailWindow", "WindowContext", "apply_palette", "entry_problem"]
+
+#: Opacity of a window's data while it is not live (cached, or the link is down).
+STALE_OPACITY = 0.45
 
 log = logging.getLogger("ui.windows")
 
@@ -171,6 +175,8 @@ class DetailWindow(QWidget):
         self.theme = ctx.theme
         self.key = key or self.kind
         self.renders = 0
+        #: True while the data shown is not live (drawn greyed, see :meth:`_dim_stale`)
+        self.dimmed = False
         #: the scrolling content a window at its default size shrinks to (None: keep size)
         self.trim: QScrollArea | None = None
         self._trimmed = False
@@ -354,17 +360,16 @@ class DetailWindow(QWidget):
 
     def _update_banner(self, state: StatusState) -> None:
         now = self.now()
-        if state.connection is ConnectionState.OFFLINE:
-            since = state.offline_since
-            when = f" since {formats.clock(since)}" if since else ""
+        link = formats.link_banner(state, now)
+        if link is not None:
+            needs_user = state.problem is not None and state.problem.needs_user
             self.banner.say(
-                f"Hub unreachable{when} — showing the last known state.",
-                severity="down",
-                retry=self.ctx.reconnect is not None,
+                link, severity="down", retry=self.ctx.reconnect is not None and not needs_user
             )
         elif state.stale and state.updated_at is not None:
+            cached = " (saved from an earlier run)" if state.cached else ""
             self.banner.say(
-                f"Not live — last update {formats.ago(state.updated_at, now)}.",
+                f"Not live — last update {formats.ago(state.updated_at, now)}{cached}.",
                 severity="degraded",
                 retry=self.ctx.reconnect is not None,
             )
@@ -377,6 +382,36 @@ class DetailWindow(QWidget):
             )
         else:
             self.banner.say("")
+        self._dim_stale(state.stale and state.footer is not None)
+
+    def _dim_stale(self, stale: bool) -> None:
+        """Data that is not live is drawn greyed, every card of it: a stale "healthy" must
+        never look like a live one (the banner says how old it is)."""
+        for widget in self._content_widgets():
+            faded = isinstance(widget.graphicsEffect(), QGraphicsOpacityEffect)
+            if stale and not faded:
+                fade = QGraphicsOpacityEffect(widget)
+                fade.setOpacity(STALE_OPACITY)
+                widget.setGraphicsEffect(fade)
+            elif not stale and faded:
+                widget.setGraphicsEffect(None)  # type: ignore[arg-type]
+        self.dimmed = stale
+
+    def _content_widgets(self) -> list[QWidget]:
+        """The widgets below the banner: what the window shows of the hub's data."""
+        out: list[QWidget] = []
+        start = self.root.indexOf(self.banner) + 1
+        items = [self.root.itemAt(i) for i in range(start, self.root.count())]
+        while items:
+            item = items.pop()
+            if item is None:
+                continue
+            widget, layout = item.widget(), item.layout()
+            if widget is not None:
+                out.append(widget)
+            elif layout is not None:
+                items.extend(layout.itemAt(i) for i in range(layout.count()))
+        return out
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
