@@ -193,7 +193,7 @@ def test_schemathesis_run_all_checks_finds_nothing(
     no valid request refused, no invalid one accepted.
 
     Bounded: ``EXAMPLES_PER_OPERATION`` generated cases per operation, the coverage phase's
-    own deterministic set, one worker per caller (about a minute and a half for the three
+    own deterministic set, one worker per caller (two and a half minutes for the three
     on two busy cores). The rules JSON Schema cannot state (end after start, unique ids
     in a list, a snapshot within the retention period) are in the document's words; the
     hooks (``fuzzhooks.py``) make positive cases respect exactly those."""
