@@ -83,3 +83,32 @@ async def test_405_lists_the_methods_of_the_resource(tmp_path: Path) -> None:
             assert r.headers["allow"] == "GET, PUT"
             r = await http.get("/api/v1/status/casper")
             assert r.status_code == 405 and r.headers["allow"] == "POST"
+
+
+def examples_of(spec: dict[str, Any], model: str) -> dict[str, Any]:
+    props = spec["components"]["schemas"][model]["properties"]
+    return {name: prop["examples"][0] for name, prop in props.items() if "examples" in prop}
+
+
+async def test_the_rules_json_schema_can_state_are_in_the_document(tmp_path: Path) -> None:
+    """Unique list items, and example date pairs in order: a body built from the document's
+    examples is accepted, and the duplicates ``uniqueItems`` rules out are refused."""
+    async with run_hub(tmp_path, [api_service()]) as h, h.http(h.admin_token) as http:
+        spec = await document(http)
+        schemas = spec["components"]["schemas"]
+        assert schemas["CloudPodsPush"]["properties"]["pods"]["uniqueItems"] is True
+        assert schemas["DashboardConfigIn"]["properties"]["layout"]["uniqueItems"] is True
+        window = examples_of(spec, "MaintenanceIn")
+        assert set(window) >= {"start", "end"}
+        r = await http.post("/admin/health/maintenance", json=window)
+        assert r.status_code == 201, r.text
+        reservation = {"system": "cluster-a", "name": "run", **examples_of(spec, "ReservationIn")}
+        assert set(reservation) >= {"start_time", "end_time"}
+        r = await http.post("/api/v1/status/reservation", json=reservation)
+        assert r.status_code == 201, r.text  # a new one
+        pod = {"id": "p1", "name": "one", "status": "RUNNING"}
+        r = await http.post("/api/v1/cloud/pods", json={"provider": "runpod", "pods": [pod, pod]})
+        assert r.status_code == 422 and "duplicate pod id" in r.text
+        place = {"widget": "disk-health", "x": 0, "y": 0, "w": 1, "h": 1}
+        r = await http.put("/user/dashboard", json={"layout": [place, place]})
+        assert r.status_code == 422 and "each widget may appear once" in r.text

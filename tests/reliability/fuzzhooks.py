@@ -10,6 +10,10 @@ others, so everything else a generated body may hold is still tested:
   rule across fields (an error located at an object, not at a value); a body with any
   error at a value is kept, so a field bound missing from the document still shows;
 - ``map_body`` moves a snapshot's valid timestamp to now (the one rule about the clock).
+
+The coverage phase builds its cases without the body hooks; ``filter_case`` and
+``map_case`` apply the same two rules to its positive cases (its negative ones are meant
+to be refused and go out as built).
 """
 
 from __future__ import annotations
@@ -61,14 +65,12 @@ def breaks_only_cross_field_rules(model: type[BaseModel], body: Any) -> bool:
     return False
 
 
-@schemathesis.hook
-def filter_body(ctx: Any, body: Any) -> bool:
+def _keeps(ctx: Any, body: Any) -> bool:
     model = MODELS.get(_key(ctx))
     return model is None or not breaks_only_cross_field_rules(model, body)
 
 
-@schemathesis.hook
-def map_body(ctx: Any, body: Any) -> Any:
+def _within_retention(ctx: Any, body: Any) -> Any:
     if _key(ctx) == ("POST", "/api/v1/status/{system}") and isinstance(body, dict):
         stamp = body.get("timestamp")
         if isinstance(stamp, str):
@@ -78,3 +80,30 @@ def map_body(ctx: Any, body: Any) -> Any:
                 return body  # a malformed one stays: it must be refused
             body = {**body, "timestamp": datetime.now(UTC).isoformat()}
     return body
+
+
+def _positive(case: Any) -> bool:
+    meta = case.meta
+    return meta is None or meta.generation.mode.is_positive
+
+
+@schemathesis.hook
+def filter_body(ctx: Any, body: Any) -> bool:
+    return _keeps(ctx, body)
+
+
+@schemathesis.hook
+def map_body(ctx: Any, body: Any) -> Any:
+    return _within_retention(ctx, body)
+
+
+@schemathesis.hook
+def filter_case(ctx: Any, case: Any) -> bool:
+    return not _positive(case) or _keeps(ctx, case.body)
+
+
+@schemathesis.hook
+def map_case(ctx: Any, case: Any) -> Any:
+    if _positive(case):
+        case.body = _within_retention(ctx, case.body)
+    return case

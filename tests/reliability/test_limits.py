@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from studio_status.hub.limits import LimitSettings, RateLimiter
 from studio_status.protocol import Role
 from tests.hub.checks.servers import Target
-from tests.hubrunner import http_service, run_hub
+from tests.hubrunner import RunningHub, http_service, recv_json, recv_until, run_hub
 
 
 def job(n: int) -> dict[str, object]:
@@ -93,3 +96,45 @@ async def test_bucket_refills_at_its_rate() -> None:
     assert limits.take("k") == 0
     assert limits.take("other") == 0
     assert len(limits) == 2
+
+
+async def refused_login(running: RunningHub, token: str | None) -> tuple[dict[str, Any], int]:
+    """Log in on the event socket with ``token``: the error it gets and its close code."""
+    async with running.socket(token) as ws:
+        error = await recv_json(ws)
+        await asyncio.wait_for(ws.wait_closed(), 10)
+        assert ws.close_code is not None
+        return error, ws.close_code
+
+
+async def test_failed_socket_logins_take_from_the_address_bucket(
+    tmp_path: Path, target: Target
+) -> None:
+    """A stream of made-up tokens on the event socket costs no more than on REST: its
+    failed logins take from the same per-address bucket, and once that is spent the socket
+    says so, with the wait, while a valid token still logs in."""
+    async with run_hub(
+        tmp_path,
+        [http_service("api", f"{target.url}/")],
+        push_burst=4,
+        push_rate_per_second=0.01,
+    ) as running:
+        valid = await running.token(Role.CREATOR)
+        async with running.http("ss_000000000000_made-up-secret") as bogus:
+            assert (await bogus.get("/api/v1/status/footer")).status_code == 401
+        outcomes = [
+            await refused_login(running, token)
+            for token in (f"ss_{n:012x}_made-up-secret-{n}" for n in range(3))
+        ]
+        # with the REST refusal above, the address's burst of four is spent
+        assert [(e["code"], close) for e, close in outcomes] == [("unauthorized", 4401)] * 3
+        error, close = await refused_login(running, None)
+        assert (error["code"], close) == ("rate_limited", 4429)
+        assert re.search(r"retry in \d+ s", error["message"]), error
+        # the same bucket answers REST
+        async with running.http("ss_000000000001_made-up-again") as bogus:
+            r = await bogus.get("/api/v1/status/footer")
+            assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+        # a valid token is not charged, and still logs in from the spent address
+        async with running.socket(valid) as ws:
+            assert (await recv_until(ws, "snapshot"))["type"] == "snapshot"

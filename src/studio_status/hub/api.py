@@ -81,7 +81,7 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
         rate_per_second=settings.push_rate_per_second,
         burst=settings.push_burst,
     )
-    app.state.gate = Gate(hub.auth, RateLimiter(limits))
+    gate = app.state.gate = Gate(hub.auth, RateLimiter(limits))
     app.add_middleware(RequestLimits, settings=limits)
     app.add_exception_handler(StoreError, _storage_failed(hub))
 
@@ -179,7 +179,7 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
 
     @app.websocket("/api/v1/events")
     async def events(ws: WebSocket) -> None:
-        await serve_events(hub, ws)
+        await serve_events(hub, gate, ws)
 
     exact_openapi(app)
     return app

@@ -9,7 +9,8 @@ body (400/422) instead of being told to authenticate (401). :class:`GatedRoute` 
    is kept on the request so the dependency does not look the token up again;
 2. the write rate of ``/api/`` per valid token (429). A caller whose token is missing or
    wrong takes from one bucket per client address instead, for every route: a stream of
-   made-up tokens neither gets a bucket each nor costs more than its address's allowance;
+   made-up tokens neither gets a bucket each nor costs more than its address's allowance
+   (the event socket's failed logins take from that bucket too: :meth:`Gate.charge_anonymous`);
 3. the JSON body: a number that is not finite (``NaN``, ``Infinity``, ``1e400``) or a
    string that is not valid Unicode is a 422 naming the field, like any validation error.
    An integer written beyond 64 bits is read as the number it is (a float), as JSON means
@@ -31,6 +32,7 @@ from fastapi import HTTPException, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.requests import HTTPConnection
 
 from studio_status.protocol import Role
 from studio_status.protocol.common import INT64_MAX, INT64_MIN
@@ -44,6 +46,7 @@ __all__ = [
     "Gate",
     "GatedRoute",
     "requires",
+    "retry_seconds",
     "role_of_request",
     "route_roles",
 ]
@@ -99,18 +102,17 @@ class Gate:
         Routes with an access rule of their own (``/metrics``) call it too, so no route lets
         a stream of made-up tokens cost the hub more than one address's allowance.
         """
-        client = request.client.host if request.client else "?"
-        self._take(f"a:{client}")
+        _raise_if_spent(self.charge_anonymous(request))
+
+    def charge_anonymous(self, connection: HTTPConnection) -> float:
+        """Take one from the address's bucket of callers without a valid token: 0 if within
+        its allowance, else the seconds until it is. The event socket's failed logins take
+        from the same bucket as REST's, so neither is a way around the other's limit."""
+        client = connection.client.host if connection.client else "?"
+        return self._rates.take(f"a:{client}")
 
     def _take(self, key: str) -> None:
-        wait = self._rates.take(key)
-        if wait > 0:
-            seconds = str(math.ceil(wait))
-            raise HTTPException(
-                429,
-                f"too many requests; retry in {seconds} s",
-                headers={"Retry-After": seconds},
-            )
+        _raise_if_spent(self._rates.take(key))
 
     @staticmethod
     async def check_body(request: Request) -> None:
@@ -133,6 +135,21 @@ class Gate:
         # FastAPI reads the body through Request.json(), which returns this once it is set:
         # the route validates the document checked here, not a second parse of the bytes
         request._json = doc
+
+
+def retry_seconds(wait: float) -> int:
+    """Whole seconds to tell a caller to wait (at least 1)."""
+    return max(1, math.ceil(wait))
+
+
+def _raise_if_spent(wait: float) -> None:
+    if wait > 0:
+        seconds = str(retry_seconds(wait))
+        raise HTTPException(
+            429,
+            f"too many requests; retry in {seconds} s",
+            headers={"Retry-After": seconds},
+        )
 
 
 def _int_or_float(text: str) -> int | float:

@@ -3,7 +3,11 @@
 Order of a connection: the client's ``hello`` (token in it or in the upgrade's
 ``Authorization`` header) within :data:`HELLO_TIMEOUT`; a bad or missing token gets an
 ``error`` and close code 4401, and so does a token revoked while its socket is open (the
-send loop re-checks it once per heartbeat interval). The subscriber is registered *before*
+send loop re-checks it once per heartbeat interval). A refused login (a bad hello, a bad or
+missing token) takes from its address's bucket of callers without a valid token, the one
+REST's refused callers take from (:meth:`~studio_status.hub.gate.Gate.charge_anonymous`);
+once that is spent the caller gets ``rate_limited`` and close code 4429 instead, with the
+seconds to wait. The subscriber is registered *before*
 the snapshot or replay is built, and the snapshot is built without awaiting, so nothing
 published meanwhile is either lost or sent twice: it waits in the subscriber's queue with a
 higher ``seq``.
@@ -37,6 +41,7 @@ from studio_status.protocol import (
 )
 
 from .bus import Subscriber
+from .gate import Gate, retry_seconds
 from .service import Hub
 from .store.sqlite import StoreError
 
@@ -51,6 +56,7 @@ MAX_TOPICS = 64
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_PROTOCOL = 4400
 CLOSE_TOO_SLOW = 4408
+CLOSE_RATE_LIMITED = 4429
 #: The ASGI scope extension our server adds (:mod:`studio_status.hub.server`): a call that
 #: writes a framed message straight to the socket, or returns False.
 FRAMES_EXTENSION = "studio_status.frames"
@@ -125,7 +131,7 @@ async def _send(ws: WebSocket, msg: WireModel) -> None:
     await ws.send_text(text)
 
 
-async def serve_events(hub: Hub, ws: WebSocket) -> None:
+async def serve_events(hub: Hub, gate: Gate, ws: WebSocket) -> None:
     await ws.accept()
     try:
         async with asyncio.timeout(HELLO_TIMEOUT):
@@ -134,12 +140,14 @@ async def serve_events(hub: Hub, ws: WebSocket) -> None:
         if not isinstance(hello, HelloMessage):
             raise ProtocolError("client message", "the first message must be 'hello'")
     except (TimeoutError, ProtocolError, WebSocketDisconnect, KeyError) as exc:
-        await _refuse(ws, "bad_hello", f"expected a hello message: {exc}", CLOSE_PROTOCOL)
+        if not await _over_allowance(gate, ws):
+            await _refuse(ws, "bad_hello", f"expected a hello message: {exc}", CLOSE_PROTOCOL)
         return
     credential = hello.token or ws.headers.get("authorization")
     role = await hub.auth.authenticate(credential)
     if role is None:
-        await _refuse(ws, "unauthorized", "missing or invalid token", CLOSE_UNAUTHORIZED)
+        if not await _over_allowance(gate, ws):
+            await _refuse(ws, "unauthorized", "missing or invalid token", CLOSE_UNAUTHORIZED)
         return
     topics = hello.topics or list(DEFAULT_TOPICS)
     if len(set(topics)) > MAX_TOPICS:
@@ -280,6 +288,18 @@ def _too_many(count: int) -> str:
         f"too many topics: {count} asked, at most {MAX_TOPICS} per connection;"
         " unsubscribe from some first"
     )
+
+
+async def _over_allowance(gate: Gate, ws: WebSocket) -> bool:
+    """Charge a refused login to its address; when that address is over its allowance,
+    say so (and when to come back) and close, and answer True."""
+    wait = gate.charge_anonymous(ws)
+    if wait <= 0:
+        return False
+    seconds = retry_seconds(wait)
+    message = f"too many failed logins from this address; retry in {seconds} s"
+    await _refuse(ws, "rate_limited", message, CLOSE_RATE_LIMITED)
+    return True
 
 
 async def _refuse(ws: WebSocket, code: str, message: str, close_code: int) -> None:

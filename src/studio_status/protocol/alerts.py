@@ -134,8 +134,8 @@ class MaintenanceIn(InputModel):
     ``start`` (422 otherwise)."""
 
     service: str | None = None
-    start: DateTimeText
-    end: DateTimeText
+    start: DateTimeText = Field(examples=["2026-06-06T22:00:00Z"])
+    end: DateTimeText = Field(examples=["2026-06-07T02:00:00Z"])
     every_seconds: float | None = Field(default=None, ge=3600, le=MAX_EVERY_SECONDS)
     until: DateTimeText | None = None
     reason: str | None = Field(default=None, max_length=500)

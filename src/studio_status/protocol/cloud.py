@@ -100,7 +100,8 @@ class CloudPodsPush(InputModel):
     """
 
     provider: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
-    pods: list[CloudPodIn] = Field(max_length=5000)
+    #: ``uniqueItems`` is the part of "ids are unique" JSON Schema can state
+    pods: list[CloudPodIn] = Field(max_length=5000, json_schema_extra={"uniqueItems": True})
 
     @model_validator(mode="after")
     def _unique_ids(self) -> CloudPodsPush:

@@ -149,7 +149,10 @@ class DashboardConfigIn(InputModel):
     Each widget appears at most once in ``layout``; ``widget_settings`` and ``preferences``
     are at most 32 KiB each as JSON."""
 
-    layout: list[WidgetPlacement] = Field(default_factory=list, max_length=50)
+    #: ``uniqueItems`` is the part of "each widget once" JSON Schema can state
+    layout: list[WidgetPlacement] = Field(
+        default_factory=list, max_length=50, json_schema_extra={"uniqueItems": True}
+    )
     widget_settings: dict[str, Any] = Field(default_factory=dict)
     preferences: dict[str, Any] = Field(default_factory=dict)
 

@@ -254,8 +254,8 @@ class ReservationIn(InputModel):
 
     system: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
     name: str = Field(min_length=1, max_length=100)
-    start_time: datetime
-    end_time: datetime
+    start_time: datetime = Field(examples=["2026-06-08T08:00:00Z"])
+    end_time: datetime = Field(examples=["2026-06-08T18:00:00Z"])
     node_count: int | None = _Count
     partition: str | None = Field(default=None, max_length=100)
     description: str | None = Field(default=None, max_length=2000)
