@@ -57,7 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     hub.add_argument("--config", type=Path, help="hub TOML config (default: user config dir)")
     hub.add_argument("--host", help="listen address (default 127.0.0.1)")
     hub.add_argument("--port", type=int, help="listen port (default 8765; 0 picks a free one)")
-    hub.add_argument("--database", type=Path, help="SQLite database path")
+    hub.add_argument(
+        "--database",
+        type=_database_arg,
+        metavar="PATH|URL",
+        help="SQLite database path, or a postgresql:// URL (shared by several hubs)",
+    )
     hub.add_argument(
         "--simulate",
         action="store_true",
@@ -93,6 +98,12 @@ def _parser() -> argparse.ArgumentParser:
     conf.add_argument("--reference", action="store_true", help="print every setting (Markdown)")
     conf.add_argument("--config", dest="app_config", type=Path, metavar="FILE")
     return p
+
+
+def _database_arg(value: str) -> Path | str:
+    from studio_status.hub.store.postgres import is_postgres_url
+
+    return value if is_postgres_url(value) else Path(value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -248,11 +259,12 @@ def _serve(config: object, *, embedded: bool, seed: int | None) -> int:
 async def _token(config: object, args: argparse.Namespace) -> int:
     from studio_status.hub.auth import TokenAuth
     from studio_status.hub.config import HubConfig
-    from studio_status.hub.store.sqlite import SqliteStore, StoreError
+    from studio_status.hub.store import create_store
+    from studio_status.hub.store.sqlite import StoreError
     from studio_status.protocol import Role
 
     assert isinstance(config, HubConfig)
-    store = SqliteStore(config.database_path())
+    store = create_store(config.database())
     try:
         await store.open()
         if args.token_command == "create":

@@ -22,7 +22,7 @@ from studio_status.protocol.dashboard import ActivityCreated, ActivityItem
 
 from .bus import EventBus, Subscriber
 from .store.dashboard import DashboardStore
-from .store.sqlite import SqliteStore, StoreError
+from .store.sqlite import SqlStore, StoreError
 
 __all__ = ["ActivityLog", "describe"]
 
@@ -117,7 +117,7 @@ class ActivityLog:
     """Turns bus events into stored, published feed items. See the module docstring."""
 
     def __init__(
-        self, store: SqliteStore, *, keep: int = 20_000, clock: Callable[[], datetime] = utcnow
+        self, store: SqlStore, *, keep: int = 20_000, clock: Callable[[], datetime] = utcnow
     ) -> None:
         self.db = DashboardStore(store)
         self._keep = keep

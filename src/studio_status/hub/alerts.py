@@ -56,7 +56,7 @@ from .health_settings import HealthSettings
 from .maintenance import MaintenanceBook
 from .state import HealthState
 from .store.alerts import AlertStore, OutboxRow
-from .store.sqlite import SqliteStore, StoreError
+from .store.sqlite import SqlStore, StoreError
 
 __all__ = ["AlertManager", "Incident", "Track"]
 
@@ -97,7 +97,7 @@ Publish = Callable[[str, BaseModel], object]
 class AlertManager:
     def __init__(
         self,
-        store: SqliteStore,
+        store: SqlStore,
         state: HealthState,
         settings: HealthSettings,
         *,

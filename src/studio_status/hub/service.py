@@ -43,7 +43,8 @@ from .jobs import Applied, JobBoard
 from .scheduler import Scheduler
 from .sources.configured import Source, build_sources
 from .state import HealthState
-from .store.sqlite import CheckWrite, SqliteStore
+from .store import create_store
+from .store.sqlite import CheckWrite
 from .systems import SystemsService
 from .uptime_tracker import UptimeTracker
 from .writer import StoreWriter
@@ -74,7 +75,7 @@ class Hub:
     ) -> None:
         self.config = config
         self.services = list(services)
-        self.store = SqliteStore(config.database_path())
+        self.store = create_store(config.database())
         self.state = HealthState(self.services)
         self.writer = StoreWriter(self.store)
         self.uptime = UptimeTracker(self.store, self.writer, self.state, config.health, clock=clock)

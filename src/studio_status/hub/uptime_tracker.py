@@ -32,7 +32,7 @@ from studio_status.protocol.uptime import (
 from .checks.base import CheckResult
 from .health_settings import HealthSettings
 from .state import HealthState
-from .store.sqlite import SqliteStore, StoreError
+from .store.sqlite import SqlStore, StoreError
 from .store.uptime import RESOLUTIONS, BucketRow, UptimeStore
 from .uptime import (
     Interval,
@@ -75,7 +75,7 @@ def _dt(ts: float) -> datetime:
 class UptimeTracker:
     def __init__(
         self,
-        store: SqliteStore,
+        store: SqlStore,
         writer: StoreWriter,
         state: HealthState,
         settings: HealthSettings,

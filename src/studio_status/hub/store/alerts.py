@@ -9,7 +9,6 @@ send succeeded (``sent_at``).
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +16,8 @@ from typing import Any
 
 from studio_status.protocol.alerts import AlertConfig, MaintenanceWindow, Mute
 
-from .sqlite import SqliteStore
+from .dialect import Conn
+from .sqlite import SqlStore
 
 __all__ = ["AlertStore", "OutboxRow"]
 
@@ -41,13 +41,13 @@ class OutboxRow:
 
 
 class AlertStore:
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: SqlStore) -> None:
         self._store = store
 
     # -- configs ----------------------------------------------------------------------
 
     async def load_configs(self) -> dict[str, AlertConfig]:
-        def read(conn: sqlite3.Connection) -> dict[str, AlertConfig]:
+        def read(conn: Conn) -> dict[str, AlertConfig]:
             out = {}
             for name, delay, url, channels, enabled, extra in conn.execute(
                 "SELECT service_name, escalation_delay_seconds, webhook_url,"
@@ -96,7 +96,7 @@ class AlertStore:
     # -- state ------------------------------------------------------------------------
 
     async def load_states(self) -> dict[str, dict[str, Any]]:
-        def read(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+        def read(conn: Conn) -> dict[str, dict[str, Any]]:
             rows = conn.execute("SELECT service_name, data_json FROM alert_state").fetchall()
             return {r[0]: json.loads(r[1]) for r in rows}
 
@@ -113,7 +113,7 @@ class AlertStore:
         (alert_id, service, kind, url, payload)."""
         ts = at.timestamp()
 
-        def write(conn: sqlite3.Connection) -> None:
+        def write(conn: Conn) -> None:
             conn.execute("BEGIN IMMEDIATE")
             conn.executemany(
                 "INSERT INTO alert_state (service_name, data_json, updated_at) VALUES (?, ?, ?)"
@@ -133,7 +133,7 @@ class AlertStore:
     # -- outbox -----------------------------------------------------------------------
 
     async def due(self, now: datetime, limit: int = 50) -> list[OutboxRow]:
-        def read(conn: sqlite3.Connection) -> list[OutboxRow]:
+        def read(conn: Conn) -> list[OutboxRow]:
             rows = conn.execute(
                 "SELECT id, alert_id, service_name, kind, url, payload_json, attempts"
                 " FROM alert_outbox WHERE sent_at IS NULL AND failed_at IS NULL"
@@ -145,7 +145,7 @@ class AlertStore:
         return await self._store.run(read)
 
     async def outbox(self, limit: int = 200) -> list[OutboxRow]:
-        def read(conn: sqlite3.Connection) -> list[OutboxRow]:
+        def read(conn: Conn) -> list[OutboxRow]:
             rows = conn.execute(
                 "SELECT id, alert_id, service_name, kind, url, payload_json, attempts, sent_at,"
                 " failed_at, last_error FROM alert_outbox ORDER BY id DESC LIMIT ?",
@@ -197,7 +197,7 @@ class AlertStore:
     # -- mutes ------------------------------------------------------------------------
 
     async def load_mutes(self) -> list[Mute]:
-        def read(conn: sqlite3.Connection) -> list[Mute]:
+        def read(conn: Conn) -> list[Mute]:
             rows = conn.execute(
                 "SELECT scope, until_at, reason, set_by, set_at FROM alert_mutes"
             ).fetchall()
@@ -241,7 +241,7 @@ class AlertStore:
     # -- maintenance ------------------------------------------------------------------
 
     async def load_maintenance(self) -> list[MaintenanceWindow]:
-        def read(conn: sqlite3.Connection) -> list[MaintenanceWindow]:
+        def read(conn: Conn) -> list[MaintenanceWindow]:
             rows = conn.execute(
                 "SELECT id, service_name, start_at, end_at, every_seconds, until_at, reason,"
                 " created_by FROM maintenance_windows ORDER BY start_at"

@@ -9,7 +9,6 @@ row per key, and a snapshot never carries another post's components.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +16,8 @@ from typing import Any
 from studio_status.protocol import HealthStatus
 from studio_status.protocol.systems import Availability, Outage, Reservation
 
-from .sqlite import SqliteStore
+from .dialect import Conn
+from .sqlite import SqlStore
 
 __all__ = [
     "Component",
@@ -66,12 +66,10 @@ def _snapshot(row: Any) -> StoredSnapshot:
 _SNAP_COLS = "system, timestamp, received_at, availability, status, data_json"
 
 
-async def put_snapshot(
-    store: SqliteStore, snap: StoredSnapshot, components: list[Component]
-) -> bool:
+async def put_snapshot(store: SqlStore, snap: StoredSnapshot, components: list[Component]) -> bool:
     """Insert or replace the snapshot at (system, timestamp); True when it was new."""
 
-    def write(conn: sqlite3.Connection) -> bool:
+    def write(conn: Conn) -> bool:
         ts = snap.timestamp.timestamp()
         conn.execute("BEGIN IMMEDIATE")
         existed = conn.execute(
@@ -104,11 +102,11 @@ async def put_snapshot(
         conn.execute("COMMIT")
         return existed is None
 
-    return await store._run(write)
+    return await store.run(write)
 
 
-async def latest(store: SqliteStore, system: str) -> StoredSnapshot | None:
-    def read(conn: sqlite3.Connection) -> StoredSnapshot | None:
+async def latest(store: SqlStore, system: str) -> StoredSnapshot | None:
+    def read(conn: Conn) -> StoredSnapshot | None:
         row = conn.execute(
             f"SELECT {_SNAP_COLS} FROM system_snapshots WHERE system = ?"
             " ORDER BY timestamp DESC LIMIT 1",
@@ -116,11 +114,11 @@ async def latest(store: SqliteStore, system: str) -> StoredSnapshot | None:
         ).fetchone()
         return None if row is None else _snapshot(row)
 
-    return await store._run(read)
+    return await store.run(read)
 
 
-async def latest_per_system(store: SqliteStore) -> list[StoredSnapshot]:
-    def read(conn: sqlite3.Connection) -> list[StoredSnapshot]:
+async def latest_per_system(store: SqlStore) -> list[StoredSnapshot]:
+    def read(conn: Conn) -> list[StoredSnapshot]:
         rows = conn.execute(
             f"SELECT {', '.join('s.' + c for c in _SNAP_COLS.split(', '))}"
             " FROM system_snapshots s JOIN (SELECT system, MAX(timestamp) AS m"
@@ -129,15 +127,15 @@ async def latest_per_system(store: SqliteStore) -> list[StoredSnapshot]:
         ).fetchall()
         return [_snapshot(r) for r in rows]
 
-    return await store._run(read)
+    return await store.run(read)
 
 
 async def history(
-    store: SqliteStore, system: str, since: datetime, limit: int
+    store: SqlStore, system: str, since: datetime, limit: int
 ) -> list[StoredSnapshot]:
     """Snapshots since ``since``, oldest first, the newest ``limit`` of them."""
 
-    def read(conn: sqlite3.Connection) -> list[StoredSnapshot]:
+    def read(conn: Conn) -> list[StoredSnapshot]:
         rows = conn.execute(
             f"SELECT {_SNAP_COLS} FROM system_snapshots WHERE system = ? AND timestamp >= ?"
             " ORDER BY timestamp DESC LIMIT ?",
@@ -145,11 +143,11 @@ async def history(
         ).fetchall()
         return [_snapshot(r) for r in reversed(rows)]
 
-    return await store._run(read)
+    return await store.run(read)
 
 
-async def components(store: SqliteStore, system: str, timestamp: datetime) -> list[Component]:
-    def read(conn: sqlite3.Connection) -> list[Component]:
+async def components(store: SqlStore, system: str, timestamp: datetime) -> list[Component]:
+    def read(conn: Conn) -> list[Component]:
         rows = conn.execute(
             "SELECT kind, name, data_json FROM system_components"
             " WHERE system = ? AND timestamp = ? ORDER BY kind, name",
@@ -157,13 +155,13 @@ async def components(store: SqliteStore, system: str, timestamp: datetime) -> li
         ).fetchall()
         return [(r[0], r[1], json.loads(r[2])) for r in rows]
 
-    return await store._run(read)
+    return await store.run(read)
 
 
-async def put_outage(store: SqliteStore, outage: Outage) -> None:
+async def put_outage(store: SqlStore, outage: Outage) -> None:
     """Insert or update by id."""
 
-    def write(conn: sqlite3.Connection) -> None:
+    def write(conn: Conn) -> None:
         conn.execute(
             "INSERT INTO system_outages (id, system, status, start_time, end_time, updated_at,"
             " data_json) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
@@ -181,25 +179,25 @@ async def put_outage(store: SqliteStore, outage: Outage) -> None:
             ),
         )
 
-    await store._run(write)
+    await store.run(write)
 
 
-async def get_outage(store: SqliteStore, outage_id: str) -> Outage | None:
-    def read(conn: sqlite3.Connection) -> Outage | None:
+async def get_outage(store: SqlStore, outage_id: str) -> Outage | None:
+    def read(conn: Conn) -> Outage | None:
         row = conn.execute(
             "SELECT data_json FROM system_outages WHERE id = ?", (outage_id,)
         ).fetchone()
         return None if row is None else Outage.model_validate_json(row[0])
 
-    return await store._run(read)
+    return await store.run(read)
 
 
 async def list_outages(
-    store: SqliteStore, *, system: str | None = None, resolved_since: datetime | None = None
+    store: SqlStore, *, system: str | None = None, resolved_since: datetime | None = None
 ) -> list[Outage]:
     """Unresolved outages, plus those resolved since ``resolved_since`` when given."""
 
-    def read(conn: sqlite3.Connection) -> list[Outage]:
+    def read(conn: Conn) -> list[Outage]:
         sql = "SELECT data_json FROM system_outages WHERE (status != 'resolved'"
         args: list[Any] = []
         if resolved_since is not None:
@@ -212,13 +210,13 @@ async def list_outages(
         rows = conn.execute(sql + " ORDER BY start_time DESC, id", args).fetchall()
         return [Outage.model_validate_json(r[0]) for r in rows]
 
-    return await store._run(read)
+    return await store.run(read)
 
 
-async def put_reservation(store: SqliteStore, reservation: Reservation) -> bool:
+async def put_reservation(store: SqlStore, reservation: Reservation) -> bool:
     """Insert or replace by (system, name); True when it was new."""
 
-    def write(conn: sqlite3.Connection) -> bool:
+    def write(conn: Conn) -> bool:
         conn.execute("BEGIN IMMEDIATE")
         existed = conn.execute(
             "SELECT 1 FROM system_reservations WHERE system = ? AND name = ?",
@@ -240,15 +238,15 @@ async def put_reservation(store: SqliteStore, reservation: Reservation) -> bool:
         conn.execute("COMMIT")
         return existed is None
 
-    return await store._run(write)
+    return await store.run(write)
 
 
 async def list_reservations(
-    store: SqliteStore, *, ending_after: datetime, system: str | None = None
+    store: SqlStore, *, ending_after: datetime, system: str | None = None
 ) -> list[Reservation]:
     """Current and upcoming reservations (those ending after ``ending_after``)."""
 
-    def read(conn: sqlite3.Connection) -> list[Reservation]:
+    def read(conn: Conn) -> list[Reservation]:
         sql = "SELECT data_json FROM system_reservations WHERE end_time > ?"
         args: list[Any] = [ending_after.timestamp()]
         if system is not None:
@@ -257,14 +255,14 @@ async def list_reservations(
         rows = conn.execute(sql + " ORDER BY start_time, system, name", args).fetchall()
         return [Reservation.model_validate_json(r[0]) for r in rows]
 
-    return await store._run(read)
+    return await store.run(read)
 
 
-async def delete_before(store: SqliteStore, cutoff: datetime, batch: int = 5000) -> int:
+async def delete_before(store: SqlStore, cutoff: datetime, batch: int = 5000) -> int:
     """One batch of retention: snapshots and components older than ``cutoff``, outages
     resolved and reservations ended before it. Returns rows deleted; the caller loops."""
 
-    def prune(conn: sqlite3.Connection) -> int:
+    def prune(conn: Conn) -> int:
         ts = cutoff.timestamp()
         deleted = 0
         for table in ("system_components", "system_snapshots"):
@@ -283,4 +281,4 @@ async def delete_before(store: SqliteStore, cutoff: datetime, batch: int = 5000)
         ).rowcount
         return deleted
 
-    return await store._run(prune)
+    return await store.run(prune)
