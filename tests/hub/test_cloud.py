@@ -184,7 +184,7 @@ def recorded_pod(**changes: Any) -> dict[str, Any]:
 
 @contextlib.asynccontextmanager
 async def cloud_hub(
-    tmp_path: Path,
+    database: Path | str,
     clock: Clock,
     *,
     replay: RunPodReplay | None = None,
@@ -192,9 +192,7 @@ async def cloud_hub(
     key: Callable[[], str | None] = lambda: "rp_test",
     **cloud: Any,
 ) -> AsyncIterator[Hub]:
-    config = HubConfig(
-        hub=HubSettings(database=tmp_path / "hub.sqlite3"), cloud=CloudSettings(**cloud)
-    )
+    config = HubConfig(hub=HubSettings(database=database), cloud=CloudSettings(**cloud))
     hub = Hub(config, [], clock=clock, bootstrap_token=ADMIN)
     if replay is not None:
         hub.cloud.transport = httpx.MockTransport(replay)
@@ -215,7 +213,7 @@ def drain(queue: asyncio.Queue[Event]) -> list[Event]:
     return out
 
 
-async def test_poll_errors_degrade_the_source_keep_pods_and_back_off(tmp_path: Path) -> None:
+async def test_poll_errors_degrade_the_source_keep_pods_and_back_off(database: Path | str) -> None:
     clock, replay, sleeper = Clock(), RunPodReplay(), Sleeper()
     replay.responses = [
         graphql(recorded_pod()),
@@ -225,7 +223,7 @@ async def test_poll_errors_degrade_the_source_keep_pods_and_back_off(tmp_path: P
         graphql(recorded_pod(), recorded_pod(id="p2", costPerHr=3.5, name="big")),
     ]
     async with cloud_hub(
-        tmp_path, clock, replay=replay, sleeper=sleeper, provider="runpod", budget_per_hour=4
+        database, clock, replay=replay, sleeper=sleeper, provider="runpod", budget_per_hour=4
     ) as hub:
         sub = hub.bus.subscribe(Role.ADMIN, ["cloud", "health"])
         wake = await sleeper.next()
@@ -277,10 +275,10 @@ async def test_poll_errors_degrade_the_source_keep_pods_and_back_off(tmp_path: P
         wake.cancel()
 
 
-async def test_missing_key_is_down_not_empty(tmp_path: Path) -> None:
+async def test_missing_key_is_down_not_empty(database: Path | str) -> None:
     sleeper = Sleeper()
     async with cloud_hub(
-        tmp_path, Clock(), sleeper=sleeper, key=lambda: None, provider="runpod"
+        database, Clock(), sleeper=sleeper, key=lambda: None, provider="runpod"
     ) as hub:
         wake = await sleeper.next()
         cloud = hub.state.services["cloud"]
@@ -289,9 +287,9 @@ async def test_missing_key_is_down_not_empty(tmp_path: Path) -> None:
         wake.cancel()
 
 
-async def test_pushed_pods_costs_forecast_staleness_and_restart(tmp_path: Path) -> None:
+async def test_pushed_pods_costs_forecast_staleness_and_restart(database: Path | str) -> None:
     clock = Clock(datetime(2026, 3, 10, 0, 0, tzinfo=UTC))
-    async with cloud_hub(tmp_path, clock, budget_per_month=2.9) as hub:
+    async with cloud_hub(database, clock, budget_per_month=2.9) as hub:
         assert hub.state.cloud_gpu is None  # nothing configured, nothing pushed yet
         sub = hub.bus.subscribe(Role.ADMIN, ["cloud"])
         await hub.cloud.apply("lambda", [pod("a", 100), pod("b", 50, "EXITED")])
@@ -330,7 +328,7 @@ async def test_pushed_pods_costs_forecast_staleness_and_restart(tmp_path: Path) 
         assert [p.cost_per_hour_cents for p in costs.series] == [100, 100, 250, 50, 50, 50]
         assert [d.day for d in costs.days] == ["2026-03-10"]
     clock.advance(minutes=1)
-    async with cloud_hub(tmp_path, clock, budget_per_month=2.9) as again:
+    async with cloud_hub(database, clock, budget_per_month=2.9) as again:
         assert again.cloud.view().pods[0].id == "b"  # last known pods survive a restart
         assert again.state.cloud_gpu is not None and again.state.cloud_gpu.active_pods == 1
         await again.cloud.tick()  # a one-minute restart gap is charged at the last rate
@@ -340,7 +338,7 @@ async def test_pushed_pods_costs_forecast_staleness_and_restart(tmp_path: Path) 
 
 
 async def test_pods_route_reads_the_polled_source_and_refuses_pushes_for_it(
-    tmp_path: Path,
+    database: Path | str,
 ) -> None:
     clock, replay, sleeper = Clock(), RunPodReplay(), Sleeper()
     replay.responses = [
@@ -348,7 +346,7 @@ async def test_pods_route_reads_the_polled_source_and_refuses_pushes_for_it(
         httpx.Response(503, text="upstream down"),
     ]
     async with cloud_hub(
-        tmp_path, clock, replay=replay, sleeper=sleeper, provider="runpod", budget_per_hour=0.9
+        database, clock, replay=replay, sleeper=sleeper, provider="runpod", budget_per_hour=0.9
     ) as hub:
         wake = await sleeper.next()
         clock.advance(seconds=30)

@@ -32,9 +32,9 @@ def service(name: str) -> ServiceConfig:
     )
 
 
-def make_hub(tmp_path: Path, clock: FakeClock, **health: object) -> Hub:
+def make_hub(database: Path | str, clock: FakeClock, **health: object) -> Hub:
     config = HubConfig(
-        hub=HubSettings(database=tmp_path / "hub.sqlite3"),
+        hub=HubSettings(database=database),
         services=[service("api"), service("gateway")],
         health=HealthSettings.model_validate(health),
     )
@@ -47,8 +47,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def hub(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Hub]:
-    h = make_hub(tmp_path, clock, connectivity_service="gateway")
+async def hub(database: Path | str, clock: FakeClock) -> AsyncIterator[Hub]:
+    h = make_hub(database, clock, connectivity_service="gateway")
     await h.start(run_checks=False)
     yield h
     await h.stop()
@@ -113,15 +113,15 @@ async def test_timeline_and_outage_with_errors(hub: Hub, clock: FakeClock) -> No
     assert not down[0].ongoing
 
 
-async def test_hub_downtime_is_no_data(tmp_path: Path, clock: FakeClock) -> None:
-    first = make_hub(tmp_path, clock)
+async def test_hub_downtime_is_no_data(database: Path | str, clock: FakeClock) -> None:
+    first = make_hub(database, clock)
     await first.start(run_checks=False)
     rec(first, clock, "api", HealthStatus.HEALTHY)
     clock.advance(hours=2)
     rec(first, clock, "api", HealthStatus.HEALTHY)
     await first.stop()
     clock.advance(hours=3)  # hub off: the open healthy window must not count
-    second = make_hub(tmp_path, clock)
+    second = make_hub(database, clock)
     await second.start(run_checks=False)
     try:
         rec(second, clock, "api", HealthStatus.DOWN, "refused")

@@ -340,12 +340,11 @@ class SqlStore(ABC):
         """A stable id for this database: a client may resume only against the same one."""
 
         def read(conn: Conn) -> str:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'hub_id'").fetchone()
-            if row is not None:
-                return str(row[0])
-            value = uuid.uuid4().hex
-            conn.execute("INSERT INTO meta (key, value) VALUES ('hub_id', ?)", (value,))
-            return value
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('hub_id', ?) ON CONFLICT (key) DO NOTHING",
+                (uuid.uuid4().hex,),
+            )  # the first hub to ask sets it; every later one (or a racing one) reads it
+            return str(conn.execute("SELECT value FROM meta WHERE key = 'hub_id'").fetchone()[0])
 
         return await self._run(read)
 

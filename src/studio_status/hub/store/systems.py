@@ -1,9 +1,10 @@
 """External-system storage (seed 004): snapshots, their component rows, outages, reservations.
 
-A snapshot and its components are written in one ``BEGIN IMMEDIATE`` transaction with
-``INSERT .. ON CONFLICT`` on the unique (system, timestamp[, kind, name]) indexes, so
-concurrent writers (two collectors, two hub processes on one file) converge on exactly one
-row per key, and a snapshot never carries another post's components.
+A snapshot and its components are written in one transaction with ``INSERT .. ON
+CONFLICT`` on the unique (system, timestamp[, kind, name]) indexes, so concurrent writers
+(two collectors, two hubs on one database) converge on exactly one row per key, and a
+snapshot never carries another post's components. "New or not" is the insert's own row
+count, never a read before it: under PostgreSQL two transactions could both read "absent".
 """
 
 from __future__ import annotations
@@ -72,24 +73,27 @@ async def put_snapshot(store: SqlStore, snap: StoredSnapshot, components: list[C
     def write(conn: Conn) -> bool:
         ts = snap.timestamp.timestamp()
         conn.execute("BEGIN IMMEDIATE")
-        existed = conn.execute(
-            "SELECT 1 FROM system_snapshots WHERE system = ? AND timestamp = ?",
-            (snap.system, ts),
-        ).fetchone()
-        conn.execute(
-            f"INSERT INTO system_snapshots ({_SNAP_COLS}) VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT(system, timestamp) DO UPDATE SET received_at = excluded.received_at,"
-            " availability = excluded.availability, status = excluded.status,"
-            " data_json = excluded.data_json",
-            (
-                snap.system,
-                ts,
-                snap.received_at.timestamp(),
-                snap.availability.value,
-                snap.status.value,
-                json.dumps(snap.data),
-            ),
+        values = (
+            snap.system,
+            ts,
+            snap.received_at.timestamp(),
+            snap.availability.value,
+            snap.status.value,
+            json.dumps(snap.data),
         )
+        # insert-or-nothing first: its row count says "new" even when another writer races
+        # (PostgreSQL makes the loser wait for the winner's commit, then see its row)
+        created = conn.execute(
+            f"INSERT INTO system_snapshots ({_SNAP_COLS}) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (system, timestamp) DO NOTHING",
+            values,
+        ).rowcount
+        if not created:
+            conn.execute(
+                "UPDATE system_snapshots SET received_at = ?, availability = ?, status = ?,"
+                " data_json = ? WHERE system = ? AND timestamp = ?",
+                (*values[2:], snap.system, ts),
+            )
         conn.execute(
             "DELETE FROM system_components WHERE system = ? AND timestamp = ?", (snap.system, ts)
         )
@@ -100,7 +104,7 @@ async def put_snapshot(store: SqlStore, snap: StoredSnapshot, components: list[C
             [(snap.system, ts, kind, name, json.dumps(data)) for kind, name, data in components],
         )
         conn.execute("COMMIT")
-        return existed is None
+        return created > 0
 
     return await store.run(write)
 
@@ -218,25 +222,25 @@ async def put_reservation(store: SqlStore, reservation: Reservation) -> bool:
 
     def write(conn: Conn) -> bool:
         conn.execute("BEGIN IMMEDIATE")
-        existed = conn.execute(
-            "SELECT 1 FROM system_reservations WHERE system = ? AND name = ?",
-            (reservation.system, reservation.name),
-        ).fetchone()
-        conn.execute(
-            "INSERT INTO system_reservations (system, name, start_time, end_time, data_json)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT(system, name) DO UPDATE SET"
-            " start_time = excluded.start_time, end_time = excluded.end_time,"
-            " data_json = excluded.data_json",
-            (
-                reservation.system,
-                reservation.name,
-                reservation.start_time.timestamp(),
-                reservation.end_time.timestamp(),
-                reservation.model_dump_json(),
-            ),
+        key = (reservation.system, reservation.name)
+        values = (
+            reservation.start_time.timestamp(),
+            reservation.end_time.timestamp(),
+            reservation.model_dump_json(),
         )
+        created = conn.execute(
+            "INSERT INTO system_reservations (system, name, start_time, end_time, data_json)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (system, name) DO NOTHING",
+            (*key, *values),
+        ).rowcount
+        if not created:
+            conn.execute(
+                "UPDATE system_reservations SET start_time = ?, end_time = ?, data_json = ?"
+                " WHERE system = ? AND name = ?",
+                (*values, *key),
+            )
         conn.execute("COMMIT")
-        return existed is None
+        return created > 0
 
     return await store.run(write)
 

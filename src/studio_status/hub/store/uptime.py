@@ -95,7 +95,10 @@ class UptimeStore:
                 f"INSERT INTO uptime_rollups (service_name, resolution, bucket_start, {_COLS})"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (service_name, resolution, bucket_start) DO UPDATE SET "
-                + ", ".join(f"{s.value}_s = {s.value}_s + excluded.{s.value}_s" for s in _STORED),
+                + ", ".join(
+                    f"{s.value}_s = uptime_rollups.{s.value}_s + excluded.{s.value}_s"
+                    for s in _STORED
+                ),
                 [
                     (r.service, r.resolution, r.bucket_start, *(r.tally.get(s) for s in _STORED))
                     for r in rows
