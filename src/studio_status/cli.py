@@ -85,6 +85,24 @@ def _parser() -> argparse.ArgumentParser:
     revoke = token_sub.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("token_id")
 
+    copy = hub_sub.add_parser(
+        "migrate-db",
+        help="copy a SQLite hub database (history, alerts, tokens, settings) into PostgreSQL",
+    )
+    copy.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        metavar="FILE",
+        help="the SQLite database (default: the configured or default one)",
+    )
+    copy.add_argument(
+        "--to",
+        dest="target",
+        metavar="URL",
+        help="the postgresql:// database to fill (default: the configured --database URL)",
+    )
+
     status = sub.add_parser("status", parents=[common], help="print the footer summary in one line")
     status.add_argument("--json", action="store_true", help="print the raw JSON")
 
@@ -212,6 +230,8 @@ def _hub(args: argparse.Namespace) -> int:
     config.hub = config.hub.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     if args.hub_command == "token":
         return asyncio.run(_token(config, args))
+    if args.hub_command == "migrate-db":
+        return asyncio.run(_migrate_db(config, args))
     return _serve(config, embedded=args.embedded, seed=args.seed if args.simulate else None)
 
 
@@ -282,4 +302,33 @@ async def _token(config: object, args: argparse.Namespace) -> int:
         return 1
     finally:
         await store.close()
+    return 0
+
+
+async def _migrate_db(config: object, args: argparse.Namespace) -> int:
+    from studio_status.hub.config import HubConfig, default_data_dir
+    from studio_status.hub.store.copy import copy_sqlite_to_postgres
+    from studio_status.hub.store.postgres import is_postgres_url
+    from studio_status.hub.store.sqlite import StoreError
+
+    assert isinstance(config, HubConfig)
+    configured = config.database()
+    target = args.target or (configured if isinstance(configured, str) else None)
+    if target is None or not is_postgres_url(target):
+        print(
+            "studio-status hub migrate-db: name the PostgreSQL database with"
+            " --to postgresql://user:password@host/database",
+            file=sys.stderr,
+        )
+        return 2
+    source = args.source or (
+        configured if isinstance(configured, Path) else default_data_dir() / "hub.sqlite3"
+    )
+
+    try:
+        report = await copy_sqlite_to_postgres(source, target)
+    except StoreError as exc:
+        print(f"studio-status hub migrate-db: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(report.lines()))
     return 0
