@@ -132,17 +132,39 @@ class AlertStore:
 
     # -- outbox -----------------------------------------------------------------------
 
-    async def due(self, now: datetime, limit: int = 50) -> list[OutboxRow]:
-        def read(conn: Conn) -> list[OutboxRow]:
-            rows = conn.execute(
-                "SELECT id, alert_id, service_name, kind, url, payload_json, attempts"
-                " FROM alert_outbox WHERE sent_at IS NULL AND failed_at IS NULL"
-                " AND next_attempt_at <= ? ORDER BY id LIMIT ?",
-                (now.timestamp(), limit),
-            ).fetchall()
-            return [OutboxRow(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6]) for r in rows]
+    async def due(
+        self, now: datetime, limit: int = 50, *, owner: str = "hub", lease_seconds: float = 120.0
+    ) -> list[OutboxRow]:
+        """Claim up to ``limit`` due rows for ``owner`` for ``lease_seconds`` and return them.
 
-        return await self._store.run(read)
+        The claim is one conditional UPDATE: on PostgreSQL the candidate rows are locked
+        ``FOR UPDATE SKIP LOCKED`` (another hub claiming at the same moment takes other
+        rows) and the outer condition is checked again on the locked row, so of several
+        hubs sharing the database exactly one sends each notice. A claim that is never
+        marked sent (the hub died mid-send) lapses after ``lease_seconds``, and the row is
+        tried again."""
+        ts = now.timestamp()
+
+        def claim(conn: Conn) -> list[OutboxRow]:
+            conn.execute("BEGIN IMMEDIATE")
+            rows = conn.execute(
+                "UPDATE alert_outbox SET claimed_by = ?, claimed_until = ?"
+                " WHERE id IN (SELECT id FROM alert_outbox WHERE sent_at IS NULL"
+                " AND failed_at IS NULL AND next_attempt_at <= ?"
+                " AND (claimed_until IS NULL OR claimed_until < ?)"
+                " ORDER BY id LIMIT ? /*SKIP LOCKED*/)"
+                " AND sent_at IS NULL AND failed_at IS NULL"
+                " AND (claimed_until IS NULL OR claimed_until < ?)"
+                " RETURNING id, alert_id, service_name, kind, url, payload_json, attempts",
+                (owner, ts + lease_seconds, ts, ts, limit, ts),
+            ).fetchall()
+            conn.execute("COMMIT")
+            return sorted(
+                (OutboxRow(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6]) for r in rows),
+                key=lambda r: r.id,
+            )
+
+        return await self._store.run(claim)
 
     async def outbox(self, limit: int = 200) -> list[OutboxRow]:
         def read(conn: Conn) -> list[OutboxRow]:
@@ -172,8 +194,8 @@ class AlertStore:
     async def mark_sent(self, row_id: int, at: datetime) -> None:
         await self._store.run(
             lambda c: c.execute(
-                "UPDATE alert_outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL"
-                " WHERE id = ?",
+                "UPDATE alert_outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL,"
+                " claimed_until = NULL WHERE id = ?",
                 (at.timestamp(), row_id),
             )
         )
@@ -184,7 +206,8 @@ class AlertStore:
         await self._store.run(
             lambda c: c.execute(
                 "UPDATE alert_outbox SET attempts = attempts + 1, last_error = ?,"
-                " next_attempt_at = COALESCE(?, next_attempt_at), failed_at = ? WHERE id = ?",
+                " next_attempt_at = COALESCE(?, next_attempt_at), failed_at = ?,"
+                " claimed_until = NULL WHERE id = ?",
                 (
                     error,
                     None if next_at is None else next_at.timestamp(),

@@ -11,6 +11,8 @@ cannot be shared:
   locks rows, and the store's read-then-write transactions lock what they read where it
   matters (see :mod:`.postgres`);
 - ``json_extract(col, '$.key')`` becomes ``(col::jsonb ->> 'key')``;
+- the marker ``/*SKIP LOCKED*/`` (a comment to SQLite, whose one writer at a time needs
+  no row locks) becomes ``FOR UPDATE SKIP LOCKED``;
 - ``cursor.lastrowid`` after an ``INSERT`` into a table with an identity ``id``: the
   statement gets ``RETURNING id``.
 
@@ -79,6 +81,7 @@ def to_postgres(sql: str) -> str:
         return "BEGIN"
     out: list[str] = []
     quoted = False
+    sql = sql.replace("/*SKIP LOCKED*/", "FOR UPDATE SKIP LOCKED")
     for ch in _JSON_EXTRACT.sub(r"(\1::jsonb ->> '\2')", sql):
         if ch == "'":
             quoted = not quoted

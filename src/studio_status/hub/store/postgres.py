@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
+
+from studio_status.protocol import Event
 
 from .dialect import Conn, PgConn
 from .schema_pg import MIGRATIONS
@@ -47,6 +49,8 @@ class PostgresStore(SqlStore):
         self.pool_size = pool_size
         self._executor = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="hub-pg")
         self._pool: Any = None  # psycopg_pool.ConnectionPool once open
+        #: this replica's id, named in event notifications (set by the hub)
+        self.replica_id: str | None = None
 
     def __repr__(self) -> str:
         return f"PostgresStore({redact_dsn(self.dsn)!r})"
@@ -114,6 +118,37 @@ class PostgresStore(SqlStore):
         if pool is not None:
             await self._call(pool.close)
         self._executor.shutdown(wait=True)
+
+    def _write_events(self, conn: Conn, events: Sequence[Event]) -> None:
+        """Number ``events`` from the shared counter, store them, and notify every replica.
+
+        ``UPDATE event_counter`` locks its one row until this transaction ends, so of two
+        replicas committing events at once the second waits for the first to commit (or roll
+        back, which gives its numbers back): seqs are handed out in commit order and no seq
+        is ever skipped. The notification is delivered at commit, after the rows are
+        visible, and PostgreSQL delivers notifications in commit order.
+        """
+        from .cluster_pg import EVENTS_CHANNEL, encode_events
+
+        last = int(
+            conn.execute(
+                "UPDATE event_counter SET seq = seq + ? WHERE id = 1 RETURNING seq", (len(events),)
+            ).fetchone()[0]
+        )
+        first = last - len(events) + 1
+        numbered = [e.model_copy(update={"seq": first + i}) for i, e in enumerate(events)]
+        super()._write_events(conn, numbered)
+        payload = encode_events(numbered, self.replica_id)
+        conn.execute("SELECT pg_notify(?, ?)", (EVENTS_CHANNEL, payload))
+
+    async def begin_run(self) -> tuple[str, bool]:
+        """The group's hub id, kept for good: on PostgreSQL no event reaches a client before
+        it is committed, so a replica that died leaves no seq that could come to mean
+        another event, and clients resume across any replica's death or restart."""
+        return await self.hub_id(), True
+
+    async def mark_clean_end(self) -> None:
+        """Nothing to mark (see :meth:`begin_run`)."""
 
     async def schema_version(self) -> tuple[int, int]:
         version = await self.run(

@@ -1,5 +1,6 @@
 """Versioned PostgreSQL migrations, numbered like SQLite's (:mod:`.schema`): version N
-is the same tables and columns on both engines.
+is the same tables and columns on both engines, plus what only replicas need (the shared
+event counter of version 7).
 
 The types are PostgreSQL's for the same data: ``DOUBLE PRECISION`` for SQLite's ``REAL``
 epoch seconds (PostgreSQL's ``REAL`` is four bytes and would round them), ``BIGINT`` for
@@ -246,5 +247,18 @@ MIGRATIONS: list[str] = [
         data_json TEXT NOT NULL,
         updated_at DOUBLE PRECISION NOT NULL
     );
+    """,
+    # 7: the webhook outbox is claimed before a send (as SQLite's 7); and, PostgreSQL's own,
+    # the one event counter replicas share: its row lock orders event commits (see
+    # postgres.py), so seqs are handed out in commit order with no gap
+    """
+    ALTER TABLE alert_outbox ADD COLUMN claimed_by TEXT;
+    ALTER TABLE alert_outbox ADD COLUMN claimed_until DOUBLE PRECISION;
+
+    CREATE TABLE event_counter (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq BIGINT NOT NULL
+    );
+    INSERT INTO event_counter (id, seq) SELECT 1, COALESCE(MAX(seq), 0) FROM events;
     """,
 ]

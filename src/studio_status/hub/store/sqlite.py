@@ -184,14 +184,6 @@ class SqlStore(ABC):
                     " updated_at) VALUES (?, ?, ?, ?, ?)",
                     (c.service, c.status.value, at, now, now),
                 )
-            conn.executemany(
-                "INSERT INTO events (seq, type, topic, ts, data_json)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING",
-                [
-                    (e.seq, e.type, e.topic, _ts(e.ts), json.dumps(e.data, default=str))
-                    for e in events
-                ],
-            )
             for table, rows in (("jobs", jobs), ("workflows", workflows)):
                 conn.executemany(
                     f"INSERT INTO {table} (id, status, updated_at, data_json) VALUES (?, ?, ?, ?)"
@@ -199,9 +191,19 @@ class SqlStore(ABC):
                     " updated_at = excluded.updated_at, data_json = excluded.data_json",
                     [(r.id, r.status.value, now, r.model_dump_json()) for r in rows],
                 )
+            if events:  # last: on PostgreSQL this takes the event counter's lock
+                self._write_events(conn, events)
             conn.execute("COMMIT")
 
         await self._run(write)
+
+    def _write_events(self, conn: Conn, events: Sequence[Event]) -> None:
+        """Store events numbered by the bus (SQLite: one hub numbers them in memory)."""
+        conn.executemany(
+            "INSERT INTO events (seq, type, topic, ts, data_json)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING",
+            [(e.seq, e.type, e.topic, _ts(e.ts), json.dumps(e.data, default=str)) for e in events],
+        )
 
     async def prune(self, checks_before: datetime, keep_events: int, batch: int = 5000) -> int:
         """Delete one batch of old raw checks and trim the event log; returns rows deleted.
