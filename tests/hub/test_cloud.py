@@ -206,7 +206,10 @@ async def cloud_hub(
         await hub.stop()
 
 
-def drain(queue: asyncio.Queue[Event]) -> list[Event]:
+async def drain(hub: Hub, queue: asyncio.Queue[Event]) -> list[Event]:
+    """What reached ``queue`` once everything published is committed and delivered (on
+    PostgreSQL events are numbered and fanned out at commit)."""
+    await hub.settle()
     out = []
     while not queue.empty():
         out.append(queue.get_nowait())
@@ -231,7 +234,7 @@ async def test_poll_errors_degrade_the_source_keep_pods_and_back_off(database: P
         assert hub.state.cloud_gpu.active_pods == 1
         assert hub.state.cloud_gpu.cost_per_hour_cents == 74
         assert hub.state.services["cloud"].status is HealthStatus.HEALTHY
-        events = drain(sub.queue)
+        events = await drain(hub, sub.queue)
         added = [e for e in events if e.type == "cloud.pod_status_changed"]
         assert [e.data["pod"]["id"] for e in added] == ["ldl1dxirsim64n"]
         assert added[0].data["previous"] is None
@@ -245,7 +248,7 @@ async def test_poll_errors_degrade_the_source_keep_pods_and_back_off(database: P
         assert "Something went wrong" in str(
             [
                 e.data["current"]["error_message"]
-                for e in drain(sub.queue)
+                for e in await drain(hub, sub.queue)
                 if e.type.startswith("service")
             ]
         )
@@ -302,7 +305,7 @@ async def test_pushed_pods_costs_forecast_staleness_and_restart(database: Path |
         await hub.cloud.apply("lambda", [pod("b", 50)])  # 50 c at 250 c/h; a is gone
         changes = [
             (e.data["pod"]["id"], e.data["pod"]["status"], e.data["previous"])
-            for e in drain(sub.queue)
+            for e in await drain(hub, sub.queue)
         ]
         assert changes == [
             ("a", "RUNNING", None),

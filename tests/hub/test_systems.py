@@ -82,7 +82,10 @@ def statuses(events: list[Event]) -> list[tuple[str, str]]:
     ]
 
 
-def drain(queue: asyncio.Queue[Event]) -> list[Event]:
+async def drain(hub: Hub, queue: asyncio.Queue[Event]) -> list[Event]:
+    """What reached ``queue`` once everything published is committed and delivered (on
+    PostgreSQL events are numbered and fanned out at commit)."""
+    await hub.settle()
     out = []
     while not queue.empty():
         out.append(queue.get_nowait())
@@ -123,7 +126,7 @@ async def test_staleness_outages_and_restart(database: Path | str) -> None:
         assert result.created and result.status is HealthStatus.HEALTHY
         derecho = hub.state.services["derecho"]
         assert (derecho.kind, derecho.status) == ("system", HealthStatus.HEALTHY)
-        events = drain(sub.queue)
+        events = await drain(hub, sub.queue)
         assert statuses(events) == [("derecho", "healthy")]
         [snap] = [e for e in events if e.type == "system.snapshot"]
         assert snap.data["summary"]["jobs_pending"] == 340
@@ -137,7 +140,7 @@ async def test_staleness_outages_and_restart(database: Path | str) -> None:
         assert stale.status is HealthStatus.UNKNOWN and "no snapshot for 10 min" in (
             stale.error_message or ""
         )
-        assert statuses(drain(sub.queue)) == [("derecho", "unknown")]
+        assert statuses(await drain(hub, sub.queue)) == [("derecho", "unknown")]
         assert hub.systems.summaries()[0].stale
 
         await hub.systems.ingest("derecho", snapshot(timestamp=clock.now))
@@ -180,7 +183,7 @@ async def test_staleness_outages_and_restart(database: Path | str) -> None:
             )
         )
         assert resolved.start_time == outage.start_time and resolved.end_time == clock.now
-        changed = [e for e in drain(sub.queue) if e.type == "system.outage_changed"]
+        changed = [e for e in await drain(hub, sub.queue) if e.type == "system.outage_changed"]
         assert [e.data["previous_status"] for e in changed] == [None, None, "investigating"]
         assert [o.id for o in await hub.systems.outages_view(None, None)] == [planned.id]
         assert len(await hub.systems.outages_view("derecho", 1)) == 1

@@ -132,6 +132,7 @@ async def test_resume_replays_the_gap_even_across_a_restart(
         hub_id, last_seq = snap["hub_id"], snap["seq"]
         target.status = 500
         await h.hub.recheck("api")
+        await h.hub.settle()  # on PostgreSQL an event is numbered (and sent) at commit
         async with h.socket(h.admin_token, ["health"], last_seq=last_seq, hub_id=hub_id) as ws:
             resumed = await recv_json(ws)
             assert resumed["type"] == "resumed" and resumed["from_seq"] == last_seq

@@ -63,19 +63,25 @@ class EventFeed:
     def __init__(
         self,
         store: PostgresStore,
-        bus: EventBus,
         *,
         on_event: Delivered,
         on_settings: Callable[[str], None],
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._store = store
-        self._bus = bus
+        #: the bus to deliver to; set once it exists (the listener opens before it)
+        self.bus: EventBus | None = None
         self._on_event = on_event
         self._on_settings = on_settings
         self._sleep = sleep
         self.listener: Listener | None = None
         self.connected = asyncio.Event()
+
+    @property
+    def _b(self) -> EventBus:
+        if self.bus is None:
+            raise RuntimeError("event feed has no bus yet")
+        return self.bus
 
     async def open(self) -> None:
         """Listen before the bus's start seq is read, so nothing committed in between is
@@ -116,27 +122,27 @@ class EventFeed:
 
     async def _deliver(self, events: list[Event], origin: str | None) -> None:
         for event in events:
-            if event.seq > self._bus.seq + 1:
+            if event.seq > self._b.seq + 1:
                 await self.catch_up(event.seq - 1)
-            if self._bus.deliver(event):
+            if self._b.deliver(event):
                 self._on_event(event, origin)
 
     async def catch_up(self, upto: int | None = None) -> None:
         """Deliver every committed event after the bus's seq (up to ``upto``) from storage."""
-        while upto is None or self._bus.seq < upto:
-            limit = _FILL_PAGE if upto is None else min(_FILL_PAGE, upto - self._bus.seq)
-            rows = await self._store.events_after(self._bus.seq, limit)
+        while upto is None or self._b.seq < upto:
+            limit = _FILL_PAGE if upto is None else min(_FILL_PAGE, upto - self._b.seq)
+            rows = await self._store.events_after(self._b.seq, limit)
             if not rows:
                 return
             for event in rows:
-                if event.seq != self._bus.seq + 1:
+                if event.seq > self._b.seq + 1:
                     # a committed seq is never missing (the counter hands them out in
                     # commit order); a hole means retention trimmed it: skip ahead
                     log.warning(
-                        "events %d..%d are gone from storage", self._bus.seq + 1, event.seq - 1
+                        "events %d..%d are gone from storage", self._b.seq + 1, event.seq - 1
                     )
-                    self._bus.skip_to(event.seq - 1)
-                if self._bus.deliver(event):
+                    self._b.skip_to(event.seq - 1)
+                if self._b.deliver(event):
                     self._on_event(event, None)
 
 

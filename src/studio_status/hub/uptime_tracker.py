@@ -92,6 +92,8 @@ class UptimeTracker:
         self._run_id: int | None = None
         self._run_started: float | None = None
         self._watermark: float | None = None
+        #: replicas: whether this one rolls up now (the leader); None: always (one hub)
+        self.rolls: Callable[[], bool] | None = None
         if settings.connectivity_service and settings.connectivity_service not in state.services:
             log.warning(
                 "connectivity_service %r is not a configured service; ignored",
@@ -146,7 +148,13 @@ class UptimeTracker:
             try:
                 if self._run_id is not None:
                     await self.store.touch_run(self._run_id, self._now())
-                await self.roll_once()
+                if self.rolls is None:
+                    await self.roll_once()
+                elif self.rolls():
+                    # replicas: one rolls at a time, and the watermark it starts from is
+                    # the database's (another replica may have moved it since)
+                    self._watermark = None
+                    await self.roll_once()
             except StoreError as exc:  # the writer reports storage trouble; retry next round
                 log.warning("uptime rollup skipped: %s", exc)
 

@@ -110,6 +110,8 @@ async def serve_events(hub: Hub, ws: WebSocket) -> None:
         await _refuse(ws, "unauthorized", "missing or invalid token", CLOSE_UNAUTHORIZED)
         return
     topics = hello.topics or list(DEFAULT_TOPICS)
+    if hello.last_seq is not None and hello.hub_id in (None, hub.bus.hub_id):
+        await hub.catch_up(hello.last_seq)  # replicas: it may come from a faster one
     sub = hub.bus.subscribe(role, topics)
     try:
         await _start(hub, ws, sub, hello)
