@@ -245,6 +245,8 @@ def _serve(config: object, *, embedded: bool, seed: int | None) -> int:
 
     def ready(hub: Hub, url: str) -> None:
         line = {"event": "ready", "url": url, "pid": os.getpid(), "hub_id": hub.bus.hub_id}
+        if hub.ownership is not None:  # one of several replicas on PostgreSQL
+            line["replica"] = hub.replica_id
         print(json.dumps(line), flush=True)
 
     async def run() -> None:
