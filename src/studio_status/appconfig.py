@@ -200,7 +200,9 @@ class Profile(_Section):
         description="Name shown in the tray and settings; also the keyring user name.",
     )
     hub_url: str | None = Field(
-        default=None, description="Hub to connect to; unset: run a hub on this machine."
+        default=None,
+        description="Hub to connect to; unset: run a hub on this machine. Several replicas"
+        " of one hub: their URLs separated by commas, tried in turn.",
     )
     web_url: str | None = Field(
         default=None, description="The platform's web UI, for 'Open in browser'."
@@ -209,10 +211,18 @@ class Profile(_Section):
         default=None, description="Role the hub gave this profile's token (shown, not set)."
     )
 
-    @field_validator("hub_url", "web_url")
+    @field_validator("web_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
         return _check_url(value)
+
+    @field_validator("hub_url")
+    @classmethod
+    def _hub_urls(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        urls = [_check_url(part) for part in value.split(",") if part.strip()]
+        return ", ".join(u for u in urls if u) or None
 
     @field_validator("name")
     @classmethod

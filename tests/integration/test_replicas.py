@@ -1,7 +1,7 @@
 """Three hub replicas on loopback ports sharing one real PostgreSQL act as one hub: every
 socket on every replica records the same events in the same order, each service is checked
-by one replica, tokens and mutes made through one hold on all, and a webhook gets each
-escalation once."""
+by one replica, tokens and mutes made through one hold on all, a webhook gets each
+escalation once, and the app's client fails over from replica to replica and resumes."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
+from studio_status.client.state import ConnectionState, StatusStore
+from studio_status.client.stream import StatusClient
 from studio_status.hub.health_settings import HealthSettings
 from studio_status.protocol import Role, Topic
-from tests.hub.checks.servers import Target
+from tests.hub.checks.servers import Target, free_port
 from tests.hub.test_alerts import Receiver
 from tests.hubrunner import RunningHub, http_service, recv_json, run_hub
 from tests.pgserver import PgServer
@@ -241,4 +243,44 @@ async def test_a_mute_made_on_one_replica_holds_on_all(
                     lambda: all(h.hub.state.services["api"].muted_until is not None for h in hubs)
                 )
     finally:
+        await target.server.close()
+
+
+async def test_the_app_client_fails_over_to_the_next_replica_and_resumes(
+    tmp_path: Path, postgres_server: PgServer
+) -> None:
+    target = Target()
+    await target.server.start()
+    services = [http_service("api", target.server.url)]
+    client: StatusClient | None = None
+    try:
+        with fresh_database(postgres_server) as dsn:
+            async with run_hub(tmp_path / "b", services, database=dsn) as b:
+                token = await b.token(Role.ADMIN)
+                async with run_hub(tmp_path / "a", services, database=dsn) as a:
+                    # a profile naming two replicas: a dead address first, then a and b
+                    dead = f"http://127.0.0.1:{free_port()}"
+                    client = StatusClient(
+                        f"{dead}, {a.url}, {b.url}",
+                        StatusStore(),
+                        token=token,
+                        backoff_initial=0.05,
+                        backoff_max=0.2,
+                        open_timeout=2,
+                    )
+                    client.start()
+                    await until(lambda: client.store.state.connection is ConnectionState.LIVE)
+                    assert client.base_url == a.url and client.last_sync == "snapshot"
+                # a is gone: the client moves on to b and resumes where it was
+                async with b.http(token) as http:
+                    pushed = await http.post(
+                        "/api/v1/jobs/events",
+                        json={"event_id": "x1", "kind": "started", "job_id": "late-job"},
+                    )
+                    assert pushed.status_code == 200
+                await until(lambda: "late-job" in client.store.state.jobs)
+                assert client.base_url == b.url and client.last_sync == "resumed"
+    finally:
+        if client is not None:
+            await client.aclose()
         await target.server.close()
