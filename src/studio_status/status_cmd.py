@@ -89,8 +89,16 @@ def one_line(footer: FooterData) -> str:
 
 async def _fetch(hub: str, token: str | None) -> tuple[bytes, FooterData]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with httpx.AsyncClient(base_url=hub, timeout=5.0) as http:
-        response = await http.get("/api/v1/status/footer", headers=headers)
+    # several replicas of one hub (comma-separated): the first that answers
+    urls = [u.strip() for u in hub.split(",") if u.strip()] or [hub]
+    for i, url in enumerate(urls):
+        try:
+            async with httpx.AsyncClient(base_url=url, timeout=5.0) as http:
+                response = await http.get("/api/v1/status/footer", headers=headers)
+            break
+        except httpx.TransportError:
+            if i == len(urls) - 1:
+                raise
     if response.status_code == 401:
         raise PermissionError(
             "the hub refused the token (401); pass --token or set STUDIO_STATUS_TOKEN"
