@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -224,7 +226,7 @@ async def test_a_webhook_gets_each_escalation_once_across_the_group(
         await receiver.server.close()
 
 
-async def test_a_mute_made_on_one_replica_holds_on_all(
+async def test_a_mute_made_on_one_replica_or_a_cli_token_holds_on_all(
     tmp_path: Path, postgres_server: PgServer
 ) -> None:
     target = Target()
@@ -242,6 +244,19 @@ async def test_a_mute_made_on_one_replica_holds_on_all(
                 await until(
                     lambda: all(h.hub.state.services["api"].muted_until is not None for h in hubs)
                 )
+                # a token made by the CLI in another process works on every replica at once
+                made = await asyncio.to_thread(
+                    subprocess.run,
+                    [sys.executable, "-m", "studio_status", "hub", "--database", dsn,
+                     "token", "create", "--role", "reviewer"],
+                    capture_output=True, text=True, timeout=60, check=False,
+                )  # fmt: skip
+                assert made.returncode == 0, made.stderr
+                for h in hubs:
+                    async with h.http(made.stdout.strip()) as http:
+                        footer = await http.get("/api/v1/status/footer")
+                        assert footer.status_code == 200
+                        assert footer.json()["data"]["services"] is None  # a reviewer's view
     finally:
         await target.server.close()
 

@@ -108,6 +108,8 @@ class EventFeed:
                         self._on_settings(payload)
             except StoreError as exc:
                 log.warning("event feed interrupted, reconnecting: %s", exc)
+            except (ValueError, KeyError) as exc:  # a bad notification: start over from storage
+                log.exception("event feed failed on a notification: %s", exc)
             self.connected.clear()
             if self.listener is not None:
                 with contextlib.suppress(Exception):

@@ -126,6 +126,8 @@ class HealthState:
         if name not in self.services or self.services[name] == current:
             return False
         old = self.services[name]
+        if old.checked_at and current.checked_at and current.checked_at < old.checked_at:
+            return False  # older than what this replica shows (events cross on the way)
         self.services[name] = current
         self._footer_cache.clear()
         if old.status is not current.status and current.checked_at is not None:
