@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from studio_status.backoff import Backoff
 from studio_status.client import ConnectionState, SnapshotCache, StatusClient
-from studio_status.client.backoff import Backoff
 from studio_status.protocol import SubscribeMessage, UnsubscribeMessage
 
 from .helpers import (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -11,7 +12,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from studio_status.hub.alerts import AlertManager
+from studio_status.backoff import EQUAL, backoff_delay
+from studio_status.hub.alerts import RETRY_BASE, RETRY_MAX, AlertManager
 from studio_status.hub.config import ServiceConfig
 from studio_status.hub.health_settings import HealthSettings
 from studio_status.hub.state import HealthState
@@ -166,6 +168,10 @@ async def test_short_outage_is_never_escalated(rig: Rig) -> None:
 
 async def test_failed_send_is_retried_and_counts_only_when_sent(rig: Rig) -> None:
     rig.receiver.answers = [500, 503]
+    rig.mgr.rng = random.Random(11)
+    ref = random.Random(11)
+    first, second = (backoff_delay(n, RETRY_BASE, RETRY_MAX, spread=EQUAL, rng=ref) for n in (0, 1))
+    assert RETRY_BASE / 2 <= first <= RETRY_BASE <= second <= 2 * RETRY_BASE
     rig.see(DOWN)
     await rig.step(300)
     assert rig.receiver.bodies == []
@@ -174,11 +180,11 @@ async def test_failed_send_is_retried_and_counts_only_when_sent(rig: Rig) -> Non
     assert incident.delivered_at is None
     [row] = await rig.mgr.store.outbox()
     assert row.attempts == 1 and row.sent_at is None and row.last_error == "HTTP 500"
-    await rig.step(14)  # not due yet
+    await rig.step(first - 0.5)  # not due yet
     assert (await rig.mgr.store.outbox())[0].attempts == 1
     await rig.step(1)
     assert (await rig.mgr.store.outbox())[0].last_error == "HTTP 503"
-    await rig.step(30)
+    await rig.step(second + 0.5)
     assert rig.receiver.kinds == ["alert.fired"]
     [row] = await rig.mgr.store.outbox()
     assert row.sent_at is not None and row.attempts == 3

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from studio_status.backoff import EQUAL, backoff_delay
 from studio_status.hub.api import create_app
 from studio_status.hub.cloud import (
     Budget,
@@ -194,6 +196,7 @@ async def cloud_hub(
 ) -> AsyncIterator[Hub]:
     config = HubConfig(hub=HubSettings(database=database), cloud=CloudSettings(**cloud))
     hub = Hub(config, [], clock=clock, bootstrap_token=ADMIN)
+    hub.cloud.rng = random.Random(7)  # the jittered backoff, reproducible
     if replay is not None:
         hub.cloud.transport = httpx.MockTransport(replay)
     hub.cloud.key_lookup = key
@@ -255,10 +258,14 @@ async def test_poll_errors_degrade_the_source_keep_pods_and_back_off(database: P
         assert hub.state.services["cloud"].error_message == (
             "runpod: HTTP 401: the API key was refused"
         )
-        # 30 s, then doubled per failure (60, 120 -> Retry-After 300 wins, 240)
-        assert sleeper.delays == [30, 60, 300, 240]
+        # 30 s, then a jittered doubling per failure: up to 60, up to 120 (Retry-After 300
+        # wins), up to 240, never less than half of it
+        ref = random.Random(7)
+        jittered = [backoff_delay(n, 30, 600, spread=EQUAL, rng=ref) for n in (1, 2, 3)]
+        assert sleeper.delays == [30, jittered[0], 300, jittered[2]]
+        assert 30 <= jittered[0] <= 60 and 120 <= jittered[2] <= 240
 
-        clock.advance(seconds=240)
+        clock.advance(seconds=sleeper.delays[3])
         wake.set_result(None)
         wake = await sleeper.next()
         assert sleeper.delays[-1] == 30  # recovered: back to the normal interval
@@ -273,8 +280,9 @@ async def test_poll_errors_degrade_the_source_keep_pods_and_back_off(database: P
             "budget_status": "exceeded",
         }
         assert json.loads(hub.state.footer_json(Role.CREATOR))["data"]["cloud_gpu"] is None
-        # spend: 74 c/h held through 30 + 60 + 300 + 240 s, errors or not
-        assert hub.cloud.budget_state().spend_today_cents == pytest.approx(74 * 630 / 3600)
+        # spend: 74 c/h held through the four waits, errors or not
+        held = sum(sleeper.delays[:4])
+        assert hub.cloud.budget_state().spend_today_cents == pytest.approx(74 * held / 3600)
         wake.cancel()
 
 

@@ -14,7 +14,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .backoff import Backoff
     from .cache import CachedFooter, SnapshotCache
     from .clock import Clock, SystemClock
     from .coalesce import Coalescer
@@ -24,7 +23,6 @@ if TYPE_CHECKING:
     from .stream import DEFAULT_TOPICS, StatusClient
 
 _HOME = {
-    "Backoff": "backoff",
     "CachedFooter": "cache",
     "SnapshotCache": "cache",
     "Clock": "clock",
@@ -48,7 +46,6 @@ _HOME = {
 
 __all__ = [
     "DEFAULT_TOPICS",
-    "Backoff",
     "BadResponse",
     "CachedFooter",
     "ClientError",

@@ -46,6 +46,7 @@ from websockets.exceptions import (
 )
 
 from studio_status import __version__
+from studio_status.backoff import Backoff
 from studio_status.logs import RedactingFilter
 from studio_status.protocol import (
     MAX_MESSAGE_BYTES,
@@ -66,7 +67,6 @@ from studio_status.protocol import (
 )
 from studio_status.tasks import TaskSet
 
-from .backoff import Backoff
 from .cache import SnapshotCache
 from .clock import Clock, SystemClock
 from .errors import ClientError, HubUnavailable, Unauthorized

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -33,6 +34,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, Field, ValidationError
 
+from studio_status.backoff import EQUAL, backoff_delay
 from studio_status.protocol import (
     Alert,
     AlertFired,
@@ -120,6 +122,7 @@ class AlertManager:
         self._outbox: list[tuple[str, str, str, str, dict[str, Any]]] = []
         self._wake = asyncio.Event()
         self._http: httpx.AsyncClient | None = None
+        self.rng = random.Random()  # retry jitter; a test seeds it
         # replicas (set by the hub): which services' state machines run here, this
         # replica's name on outbox claims, and how the others hear of a settings change
         self.owns: Callable[[str], bool] = lambda service: True
@@ -519,7 +522,7 @@ class AlertManager:
                 )
                 await self.store.mark_attempt(row.id, error, None, now)
                 continue
-            delay = min(RETRY_BASE * 2 ** (attempt - 1), RETRY_MAX)
+            delay = backoff_delay(attempt - 1, RETRY_BASE, RETRY_MAX, spread=EQUAL, rng=self.rng)
             log.warning(
                 "alert %s for %s: webhook %s failed (attempt %d, retry in %.0fs): %s",
                 row.kind,

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
+from studio_status.backoff import EQUAL, backoff_delay
 from studio_status.protocol import (
     BudgetStatus,
     CloudGpuSummary,
@@ -276,7 +278,7 @@ class _Provider:
 class CloudService:
     """Pods per provider, the ledger, and the ``cloud`` health entry. See the module doc.
 
-    ``transport``, ``key_lookup`` and ``sleep`` are seams for tests (recorded RunPod
+    ``transport``, ``key_lookup``, ``sleep`` and ``rng`` are seams for tests (recorded RunPod
     responses, a fixed key, a sleep the test releases).
     """
 
@@ -293,6 +295,7 @@ class CloudService:
         self.transport: httpx.AsyncBaseTransport | None = None
         self.key_lookup: Callable[[], str | None] = runpod_api_key
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        self.rng = random.Random()
         self.providers: dict[str, _Provider] = {}
         self.ledger = CostLedger()
         self._last_sample: CostPoint | None = None
@@ -408,11 +411,13 @@ class CloudService:
 
     def next_delay(self, failures: int, retry_after: float | None = None) -> float:
         """The poll interval, doubled per consecutive failure up to the cap, and never
-        shorter than a rate limit's Retry-After."""
+        shorter than a rate limit's Retry-After; jittered so that hubs sharing an API key
+        do not retry in step."""
         poll = self.settings.poll_seconds
         if failures == 0:
             return poll
-        delay: float = min(self.settings.max_backoff_seconds, poll * 2.0**failures)
+        cap = self.settings.max_backoff_seconds
+        delay = backoff_delay(failures, poll, cap, spread=EQUAL, rng=self.rng)
         return max(delay, retry_after or 0.0)
 
     async def poll_once(self, client: RunPodClient, failures: int = 0) -> int:

@@ -14,6 +14,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+from studio_status.backoff import EQUAL, Backoff
 from studio_status.protocol import Event, JobInfo, WorkflowInfo
 
 from .store.sqlite import CheckWrite, SqlStore, StoreError
@@ -86,7 +87,7 @@ class StoreWriter:
         await self._idle.wait()
 
     async def run(self) -> None:
-        delay = self._retry_initial
+        backoff = Backoff(self._retry_initial, self._retry_max, spread=EQUAL)
         while True:
             if not self._pending:
                 self._idle.set()
@@ -110,8 +111,7 @@ class StoreWriter:
                 if not self.failing:
                     log.error("storage failing, serving from memory and retrying: %s", exc)
                     self.failing = True
-                await self._sleep(delay)
-                delay = min(delay * 2, self._retry_max)
+                await self._sleep(backoff.next())
                 continue
             for _ in batch:
                 self._pending.popleft()
@@ -120,4 +120,4 @@ class StoreWriter:
                 log.warning("storage recovered; %d records written", len(batch))
                 self.failing = False
                 self.last_error = None
-            delay = self._retry_initial
+            backoff.reset()

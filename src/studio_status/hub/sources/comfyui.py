@@ -40,6 +40,7 @@ import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
+from studio_status.backoff import EQUAL, Backoff
 from studio_status.protocol import JobEventIn, PushResult
 
 from .specs import ComfyUISourceSpec
@@ -548,7 +549,9 @@ class ComfyUISource:
         return f"{scheme}:{base.split(':', 1)[1]}/ws?clientId={self.client_id}"
 
     async def _socket_loop(self) -> None:
-        delay = self.spec.reconnect_initial_seconds
+        backoff = Backoff(
+            self.spec.reconnect_initial_seconds, self.spec.reconnect_max_seconds, spread=EQUAL
+        )
         while True:
             try:
                 # origin=None: no Origin header at all (ComfyUI answers a foreign one 403)
@@ -561,7 +564,7 @@ class ComfyUISource:
                 ) as ws:
                     self.connected = True
                     self.connects += 1
-                    delay = self.spec.reconnect_initial_seconds
+                    backoff.reset()
                     log.info("%s: socket connected", self.name)
                     self._kick.set()  # whatever happened while we were away
                     async for frame in ws:
@@ -570,13 +573,12 @@ class ComfyUISource:
                         self._on_text(frame)
             except (OSError, WebSocketException, TimeoutError) as exc:
                 self.last_error = f"socket: {type(exc).__name__}: {exc}"
-                log.info("%s: socket lost (%s); retrying in %.1fs", self.name, exc, delay)
+                log.info("%s: socket lost (%s); retrying", self.name, exc)
             if self.connected:
                 self.connected = False
                 self._kick.set()
             self.changed.set()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self.spec.reconnect_max_seconds)
+            await asyncio.sleep(backoff.next())
 
     def _on_text(self, frame: str) -> None:
         try:

@@ -29,6 +29,7 @@ from typing import Any
 import asyncpg
 from pydantic import BaseModel
 
+from studio_status.backoff import EQUAL, Backoff
 from studio_status.protocol import (
     JobEventIn,
     PushResult,
@@ -226,19 +227,23 @@ class PgNotifySource:
         self.changed = asyncio.Event()
 
     async def run(self) -> None:
-        delay = self.spec.reconnect_initial_seconds
+        backoff = Backoff(
+            self.spec.reconnect_initial_seconds, self.spec.reconnect_max_seconds, spread=EQUAL
+        )
         while True:
+            failed = False
             try:
                 await self._session()
-                delay = self.spec.reconnect_initial_seconds
+                backoff.reset()
             except (OSError, TimeoutError, LookupError, asyncpg.PostgresError,
                     asyncpg.InterfaceError) as exc:  # fmt: skip
                 self.last_error = f"{type(exc).__name__}: {exc}"
+                failed = True
+            delay = backoff.next()
+            if failed:
                 log.info("%s: %s; retrying in %.1fs", self.name, self.last_error, delay)
             self.changed.set()
             await asyncio.sleep(delay)
-            if not self.connected:
-                delay = min(delay * 2, self.spec.reconnect_max_seconds)
 
     async def _session(self) -> None:
         conn = await asyncpg.connect(

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from studio_status.client import Backoff
+from studio_status.backoff import EQUAL, Backoff, backoff_cap, backoff_delay
 
 
 def test_delays_are_full_jitter_under_a_doubling_cap() -> None:
@@ -47,3 +47,24 @@ def test_same_seed_same_sequence() -> None:
 def test_negative_delays_are_refused() -> None:
     with pytest.raises(ValueError, match="negative"):
         Backoff(-1.0, 30.0)
+
+
+def test_equal_jitter_never_waits_less_than_half_the_cap() -> None:
+    rng = random.Random(5)
+    for attempt in range(12):
+        cap = backoff_cap(attempt, 15.0, 1800.0)
+        for _ in range(50):
+            assert cap / 2 <= backoff_delay(attempt, 15.0, 1800.0, spread=EQUAL, rng=rng) <= cap
+
+
+def test_the_counted_and_the_persisted_forms_agree() -> None:
+    counted = Backoff(0.5, 30.0, random.Random(3), spread=EQUAL)
+    reference = random.Random(3)
+    for attempt in range(10):
+        expected = backoff_delay(attempt, 0.5, 30.0, spread=EQUAL, rng=reference)
+        assert counted.next() == expected
+
+
+def test_spread_outside_zero_to_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="spread"):
+        Backoff(1.0, 2.0, spread=1.5)
