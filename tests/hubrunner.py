@@ -20,7 +20,13 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-from studio_status.hub.config import HubConfig, HubSettings, ServiceConfig
+from studio_status.hub.config import (
+    HubConfig,
+    HubSettings,
+    JobsSettings,
+    MetricsSettings,
+    ServiceConfig,
+)
 from studio_status.hub.health_settings import HealthSettings
 from studio_status.hub.server import bind, serve
 from studio_status.hub.service import Hub
@@ -81,13 +87,17 @@ async def run_hub(
     run_checks: bool = True,
     sources: SourcesConfig | None = None,
     health: HealthSettings | None = None,
+    metrics: MetricsSettings | None = None,
     port: int = 0,
     database: Path | str | None = None,
+    jobs: JobsSettings | None = None,
+    serve_kw: dict[str, Any] | None = None,
     **settings: Any,
 ) -> AsyncIterator[RunningHub]:
     """``port`` 0 picks a free one; a fixed port lets a test stop the hub and start it again
     where its clients expect it. ``database``: a SQLite file or a PostgreSQL URL (the
-    ``database`` fixture gives each in turn)."""
+    ``database`` fixture gives each in turn). ``serve_kw`` goes to :func:`serve` (a
+    replay's ``clock`` and ``sleep``)."""
     config = HubConfig(
         hub=HubSettings(
             host="127.0.0.1", port=port, database=database or tmp_path / "hub.sqlite3", **settings
@@ -95,6 +105,8 @@ async def run_hub(
         services=list(services),
         sources=sources or SourcesConfig(),
         health=health or HealthSettings(),
+        metrics=metrics or MetricsSettings(),
+        jobs=jobs or JobsSettings(),
     )
     token = secrets.token_urlsafe(16)
     ready: asyncio.Future[tuple[Hub, str]] = asyncio.get_running_loop().create_future()
@@ -106,7 +118,14 @@ async def run_hub(
             ready.set_result((hub, url))
 
     task = asyncio.create_task(
-        serve(config, bootstrap_token=token, on_ready=on_ready, stop=stop, sock=sock)
+        serve(
+            config,
+            bootstrap_token=token,
+            on_ready=on_ready,
+            stop=stop,
+            sock=sock,
+            **(serve_kw or {}),
+        )
     )
     done, _ = await asyncio.wait({task, ready}, timeout=20, return_when=asyncio.FIRST_COMPLETED)
     if ready not in done:

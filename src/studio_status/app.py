@@ -352,6 +352,7 @@ async def _main(
         async with asyncio.timeout(FIRST_PAINT_WAIT_SECONDS):
             await painted.wait()
 
+    notices = _desktop_notices(tray, open_window)  # after the paint: D-Bus imports
     try:
         started = await session.start()
         await windows.attach(session.client, store)
@@ -374,6 +375,8 @@ async def _main(
         strip.close()
         tray.close()
         feed.close()
+        if notices is not None:
+            await notices.aclose()
         await windows.attach(None, store)
         await session.stop()
         for task in tasks:
@@ -455,6 +458,22 @@ def _install_signal_handlers(loop: asyncio.AbstractEventLoop, stop: Callable[[],
             loop.add_signal_handler(sig, stop)
         except (NotImplementedError, RuntimeError, ValueError):
             signal.signal(sig, lambda *_a: loop.call_soon_threadsafe(stop))
+
+
+def _desktop_notices(tray: Any, open_window: Callable[[str], None]) -> Any:
+    """Notices to the desktop's notification centre with "Open" and "Mute 1 h"
+    (``ui/notifier.py``), the tray's balloon as the fallback; None where the library cannot
+    load (the balloon alone then)."""
+    try:
+        from studio_status.ui.notifier import DesktopNotices
+    except ImportError as exc:
+        log.info("desktop notifications unavailable (%s); using the tray's balloon", exc)
+        return None
+    notices = DesktopNotices(tray.show_balloon)
+    notices.open_requested.connect(open_window)
+    notices.mute_requested.connect(tray.request_mute)
+    tray.notifier = notices.show
+    return notices
 
 
 def _remove_signal_handlers(loop: asyncio.AbstractEventLoop) -> None:

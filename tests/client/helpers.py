@@ -110,6 +110,13 @@ class FakeClock:
             if sleeper in self.sleepers:
                 self.sleepers.remove(sleeper)
 
+    def asleep(self, name: str | None = None) -> list[Sleeper]:
+        """Sleepers still waiting. A cancelled task's sleeper is left out at once: when its
+        ``finally`` runs depends on the Python version's cancellation scheduling."""
+        return [
+            s for s in self.sleepers if not s.future.done() and (name is None or s.name == name)
+        ]
+
     def slept_in(self, name: str) -> list[float]:
         return [s for n, s in self.slept if n == name]
 

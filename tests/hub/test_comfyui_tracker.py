@@ -14,6 +14,7 @@ from studio_status.hub.sources.comfyui import (
     outcome_from_history,
     outcome_from_job,
     parse_queue,
+    prompt_name,
 )
 from tests.hub.comfyreplay import load_capture
 
@@ -82,7 +83,12 @@ def test_first_listing_is_a_baseline_and_later_finishes_are_news() -> None:
 
 def test_status_changes_ask_for_a_poll_and_odd_messages_are_ignored() -> None:
     t = ComfyUITracker("box")
-    t.on_message({"type": "status", "data": {"status": {"exec_info": {"queue_remaining": 1}}}})
+    status = {"type": "status", "data": {"status": {"exec_info": {"queue_remaining": 1}}}}
+    t.on_message(status)
+    assert t.poll_wanted
+    # the next prompt's start shows on other sockets only as the same count again
+    t.poll_wanted = False
+    t.on_message(status)
     assert t.poll_wanted
     for odd in (
         {"type": "crystools.monitor", "data": {}},
@@ -118,3 +124,85 @@ def test_config_names_the_bad_field() -> None:
                 }
             }
         )
+
+
+def test_prompt_names_name_the_main_node_and_queue_number() -> None:
+    chain = {
+        "1": {"class_type": "EmptyImage"},
+        "2": {"class_type": "SlowProgress"},
+        "3": {"class_type": "PreviewImage"},
+    }
+    assert prompt_name(chain, 23) == "SlowProgress #23"
+    sd = {
+        "4": {"class_type": "CheckpointLoaderSimple"},
+        "3": {"class_type": "KSampler"},
+        "8": {"class_type": "VAEDecode"},
+        "9": {"class_type": "SaveImage"},
+        "10": {"class_type": "ImageScale"},
+    }
+    assert prompt_name(sd, 4) == "KSampler #4"
+    assert prompt_name({"1": {"class_type": "SaveImage"}}, 0) == "SaveImage #0"
+    assert prompt_name(None, 1) is None
+
+
+def queue(running: list[str], pending: list[str]) -> dict[str, object]:
+    def item(n: int, pid: str) -> list[object]:
+        return [n, pid, {"1": {"class_type": "KSampler"}}, {}, ["1"]]
+
+    return {
+        "queue_running": [item(i, p) for i, p in enumerate(running)],
+        "queue_pending": [item(10 + i, p) for i, p in enumerate(pending)],
+    }
+
+
+def test_a_vanished_prompt_was_deleted_if_watched_and_lost_across_an_outage() -> None:
+    t = ComfyUITracker("box")
+    created = t.on_queue(queue(["a"], ["b", "c", "d"]))
+    assert [(e.kind, e.queue_position, e.name) for e in created] == [
+        ("started", None, "KSampler #0"),
+        ("created", 1, "KSampler #10"),
+        ("created", 2, "KSampler #11"),
+        ("created", 3, "KSampler #12"),
+    ]
+    assert t.positions == {"comfyui:box:b": 1, "comfyui:box:c": 2, "comfyui:box:d": 3}
+    t.on_queue(queue(["a"], ["b", "d"]))  # c deleted between two polls
+    assert t.positions == {"comfyui:box:b": 1, "comfyui:box:d": 2}
+    assert t.unresolved() == ["c"]
+    (cancelled,) = t.on_lookup("c", None, known=False)
+    assert cancelled.kind == "cancelled" and "removed from ComfyUI's queue" in (
+        cancelled.error or ""
+    )
+    # the server goes away: everything stalls; when it answers empty, they went with it
+    stalled = t.source_down("ComfyUI at http://box refuses connections")
+    assert [e.kind for e in stalled] == ["stalled"] * 3
+    assert t.source_down("again") == []
+    t.on_queue(queue([], []))
+    lost = [e for pid in t.unresolved() for e in t.on_lookup(pid, None, known=False)]
+    assert {(e.job_id, e.kind) for e in lost} == {
+        ("comfyui:box:a", "lost"),
+        ("comfyui:box:b", "lost"),
+        ("comfyui:box:d", "lost"),
+    }
+    assert {e.error for e in lost} == {"ComfyUI restarted; its queue and history went with it"}
+
+
+def test_a_prompt_that_vanished_across_a_socket_break_is_lost_not_cancelled() -> None:
+    t = ComfyUITracker("box")
+    t.on_queue(queue(["a"], ["b"]))
+    t.stream_broken()  # the socket dropped and came back: nobody saw the status stream
+    t.on_queue(queue([], []))
+    outcomes = {
+        e.job_id: (e.kind, e.error)
+        for p in t.unresolved()
+        for e in t.on_lookup(p, None, known=False)
+    }
+    unseen = "ComfyUI has no record of it (deleted, or ComfyUI restarted while its socket was down)"
+    assert outcomes == {"comfyui:box:a": ("lost", unseen), "comfyui:box:b": ("lost", unseen)}
+    # a running prompt gone without a record while watched: its history was cleared
+    t.on_queue(queue(["c"], []))
+    t.on_queue(queue([], []))
+    (cleared,) = t.on_lookup("c", None, known=False)
+    assert (cleared.kind, cleared.error) == (
+        "lost",
+        "ComfyUI has no record of it any more (its history was cleared)",
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from studio_status.hub.jobs import JobBoard
-from studio_status.protocol import JobEventIn, JobStatus, WorkflowEventIn
+from studio_status.protocol import JobEventIn, JobInfo, JobStatus, WorkflowEventIn
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -107,3 +107,109 @@ def test_queue_is_numbered_first_come_when_the_source_gives_no_position() -> Non
     board.apply_job(ev("s1", "started", job="q1", seconds=5))
     board.apply_job(ev("c4", "created", job="q4", seconds=6))
     assert [board.jobs[j].queue_position for j in ("q2", "q3", "q4")] == [1, 2, 3]
+
+
+def test_a_job_nobody_vouches_for_is_stalled_then_lost_ending_when_last_heard() -> None:
+    now = [T0]
+    board = JobBoard(lambda: now[0])
+    board.apply_job(ev("c", "created", source="push"))
+    board.apply_job(ev("s", "started", seconds=10))
+    board.apply_job(ev("p", "progress", seconds=20, progress=10))
+    board.apply_job(ev("p2", "progress", seconds=30, progress=20))
+    now[0] = T0 + timedelta(seconds=30 + 299)
+    assert board.sweep(stall_after=300, lost_after=600) == []
+    now[0] = T0 + timedelta(seconds=30 + 300)
+    (stalled,) = board.sweep(stall_after=300, lost_after=600)
+    job = board.jobs["j1"]
+    assert job.status is JobStatus.RUNNING
+    assert job.stalled_since == T0 + timedelta(seconds=30)
+    assert job.stall_reason == "no word from push for 5 min"
+    assert [t for t, _ in stalled.events] == ["job.status_changed"]
+    summary = board.summary()
+    assert (summary.running, summary.stalled, summary.eta_seconds) == (0, 1, None)
+    # word from the source lifts the stall
+    board.apply_job(ev("a", "alive", seconds=400))
+    assert board.jobs["j1"].stalled_since is None and board.summary().running == 1
+    now[0] = T0 + timedelta(seconds=400 + 300)
+    board.sweep(stall_after=300, lost_after=600)
+    now[0] = T0 + timedelta(seconds=400 + 300 + 600)
+    assert len(board.sweep(stall_after=300, lost_after=600)) == 1
+    done = board.recent[-1]
+    assert done.status is JobStatus.LOST and not board.jobs
+    assert done.error == "no word from push for 5 min; given up after 10 min stalled"
+    assert done.finished_at == T0 + timedelta(seconds=400)  # the silence is not its run time
+    late = board.apply_job(ev("p3", "progress", seconds=2000, progress=90))
+    assert not late.applied and "already finished" in (late.reason or "")
+
+
+def test_restored_jobs_get_one_lease_and_sources_speak_for_their_own() -> None:
+    now = [T0]
+    board = JobBoard(lambda: now[0])
+    board.restore(
+        [
+            JobInfo(id="sim-1", status=JobStatus.RUNNING, source="simulator"),
+            JobInfo(id="old-1", status=JobStatus.QUEUED, source="comfyui:gone"),
+            JobInfo(id="push-1", status=JobStatus.RUNNING, source="push"),
+            JobInfo(id="legacy", status=JobStatus.RUNNING),  # stored before sources existed
+        ],
+        [],
+    )
+    orphans = board.stall_orphans(["comfyui:box"], "{source} is not configured any more")
+    assert {a.changed.id for a in orphans if a.changed} == {"sim-1", "old-1"}
+    assert board.jobs["old-1"].stall_reason == "comfyui:gone is not configured any more"
+    assert len(board.abandon("simulator", "the simulator restarted")) == 1
+    assert board.recent[-1].id == "sim-1" and board.recent[-1].status is JobStatus.LOST
+    assert board.recent[-1].error == "the simulator restarted"
+    assert board.apply_job(ev("x", "alive", job="nobody")).reason == "job nobody is not known"
+    now[0] = T0 + timedelta(seconds=301)
+    swept = board.sweep(stall_after=300, lost_after=600)
+    assert {a.changed.id for a in swept if a.changed} == {"push-1", "legacy"}
+
+
+def test_positions_of_a_whole_line_never_collide_and_moves_are_collected() -> None:
+    board = JobBoard(lambda: T0)
+    for i in range(1, 4):
+        board.apply_job(
+            ev(f"c{i}", "created", job=f"q{i}", seconds=i, queue_position=i, source="s")
+        )
+    assert board.take_moves() == {}
+    # q1 left the line between two polls (deleted); the source reports the rest
+    board.set_positions("s", {"q2": 1, "q3": 2})
+    assert [board.jobs[q].queue_position for q in ("q1", "q2", "q3")] == [None, 1, 2]
+    assert board.leaving(board.jobs["q1"]) and board.summary().queued == 2
+    # its outcome comes later: no gap closing on top of what the source reported
+    board.apply_job(ev("x1", "cancelled", job="q1", seconds=5))
+    assert [board.jobs[q].queue_position for q in ("q2", "q3")] == [1, 2]
+    assert board.take_moves() == {"q2": 1, "q3": 2}
+    assert board.take_moves() == {}
+
+
+def test_eta_says_what_it_covers() -> None:
+    board = JobBoard(lambda: T0)
+    board.apply_job(ev("s", "started", seconds=0))
+    board.apply_job(ev("p1", "progress", seconds=10, progress=10))
+    board.apply_job(ev("p2", "progress", seconds=20, progress=20))
+    assert (board.summary().eta_seconds, board.summary().eta_covers) == (80, "all")
+    board.apply_job(ev("c", "created", job="j2", seconds=21))
+    assert (board.summary().eta_seconds, board.summary().eta_covers) == (80, "running")
+
+
+def test_eta_counts_jobs_queued_for_a_one_at_a_time_worker_by_its_typical_run() -> None:
+    board = JobBoard(lambda: T0)
+    # box has run two prompts: 30 s and 50 s (median 50 of two: the upper one)
+    for i, took in enumerate((30, 50)):
+        board.apply_job(ev(f"s{i}", "started", job=f"r{i}", seconds=0, worker="box"))
+        board.apply_job(ev(f"d{i}", "completed", job=f"r{i}", seconds=took))
+    board.apply_job(ev("cached-s", "started", job="c", seconds=0, worker="box"))
+    board.apply_job(ev("cached-d", "completed", job="c", seconds=0.01, cached=True))
+    board.apply_job(ev("a", "started", job="now", seconds=100, worker="box"))
+    board.apply_job(ev("b", "progress", job="now", seconds=110, progress=50))
+    board.apply_job(ev("c", "progress", job="now", seconds=120, progress=75))  # 10 s left
+    for q in ("q1", "q2"):
+        board.apply_job(ev(f"{q}-c", "created", job=q, seconds=121, worker="box"))
+    summary = board.summary()
+    assert (summary.eta_seconds, summary.eta_covers) == (10 + 2 * 50, "all")
+    # a job queued where the run time cannot be told: the number covers the running ones
+    board.apply_job(ev("x", "created", job="elsewhere", seconds=122))
+    summary = board.summary()
+    assert (summary.eta_seconds, summary.eta_covers) == (10, "running")

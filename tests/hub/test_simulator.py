@@ -30,11 +30,13 @@ def test_same_seed_same_events_other_seed_other_events() -> None:
 
 
 def test_script_drives_a_believable_studio_through_the_job_board() -> None:
-    script, board = StudioScript(3), JobBoard(lambda: T0)
+    now = [T0]
+    script, board = StudioScript(3), JobBoard(lambda: now[0])
     kinds: set[str] = set()
     stages: set[str] = set()
     for i in range(600):
-        step = script.step(T0 + timedelta(seconds=i))
+        now[0] = T0 + timedelta(seconds=i)
+        step = script.step(now[0])
         for job in step.jobs:
             assert board.apply_job(job).applied, job  # the script never breaks the rules
             kinds.add(job.kind)
@@ -44,6 +46,23 @@ def test_script_drives_a_believable_studio_through_the_job_board() -> None:
     assert {"created", "started", "progress", "completed", "failed"} <= kinds
     assert {"generating", "upscaling", "completed"} <= stages
     assert board.summary().running <= 4  # four simulated workers
+    # every job it still has was spoken of within the last minute: no lease runs out
+    assert board.sweep(stall_after=61, lost_after=60) == []
+
+
+def test_queued_jobs_are_vouched_for_while_no_worker_takes_them() -> None:
+    now = [T0]
+    script, board = StudioScript(5), JobBoard(lambda: now[0])
+    for i in range(1, 5):
+        script._plant[f"worker-{i}"] = "down"  # nothing runs: the queue only grows
+    alive = 0
+    for i in range(300):
+        now[0] = T0 + timedelta(seconds=i)
+        for job in script.step(now[0]).jobs:
+            assert board.apply_job(job).applied
+            alive += job.kind == "alive"
+        assert board.sweep(stall_after=61, lost_after=60) == []
+    assert alive > 0 and board.summary().queued > 5  # (worker-3 flaps back now and then)
 
 
 def test_budget_colours() -> None:

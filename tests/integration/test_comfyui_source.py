@@ -180,9 +180,12 @@ async def test_monitor_socket_polls_and_reconnects_after_a_restart(tmp_path: Pat
                     source.changed.clear()
                     await source.changed.wait()
             done = finished(list(h.hub.jobs.recent))
-            assert done[job(RUN4)].status is JobStatus.FAILED
-            assert "no longer known to ComfyUI" in (done[job(RUN4)].error or "")
-            assert done[job(RUN5)].status is JobStatus.FAILED
+            assert done[job(RUN4)].status is JobStatus.LOST
+            assert done[job(RUN4)].error == "ComfyUI restarted; its queue and history went with it"
+            assert done[job(RUN5)].status is JobStatus.LOST
+            # it ended, as far as anyone knows, when ComfyUI was last heard from
+            assert done[job(RUN4)].finished_at is not None
+            assert done[job(RUN4)].finished_at <= done[job(RUN4)].stalled_since  # type: ignore[operator]
             assert source.connects == 2 and server.origin_refused == 0
     finally:
         await server.close()

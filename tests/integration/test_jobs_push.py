@@ -63,6 +63,8 @@ async def test_push_validation_events_footer_and_restart(tmp_path: Path) -> None
                 "queued": 0,
                 "overall_progress": 40,
                 "eta_seconds": None,
+                "eta_covers": None,
+                "stalled": None,
             }
             assert body["workflows"] == {"active": 1, "current_stage": "generating"}
         async with h.http(creator) as http:

@@ -4,6 +4,7 @@ seq go backwards or an event twice, and each gets exactly what its role may see.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -86,7 +87,7 @@ async def test_fifty_clients_resume_across_a_restart(tmp_path: Path, target: Tar
             await client.aclose()
         await http.aclose()
 
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
         stored = dict(conn.execute("SELECT seq, type FROM events").fetchall())
     for i, store in enumerate(stores):
         assert store.problems() == [], f"client {i}"

@@ -9,6 +9,7 @@ file system needs privileges a test must not assume.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
@@ -43,7 +44,7 @@ def repaired(conn: sqlite3.Connection) -> None:
 
 
 def windows(db: Path, service: str) -> list[str]:
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
         rows = conn.execute(
             "SELECT status FROM uptime_records WHERE service_name = ? ORDER BY id", (service,)
         ).fetchall()

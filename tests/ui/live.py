@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication
 from studio_status.client.details import Details
 from studio_status.client.state import ConnectionState, StatusStore
 from studio_status.client.stream import StatusClient
+from studio_status.hub.health_settings import HealthSettings
 from studio_status.hub.sources.plant import SimulatedPlant
 from studio_status.hub.sources.simulator import StudioScript
 from studio_status.protocol import HealthStatus, Role, utcnow
@@ -87,7 +88,12 @@ class Live:
 
 @contextlib.asynccontextmanager
 async def live_studio(
-    tmp_path: Path, *, role: Role = Role.ADMIN, steps: int = 0, seed: int = 7
+    tmp_path: Path,
+    *,
+    role: Role = Role.ADMIN,
+    steps: int = 0,
+    seed: int = 7,
+    health: HealthSettings | None = None,
 ) -> AsyncIterator[Live]:
     app = QApplication.instance()
     if isinstance(app, QApplication):
@@ -95,7 +101,7 @@ async def live_studio(
     plant = SimulatedPlant()
     await plant.start()
     try:
-        async with run_hub(tmp_path, plant.services(interval=3600)) as h:
+        async with run_hub(tmp_path, plant.services(interval=3600), health=health) as h:
             for name in h.hub.state.services:
                 await wait_for_status(h.hub, name, HealthStatus.HEALTHY, LIMIT)
             token = h.admin_token if role is Role.ADMIN else await h.token(role)

@@ -96,6 +96,12 @@ def test_jobs_tooltip() -> None:
     assert "3 running, 5 queued" in tip
     assert "not reported" in tip
     assert "About 12 min remaining" in tip
+    tip = formats.jobs_tooltip(
+        JobsSummary(running=1, queued=2, eta_seconds=60, eta_covers="running", stalled=2)
+    )
+    assert "About 1 min remaining for the running jobs" in tip
+    assert formats.jobs_text(JobsSummary(stalled=3)) == "⚡ 3 stalled"
+    assert "2 stalled: no word from their source" in tip
 
 
 @pytest.mark.parametrize(

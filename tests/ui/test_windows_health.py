@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +11,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from studio_status.client.details import ActionRecord, actions_key
+from studio_status.hub.health_settings import HealthSettings, NotifySettings
 from studio_status.protocol import HealthStatus, Role, ServiceDetail
 from studio_status.ui.theme import LIGHT
 from studio_status.ui.widgets import PaneState
 from studio_status.ui.windows.health import HealthWindow
 from studio_status.ui.windows.service import ServiceWindow
+from tests.hub.checks.servers import LoopbackServer, Request, Response
 
 from .live import live_studio, until
 
@@ -98,7 +101,12 @@ def test_service_window_history_chart_and_actions(
             assert live.details.requests == requests
 
             # admin quick actions are there
-            assert set(win.action_buttons) == {"recheck", "diagnose", "restart"}
+            assert set(win.action_buttons) == {
+                "recheck",
+                "diagnose",
+                "restart",
+                "test-notification",
+            }
             # restart asks first (a dialog opened with open(), not exec())
             win.action_buttons["restart"].click()
             assert win._confirm is not None and win._confirm.isVisible()
@@ -158,3 +166,54 @@ def test_grid_says_when_the_hub_is_unreachable(
 
 class _none:
     value: tuple[object, ...] = ()
+
+
+def test_test_notification_button_reports_each_channel(
+    qloop: qasync.QEventLoop, qtbot: Any, tmp_path: Path
+) -> None:
+    """The service window's button sends through the hub's Apprise channels (a real JSON
+    receiver on loopback) and says, per channel, whether it was accepted."""
+    received: list[dict[str, Any]] = []
+
+    async def receive(request: Request) -> Response:
+        received.append(json.loads(request.body))
+        return Response(200, b"ok")
+
+    async def scenario() -> None:
+        receiver = await LoopbackServer(receive).start()
+        dead = LoopbackServer()
+        await dead.start()
+        await dead.close()  # a port with nobody listening any more
+        urls = [f"json://127.0.0.1:{receiver.port}/hook", f"json://127.0.0.1:{dead.port}/x"]
+        health = HealthSettings(notify=NotifySettings(services={"database": urls}))
+        try:
+            async with live_studio(tmp_path, health=health) as live:
+                win = live.opener().open("service:database")
+                assert isinstance(win, ServiceWindow)
+                await until(lambda: win.pane.state is PaneState.CONTENT)
+                win.action_buttons["test-notification"].click()
+                key = actions_key("database")
+
+                def record() -> ActionRecord | None:
+                    entry = live.store.state.details.get(key)
+                    records = entry.value if entry is not None else ()
+                    done = [
+                        r
+                        for r in records or ()
+                        if isinstance(r, ActionRecord) and r.output != "running…"
+                    ]
+                    return done[0] if done else None
+
+                await until(lambda: record() is not None)
+                r = record()
+                assert r is not None and not r.ok
+                assert r.output == f"sent to json://127.0.0.1:{receiver.port}"
+                assert r.error is not None
+                assert r.error.startswith(f"not delivered to json://127.0.0.1:{dead.port}: ")
+                assert r.error.endswith("(retried later)")
+                assert "Test notification for database" in received[0]["message"]
+                win.close()
+        finally:
+            await receiver.close()
+
+    qloop.run_until_complete(scenario())

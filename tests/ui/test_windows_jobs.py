@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,69 @@ def test_jobs_window_for_a_creator_and_empty_hub(
             assert isinstance(win, JobsWindow)
             await until(lambda: win.pane.state is PaneState.EMPTY)
             assert win.pane.message.startswith("No active jobs")
+            win.close()
+
+    qloop.run_until_complete(scenario())
+
+
+def test_jobs_window_flags_stalled_jobs_and_says_what_its_eta_covers(
+    qloop: qasync.QEventLoop, qtbot: Any, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with live_studio(tmp_path) as live:
+            hub = live.hub.hub
+
+            def push(event_id: str, kind: str, job_id: str, **kw: Any) -> None:
+                event = JobEventIn.model_validate(
+                    {"event_id": event_id, "kind": kind, "job_id": job_id, **kw}
+                )
+                assert hub.push_job(event).applied
+
+            t0 = hub.clock()
+            push("a1", "started", "render-a", name="Hero shot", at=t0)
+            push("a2", "progress", "render-a", progress=10, at=t0 + timedelta(seconds=10))
+            push("b1", "created", "render-b", at=t0 + timedelta(seconds=20))
+            win = live.opener().open("jobs")
+            assert isinstance(win, JobsWindow)
+            await until(lambda: "render-b" in win.queued.rows)
+            bus = hub.bus
+            await until(lambda: any(Topic.JOB_PROGRESS in s.topics for s in bus._subscribers))
+            push("a3", "progress", "render-a", progress=20, at=t0 + timedelta(seconds=20))
+            await until(lambda: win.running.texts()[0][6] != "—")
+            # the hub's ETA covers the running job only while one waits: the title says so
+            await until(lambda: "queued ones not counted" in win.subtitle.text())
+            assert win.subtitle.text() == (
+                "1 running · 1 queued · 20% overall"
+                " · running jobs done in about 1 min (queued ones not counted)"
+            )
+            row = win.running.texts()[0]
+            assert row[0] == "Hero shot" and row[6] == "1 min"
+
+            # its source can no longer vouch for it: flagged, no fresh ETA
+            push("a4", "stalled", "render-a", error="worker gpu-2 stopped answering", at=t0)
+            await until(lambda: win.running.texts()[0][2].startswith("⚠ stalled"))
+            row = win.running.texts()[0]
+            assert row[2].startswith("⚠ stalled, last heard") and row[6] == "—"
+            assert win.running.rows["render-a"].toolTip(2) == "worker gpu-2 stopped answering"
+            assert "1 stalled" in win.subtitle.text()
+            assert "done in about" not in win.subtitle.text()
+
+            # resolved as lost, with the reason, in the recent list
+            push(
+                "a5",
+                "lost",
+                "render-a",
+                error="gpu-2 restarted without it",
+                at=t0 + timedelta(seconds=30),
+            )
+            await until(lambda: "render-a" in win.recent.rows)
+            row = next(r for r in win.recent.texts() if r[0] == "Hero shot")
+            assert row[2] == "? lost" and row[5] == "gpu-2 restarted without it"
+
+            # a ComfyUI prompt queued by another client: no progress, and the window says why
+            push("c1", "started", "comfyui:box:p1", type="comfyui", name="KSampler #3")
+            await until(lambda: "comfyui:box:p1" in win.running.rows)
+            assert "relay" in win.running.rows["comfyui:box:p1"].toolTip(4)
             win.close()
 
     qloop.run_until_complete(scenario())

@@ -78,7 +78,8 @@ __all__ = [
 log = logging.getLogger("client.details")
 
 #: Quick actions of seed 001 (task 2.6 / 3.2); all admin-only on the hub.
-ACTIONS: Final = ("recheck", "diagnose", "restart")
+#: ``test-notification`` sends a test notice to the service's alert channels.
+ACTIONS: Final = ("recheck", "diagnose", "restart", "test-notification")
 #: Audit entries kept per service on this desktop.
 AUDIT_KEEP: Final = 20
 #: The tray's mute choices (seconds) as the hub names them; None is "until cleared".
@@ -639,6 +640,15 @@ def _action_record(service: str, action: str, at: datetime, data: Any) -> Action
             error = "the restart command timed out"
         elif not ok:
             error = f"exit code {data.get('exit_code')}"
+    elif isinstance(data.get("channels"), list):  # a test notification, channel by channel
+        channels = [c for c in data["channels"] if isinstance(c, dict)]
+        sent = [str(c.get("channel")) for c in channels if c.get("sent")]
+        failed = [f"{c.get('channel')}: {c.get('error')}" for c in channels if not c.get("sent")]
+        if not channels:
+            error = "no alert channel is set up for this service"
+        elif failed:
+            error = "not delivered to " + "; ".join(failed) + " (retried later)"
+        output = "sent to " + ", ".join(sent) if sent else ""
     elif "checked_at" in data and "status" in data:  # a recheck's reading
         bits = [str(data["status"])]
         if data.get("latency_ms") is not None:

@@ -39,6 +39,7 @@ from studio_status.protocol import (
     HealthStatus,
     JobInfo,
     JobProgress,
+    JobQueueChanged,
     JobStatus,
     JobStatusChanged,
     ProtocolError,
@@ -67,6 +68,9 @@ __all__ = [
     "StatusState",
     "StatusStore",
 ]
+
+# a lost job may have finished fine: nobody can tell, which is worth a look, not an alarm
+_JOB_SEVERITY = {JobStatus.FAILED: HealthStatus.DOWN, JobStatus.LOST: HealthStatus.DEGRADED}
 
 log = logging.getLogger("client.state")
 
@@ -299,6 +303,12 @@ class StatusStore:
                     update={"progress": data.progress, "eta_seconds": data.eta_seconds}
                 )
                 changes["jobs"] = jobs
+        elif isinstance(data, JobQueueChanged):
+            jobs = dict(self._state.jobs)
+            for job_id, position in data.positions.items():
+                if job_id in jobs:
+                    jobs[job_id] = jobs[job_id].model_copy(update={"queue_position": position})
+            changes["jobs"] = jobs
         elif isinstance(data, WorkflowStatusChanged):
             changes.update(self._on_workflow(data, event.ts))
         elif isinstance(data, AlertFired | AlertResolved):
@@ -416,8 +426,10 @@ class StatusStore:
             jobs[job.id] = job
         else:
             jobs.pop(job.id, None)
-            severity = HealthStatus.DOWN if job.status is JobStatus.FAILED else HealthStatus.HEALTHY
-            text = f"job {job.id} {job.status.value}" + (f": {job.error}" if job.error else "")
+            severity = _JOB_SEVERITY.get(job.status, HealthStatus.HEALTHY)
+            text = f"job {job.name or job.id} {job.status.value}" + (
+                f": {job.error}" if job.error else ""
+            )
             self._add_notice(Segment.JOBS, job.id, severity, text, at=at)
         return {"jobs": jobs}
 

@@ -29,7 +29,7 @@ __all__ = ["ActivityLog", "describe"]
 log = logging.getLogger("hub.activity")
 
 WATCHED = (Topic.JOBS, Topic.WORKFLOWS, Topic.SYSTEM, Topic.HEALTH, Topic.ALERTS)
-_FINAL = {"completed": "success", "failed": "error", "cancelled": "warning"}
+_FINAL = {"completed": "success", "failed": "error", "cancelled": "warning", "lost": "warning"}
 _HEALTH_SEVERITY = {"healthy": "success", "degraded": "warning", "down": "error"}
 
 
@@ -41,7 +41,7 @@ def describe(event: Event) -> dict[str, Any] | None:
         status = job.get("status")
         if status not in _FINAL or d.get("previous") == status:
             return None
-        name = job.get("type") or "Job"
+        name = job.get("name") or job.get("type") or "Job"
         return {
             "category": "job", "kind": f"job.{status}", "severity": _FINAL[status],
             "title": f"{name} {status}", "message": job.get("error"),

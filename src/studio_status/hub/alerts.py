@@ -48,12 +48,14 @@ from studio_status.protocol.alerts import (
     AlertConfig,
     AlertConfigUpdate,
     AlertsView,
+    ChannelTest,
     MaintenanceIn,
     MaintenanceWindow,
     Mute,
     ServiceAlerts,
 )
 
+from .channels import KeyringLookup, Notice, deliver, display_name
 from .health_settings import HealthSettings
 from .maintenance import MaintenanceBook
 from .state import HealthState
@@ -110,6 +112,10 @@ class AlertManager:
         self.store = AlertStore(store)
         self._state = state
         self.defaults = settings.alerts
+        self.notify = settings.notify
+        #: where ``${keyring:NAME}`` secrets come from; None: the system keyring
+        self.secret_lookup: KeyringLookup | None = None
+        self._deliver_lock = asyncio.Lock()  # one sender: a row is never sent twice at once
         self.tick_seconds = settings.alert_tick_seconds
         self._clock = clock
         self._publish = publish
@@ -467,11 +473,14 @@ class AlertManager:
         self, service: str, incident: Incident, kind: str, alert: Alert | None = None
     ) -> None:
         cfg = self.config(service)
+        alert = alert or self._alert(service, incident)
+        text = _text(service, kind, alert)
+        notice = Notice(kind, _title(service, kind, alert), text)
+        for url in self.notify.urls_for(service):
+            self._outbox.append((incident.id, service, kind, url, notice.payload()))
         external = {"webhook", "slack"} & set(cfg.channels)
         if cfg.webhook_url is None or not external:
             return
-        alert = alert or self._alert(service, incident)
-        text = _text(service, kind, alert)
         if "slack" in external:
             payload: dict[str, Any] = {"text": text}
         else:
@@ -502,41 +511,83 @@ class AlertManager:
         if self._http is None:
             return 0
         sent = 0
-        for row in await self.store.due(self._clock(), owner=self.claimant):
-            error = await self._post(row)
-            now = self._clock()
-            if error is None:
-                await self.store.mark_sent(row.id, now)
-                sent += 1
-                self._delivered(row, now)
-                continue
-            attempt = row.attempts + 1
-            if attempt >= MAX_ATTEMPTS:
-                log.error(
-                    "alert %s for %s: webhook %s failed %d times, giving up: %s",
-                    row.kind,
-                    row.service,
-                    row.url,
-                    attempt,
-                    error,
-                )
-                await self.store.mark_attempt(row.id, error, None, now)
-                continue
-            delay = backoff_delay(attempt - 1, RETRY_BASE, RETRY_MAX, spread=EQUAL, rng=self.rng)
-            log.warning(
-                "alert %s for %s: webhook %s failed (attempt %d, retry in %.0fs): %s",
+        async with self._deliver_lock:
+            for row in await self.store.due(self._clock(), owner=self.claimant):
+                if await self._attempt(row) is None:
+                    sent += 1
+        return sent
+
+    async def send_test(self, service: str, actor: str) -> list[ChannelTest]:
+        """A test notice to every external channel of ``service``, through the outbox like
+        any other (a failed one is retried); answers how the first attempt went."""
+        cfg = self.config(service)
+        now = self._clock()
+        text = f"🧪 Test notification for {service}, sent by {actor} from Studio Status"
+        notice = Notice("test", f"Studio Status: test for {service}", text)
+        rows = [(url, notice.payload()) for url in self.notify.urls_for(service)]
+        if cfg.webhook_url is not None and {"webhook", "slack"} & set(cfg.channels):
+            body: dict[str, Any] = (
+                {"text": text}
+                if "slack" in cfg.channels
+                else {"type": "alert.test", "service": service, "text": text}
+            )
+            rows.append((str(cfg.webhook_url), body))
+        if not rows:
+            return []
+        test_id = f"test-{uuid.uuid4().hex[:12]}"
+        async with self._deliver_lock:
+            queued = [(test_id, service, "test", url, payload) for url, payload in rows]
+            await self.store.save_states({}, queued, now)
+            out = []
+            for row in await self.store.due(now, owner=self.claimant, alert_id=test_id):
+                if row.alert_id == test_id:
+                    error = await self._attempt(row)
+                    channel = display_name(row.url)
+                    out.append(ChannelTest(channel=channel, sent=error is None, error=error))
+        return out
+
+    async def _attempt(self, row: OutboxRow) -> str | None:
+        """One delivery attempt of a row, recorded; the error, or None once sent."""
+        error = await self._post(row)
+        now = self._clock()
+        if error is None:
+            await self.store.mark_sent(row.id, now)
+            self._delivered(row, now)
+            return None
+        channel = display_name(row.url)
+        attempt = row.attempts + 1
+        if attempt >= MAX_ATTEMPTS:
+            log.error(
+                "alert %s for %s: %s failed %d times, giving up: %s",
                 row.kind,
                 row.service,
-                row.url,
+                channel,
                 attempt,
-                delay,
                 error,
             )
-            await self.store.mark_attempt(row.id, error, now + timedelta(seconds=delay), None)
-        return sent
+            await self.store.mark_attempt(row.id, error, None, now)
+            return error
+        delay = backoff_delay(attempt - 1, RETRY_BASE, RETRY_MAX, spread=EQUAL, rng=self.rng)
+        log.warning(
+            "alert %s for %s: %s failed (attempt %d, retry in %.0fs): %s",
+            row.kind,
+            row.service,
+            channel,
+            attempt,
+            delay,
+            error,
+        )
+        await self.store.mark_attempt(row.id, error, now + timedelta(seconds=delay), None)
+        return error
 
     async def _post(self, row: OutboxRow) -> str | None:
         assert self._http is not None
+        notice = Notice.from_payload(row.payload)
+        if notice is not None:
+            timeout = self.notify.timeout_seconds
+            if self.secret_lookup is None:
+                return await deliver(row.url, notice, limit_seconds=timeout)
+            return await deliver(row.url, notice, limit_seconds=timeout, lookup=self.secret_lookup)
         try:
             resp = await self._http.post(row.url, json=row.payload)
         except httpx.HTTPError as exc:
@@ -574,6 +625,18 @@ class AlertManager:
             mutes=list(self.mutes.values()),
             maintenance=list(self.maintenance.windows.values()),
         )
+
+
+def _title(service: str, kind: str, alert: Alert) -> str:
+    match kind:
+        case "resolved":
+            return f"{service} recovered"
+        case "flapping":
+            return f"{service} is flapping"
+        case "reminder":
+            return f"{service} still {alert.status.value}"
+        case _:
+            return f"{service} is {alert.status.value}"
 
 
 def _text(service: str, kind: str, alert: Alert) -> str:

@@ -29,6 +29,7 @@ from .routes_cloud import cloud_router
 from .routes_dashboard import dashboard_router
 from .routes_health import health_router
 from .routes_jobs import jobs_router
+from .routes_metrics import metrics_router
 from .routes_systems import systems_router
 from .service import Hub
 from .ws import serve_events
@@ -86,6 +87,7 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
     app.include_router(dashboard_router(hub))
     app.include_router(cloud_router(hub))
     app.include_router(systems_router(hub))
+    app.include_router(metrics_router(hub))
 
     deps = Access(hub)
     Authed = Annotated[Role, Depends(deps.any_role)]

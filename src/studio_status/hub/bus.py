@@ -95,6 +95,7 @@ class EventBus:
         self._persist = persist
         self._clock = clock
         self._subscribers: set[Subscriber] = set()
+        self.published = 0  # since this bus began, for the metrics
 
     @property
     def seq(self) -> int:
@@ -113,6 +114,7 @@ class EventBus:
         """
         if event_type not in EVENT_TYPES:
             raise ValueError(f"unknown event type {event_type!r}")
+        self.published += 1  # by this hub (of replicas: this one)
         ts = self._clock()
         if self.numbered_by_store:
             event = Event(seq=0, type=event_type, ts=ts, data=data.model_dump(mode="json"))

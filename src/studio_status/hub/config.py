@@ -21,6 +21,7 @@ endpoint, its event bus, and the disk holding its data.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -39,6 +40,7 @@ __all__ = [
     "ConfigError",
     "HubConfig",
     "HubSettings",
+    "JobsSettings",
     "ServiceConfig",
     "SystemsSettings",
     "default_config",
@@ -156,6 +158,32 @@ class CloudSettings(_Model):
         return data
 
 
+class MetricsSettings(_Model):
+    """``[metrics]``: ``GET /metrics`` in the Prometheus text format (``docs/metrics.md``).
+
+    An admin token always scrapes. A dedicated scrape token, which opens nothing else, is
+    read from the environment variable ``token_env`` or from ``token_file`` (one line; the
+    scraper side is Prometheus' ``credentials_file``), never from this file. Without a token
+    the endpoint is closed, except to the hub's own machine when ``loopback_open`` is set.
+    """
+
+    enabled: bool = True
+    token_env: str = "STUDIO_STATUS_METRICS_TOKEN"
+    token_file: Path | None = None
+    loopback_open: bool = False
+
+    def scrape_token(self) -> str | None:
+        """The dedicated token, or None; a configured file that cannot be read is an error
+        the hub reports at start, not a silently closed endpoint."""
+        if self.token_file is not None:
+            try:
+                text = self.token_file.expanduser().read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(f"metrics token_file: {exc.strerror}: {self.token_file}") from exc
+            return text or None
+        return os.environ.get(self.token_env) or None
+
+
 class SystemsSettings(_Model):
     """``[systems]``: pushed external-system snapshots (seed 004)."""
 
@@ -163,11 +191,27 @@ class SystemsSettings(_Model):
     retention_days: float = Field(default=7.0, gt=0)
 
 
+class JobsSettings(_Model):
+    """``[jobs]``: how long an active job lives without word from its source.
+
+    A job whose source says nothing of it (no event, no ``alive``) for ``stall_seconds`` is
+    shown stalled; ``lost_seconds`` after that it ends as ``lost``. Queue moves are sent to
+    clients at most once per ``positions_coalesce_seconds``.
+    """
+
+    stall_seconds: float = Field(default=300.0, gt=0, le=86400)
+    lost_seconds: float = Field(default=900.0, ge=0, le=7 * 86400)
+    sweep_seconds: float = Field(default=5.0, gt=0, le=3600)
+    positions_coalesce_seconds: float = Field(default=0.25, ge=0, le=60)
+
+
 class HubConfig(_Model):
     hub: HubSettings = Field(default_factory=HubSettings)
+    jobs: JobsSettings = Field(default_factory=JobsSettings)
     services: list[ServiceConfig] = Field(default_factory=list)
     cloud: CloudSettings = Field(default_factory=CloudSettings)
     systems: SystemsSettings = Field(default_factory=SystemsSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
     sources: SourcesConfig = Field(default_factory=SourcesConfig)
 

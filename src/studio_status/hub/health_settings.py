@@ -6,10 +6,11 @@ settings without every change touching the core schema; ``HubConfig.health`` hol
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from studio_status.protocol.alerts import AlertConfig, MaintenanceIn
 
@@ -19,6 +20,7 @@ __all__ = [
     "FilesStartup",
     "HealthSettings",
     "MigrationsStartup",
+    "NotifySettings",
     "ProbeStartup",
     "ServiceStartup",
     "StartupCheckSpec",
@@ -72,6 +74,45 @@ StartupCheckSpec = Annotated[
 ]
 
 
+class NotifySettings(_Model):
+    """``[health.notify]``: Apprise channels (``hub/channels.py``) for escalated notices.
+
+    Example::
+
+        [health.notify]
+        urls = ["mailto://${SMTP_USER}:${SMTP_PASSWORD}@mail.example.com?to=ops@example.com"]
+        [health.notify.services]
+        database = ["ntfy://ntfy.example.com/db-oncall", "msteams://${keyring:teams}"]
+
+    ``urls`` get every service's notices, ``services`` adds channels for one service.
+    Secrets are named, not written: ``${NAME}`` (environment) or ``${keyring:NAME}``.
+    """
+
+    urls: list[str] = Field(default_factory=list)
+    services: dict[str, list[str]] = Field(default_factory=dict)
+    timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+
+    @field_validator("urls")
+    @classmethod
+    def _urls(cls, urls: list[str]) -> list[str]:
+        return _channel_urls(urls)
+
+    @field_validator("services")
+    @classmethod
+    def _service_urls(cls, services: dict[str, list[str]]) -> dict[str, list[str]]:
+        return {name: _channel_urls(urls) for name, urls in services.items()}
+
+    def urls_for(self, service: str) -> list[str]:
+        return list(dict.fromkeys([*self.urls, *self.services.get(service, [])]))
+
+
+def _channel_urls(urls: list[str]) -> list[str]:
+    for number, url in enumerate(urls, start=1):
+        if not re.match(r"^[a-z][a-z0-9+.-]*://", url):  # the text may hold a secret: not shown
+            raise ValueError(f"channel {number} is not an Apprise URL (service://...)")
+    return urls
+
+
 class HealthSettings(_Model):
     """Example::
 
@@ -100,3 +141,4 @@ class HealthSettings(_Model):
     alerts: AlertConfig = Field(default_factory=AlertConfig)
     maintenance: list[MaintenanceIn] = Field(default_factory=list)
     alert_tick_seconds: float = Field(default=5.0, gt=0, le=300)
+    notify: NotifySettings = Field(default_factory=NotifySettings)

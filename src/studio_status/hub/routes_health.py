@@ -29,6 +29,7 @@ from studio_status.protocol.alerts import (
     MaintenanceWindow,
     Mute,
     MuteRequest,
+    NotificationTest,
 )
 from studio_status.protocol.checklist import OverrideRequest, StartupCheck, StartupChecklist
 from studio_status.protocol.uptime import UptimeReport
@@ -47,6 +48,10 @@ class UptimeEnvelope(BaseModel):
 
 class CheckEnvelope(BaseModel):
     data: CheckOutcome
+
+
+class NotificationTestEnvelope(BaseModel):
+    data: NotificationTest
 
 
 class DiagnoseEnvelope(BaseModel):
@@ -254,6 +259,15 @@ def health_router(hub: Hub) -> APIRouter:
             return CheckEnvelope(data=await actions.recheck(known(service), actor))
         except ActionError as exc:
             raise HTTPException(exc.status, exc.message) from None
+
+    @router.post(
+        "/admin/health/{service}/test-notification", response_model=NotificationTestEnvelope
+    )
+    async def test_notification(service: str, actor: Actor) -> NotificationTestEnvelope:
+        """Send a test notice to every external channel of the service (Apprise URLs, the
+        webhook) through the alert outbox, and say how the first attempt went."""
+        channels = await hub.alerts.send_test(known(service), actor)
+        return NotificationTestEnvelope(data=NotificationTest(service=service, channels=channels))
 
     @router.post("/admin/health/{service}/diagnose", response_model=DiagnoseEnvelope)
     async def diagnose(service: str, actor: Actor) -> DiagnoseEnvelope:

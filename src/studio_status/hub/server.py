@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 
 import uvicorn
 
 from studio_status.logs import RedactingFilter
+from studio_status.protocol import utcnow
 
 from .api import create_app
 from .checks.specs import HttpSpec
@@ -72,6 +75,8 @@ async def serve(
     stop: asyncio.Event | None = None,
     sock: socket.socket | None = None,
     simulate_seed: int | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> None:
     """Run the hub until ``stop`` is set (or a signal, when run from the main thread).
 
@@ -94,7 +99,7 @@ async def serve(
         # the studio's own services lead the strip; the hub's self-checks stay in the grid
         own = [s.model_copy(update={"footer": False}) for s in services]
         services = [*plant.services(), *own]
-    hub = Hub(config, services, bootstrap_token=bootstrap_token)
+    hub = Hub(config, services, bootstrap_token=bootstrap_token, clock=clock, sleep=sleep)
     simulation: set[asyncio.Task[None]] = set()
 
     def ready() -> None:
@@ -103,7 +108,11 @@ async def serve(
             from .sources.simulator import StudioScript
 
             simulation.add(
-                asyncio.create_task(run_simulation(hub, StudioScript(simulate_seed), plant))
+                asyncio.create_task(
+                    run_simulation(
+                        hub, StudioScript(simulate_seed, run=f"{int(time.time()) % 100000}"), plant
+                    )
+                )
             )
         if on_ready is not None:
             on_ready(hub, url)

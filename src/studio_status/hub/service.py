@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +22,7 @@ from studio_status.protocol import (
     FooterChanged,
     HealthStatus,
     JobEventIn,
+    JobQueueChanged,
     PushResult,
     Role,
     ServiceHealthChanged,
@@ -43,6 +44,7 @@ from .cloud import CloudService
 from .cluster import LEADER, EventFeed, Ownership
 from .config import HubConfig, ServiceConfig
 from .jobs import Applied, JobBoard
+from .metrics import HubCounters, HubMetrics
 from .scheduler import Scheduler
 from .sources.configured import Source, build_sources
 from .state import HealthState
@@ -76,8 +78,12 @@ class Hub:
         *,
         bootstrap_token: str | None = None,
         clock: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        """``clock`` and ``sleep`` are the time the hub and its sources live by (tests that
+        replay a recording hand in the recording's)."""
         self.config = config
+        self.sleep = sleep
         self.services = list(services)
         self.store = create_store(config.database())
         self.state = HealthState(self.services)
@@ -106,6 +112,8 @@ class Hub:
         self.simulated = False
         self.sources: list[Source] = []  # configured job/stability sources, once started
         self.activity = ActivityLog(self.store, clock=clock)
+        self.counters = HubCounters()
+        self.metrics = HubMetrics(self)
         self._clock = clock
         self._bus: EventBus | None = None
         self._checkers: dict[str, Checker] = {}
@@ -113,6 +121,7 @@ class Hub:
         self._scheduler: Scheduler | None = None
         self._tasks = TaskSet(log)
         self._footer_published: bytes | None = None
+        self._moves_due: asyncio.TimerHandle | None = None
         self.started_at: datetime | None = None
         # replicas on PostgreSQL (see cluster.py); None for a hub of its own
         self.replica_id = uuid.uuid4().hex[:12]
@@ -222,8 +231,15 @@ class Hub:
         self.activity.attach(self.bus)  # no await since the bus began: it misses nothing
         spawn(self.activity.run(), "activity")
         self.sources = build_sources(self)
+        self._publish_all(
+            self.jobs.stall_orphans(
+                [s.name for s in self.sources],
+                "{source} is not configured any more; nothing can report this job",
+            )
+        )
         for source in self.sources:
             spawn(source.run(), source.name)
+        spawn(self._job_leases(), "job-leases")
 
     # -- replicas ---------------------------------------------------------------------
 
@@ -329,6 +345,9 @@ class Hub:
     async def stop(self) -> None:
         if self._jobs_reload is not None:
             self._jobs_reload.cancel()
+        if self._moves_due is not None:
+            self._moves_due.cancel()
+            self._moves_due = None
         await self._leader_tasks.cancel_all(limit=STOP_TASKS_SECONDS)
         await self._tasks.cancel_all(limit=STOP_TASKS_SECONDS)
         # the writer was cancelled mid-wait; commit what is left before closing
@@ -368,6 +387,7 @@ class Hub:
         client always sees the change before the notices about it.
         """
         result = self.uptime.adjust(name, result)
+        self.counters.check(name, result.status)
         previous = self.state.apply(name, result, at)
         self.checklist.observe(name, self.state.services[name])
         self.writer.add_check(
@@ -469,9 +489,56 @@ class Hub:
 
     # -- jobs -------------------------------------------------------------------------
 
-    def push_job(self, event: JobEventIn) -> PushResult:
-        """Apply one job event from any source (push API, ComfyUI, simulator)."""
+    def push_job(self, event: JobEventIn, *, source: str = "push") -> PushResult:
+        """Apply one job event from any source (push API, ComfyUI, simulator); ``source``
+        is who vouches for the job unless the event names one."""
+        if event.source is None:
+            event = event.model_copy(update={"source": source})
         return self._publish_applied(self.jobs.apply_job(event))
+
+    def set_positions(self, source: str, positions: dict[str, int]) -> None:
+        """The whole queue of ``source`` as it reports it (job id -> place from 1)."""
+        changed = self.jobs.set_positions(source, positions)
+        for job in changed:
+            self.writer.add_state(job)
+        if changed:
+            self._schedule_moves()
+            self._refresh_job_summaries()  # a job that left the line is not queued any more
+            self.publish_footer()
+
+    def _schedule_moves(self) -> None:
+        """One ``job.queue_changed`` for every move within the coalescing interval."""
+        if not self.jobs.moved or self._moves_due is not None:
+            return
+        delay = self.config.jobs.positions_coalesce_seconds
+        self._moves_due = asyncio.get_running_loop().call_later(delay, self.flush_moves)
+
+    def flush_moves(self) -> None:
+        """Publish the collected queue moves now (the coalescing timer calls it)."""
+        if self._moves_due is not None:
+            self._moves_due.cancel()
+        self._moves_due = None
+        moves = self.jobs.take_moves()
+        if moves:
+            self.bus.publish("job.queue_changed", JobQueueChanged(positions=moves))
+
+    def sweep_jobs(self) -> None:
+        """Stall and lose the jobs nobody vouches for any more (see ``[jobs]``)."""
+        settings = self.config.jobs
+        self._publish_all(self.jobs.sweep(settings.stall_seconds, settings.lost_seconds))
+
+    def abandon_jobs(self, source: str, reason: str) -> None:
+        """``source`` will never report its active jobs again: they end as lost now."""
+        self._publish_all(self.jobs.abandon(source, reason))
+
+    async def _job_leases(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.jobs.sweep_seconds)
+            self.sweep_jobs()
+
+    def _publish_all(self, results: list[Applied]) -> None:
+        for applied in results:
+            self._publish_applied(applied)
 
     def push_workflow(self, event: WorkflowEventIn) -> PushResult:
         return self._publish_applied(self.jobs.apply_workflow(event))
@@ -484,6 +551,7 @@ class Hub:
             last = self.bus.publish(event_type, data).seq
         if applied.changed is not None:
             self.writer.add_state(applied.changed)
+        self._schedule_moves()
         self._refresh_job_summaries()
         self.publish_footer()
         return PushResult(applied=True, seq=last or None)  # replicas: numbered at commit

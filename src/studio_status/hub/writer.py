@@ -48,6 +48,7 @@ class StoreWriter:
         self._idle.set()
         self.failing = False
         self.dropped_checks = 0
+        self.errors = 0  # failed batch writes since start, for the metrics
         self.last_error: str | None = None
 
     @property
@@ -108,6 +109,7 @@ class StoreWriter:
                 await self._store.write_batch(checks, events, jobs, workflows)
             except StoreError as exc:
                 self.last_error = str(exc)
+                self.errors += 1
                 if not self.failing:
                     log.error("storage failing, serving from memory and retrying: %s", exc)
                     self.failing = True

@@ -113,6 +113,7 @@ async def serve_events(hub: Hub, ws: WebSocket) -> None:
     if hello.last_seq is not None and hello.hub_id in (None, hub.bus.hub_id):
         await hub.catch_up(hello.last_seq)  # replicas: it may come from a faster one
     sub = hub.bus.subscribe(role, topics)
+    hub.counters.sockets[role.value] += 1
     try:
         await _start(hub, ws, sub, hello)
         sender = asyncio.create_task(_send_loop(hub, ws, sub, credential))
@@ -129,6 +130,7 @@ async def serve_events(hub: Hub, ws: WebSocket) -> None:
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
+        hub.counters.sockets[role.value] -= 1
         hub.bus.unsubscribe(sub)
 
 
@@ -136,10 +138,13 @@ async def _start(hub: Hub, ws: WebSocket, sub: Subscriber, hello: HelloMessage) 
     """Send the gap since ``hello.last_seq`` if it can be filled, else a snapshot."""
     resumable = hello.last_seq is not None and hello.hub_id in (None, hub.bus.hub_id)
     if not resumable or hello.last_seq is None:
+        if hello.last_seq is not None:  # a resume across hubs: a snapshot answers it
+            hub.counters.replays["snapshot"] += 1
         await _send(ws, hub.snapshot(sub))
         return
     snapshot = hub.snapshot(sub)  # built before any await, in case the replay fails
     events = await hub.replay(sub, hello.last_seq)
+    hub.counters.replays["snapshot" if events is None else "resumed"] += 1
     if events is None:
         await _send(ws, snapshot)
         return

@@ -27,12 +27,23 @@ class JobStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    #: the job's source can no longer vouch for it (restarted without it, gone, or silent
+    #: past its lease); ``error`` says why. Whether it ran to the end is not known.
+    LOST = "lost"
 
 
 class JobInfo(WireModel):
-    """One job; ``progress`` None means the source reports none (shown indeterminate)."""
+    """One job; ``progress`` None means the source reports none (shown indeterminate).
+
+    ``source`` is who vouches for the job (``push``, ``simulator``, ``comfyui:<name>``,
+    ``postgres:<name>``). ``stalled_since`` is set while that source cannot vouch for it (no
+    update within its lease, or the source is down): its numbers are then old, not live, and
+    ``stall_reason`` says why. ``cached``: ComfyUI answered every output from its cache.
+    """
 
     id: str
+    name: str | None = None
+    source: str | None = None
     type: str | None = None
     project: str | None = None
     status: JobStatus
@@ -45,6 +56,9 @@ class JobInfo(WireModel):
     finished_at: datetime | None = None
     error: str | None = None
     eta_seconds: int | None = None
+    stalled_since: datetime | None = None
+    stall_reason: str | None = None
+    cached: bool = False
 
 
 class WorkflowInfo(WireModel):

@@ -21,10 +21,12 @@ __all__ = [
     "AlertConfigUpdate",
     "AlertsView",
     "Channel",
+    "ChannelTest",
     "MaintenanceIn",
     "MaintenanceWindow",
     "Mute",
     "MuteRequest",
+    "NotificationTest",
     "ServiceAlerts",
 ]
 
@@ -119,3 +121,20 @@ class AlertsView(WireModel):
     services: list[ServiceAlerts]
     mutes: list[Mute]
     maintenance: list[MaintenanceWindow]
+
+
+class ChannelTest(WireModel):
+    """One channel's answer to a test notice: ``channel`` is the service and host only
+    (never a credential); ``error`` says why it was not accepted (it is retried)."""
+
+    channel: str
+    sent: bool
+    error: str | None = None
+
+
+class NotificationTest(WireModel):
+    """Body of ``POST /admin/health/{service}/test-notification``'s ``data``; no channels
+    means none is set up for the service."""
+
+    service: str
+    channels: list[ChannelTest]

@@ -30,6 +30,7 @@ __all__ = [
     "Event",
     "FooterChanged",
     "JobProgress",
+    "JobQueueChanged",
     "JobStatusChanged",
     "ServiceHealthChanged",
     "SystemSnapshotReceived",
@@ -69,6 +70,14 @@ class JobProgress(WireModel):
     job_id: str
     progress: float | None = Field(default=None, ge=0, le=100)
     eta_seconds: int | None = None
+
+
+class JobQueueChanged(WireModel):
+    """Queue positions that moved without a status change (jobs ahead of them started or
+    left). Coalesced: one event carries every move since the last one; None = the job has
+    left the line and its outcome is being looked up."""
+
+    positions: dict[str, int | None]
 
 
 class WorkflowStatusChanged(WireModel):
@@ -121,6 +130,7 @@ EVENT_TYPES: Final[dict[str, tuple[type[BaseModel], str]]] = {
     "cloud.pod_status_changed": (CloudPodStatusChanged, Topic.CLOUD),
     "job.status_changed": (JobStatusChanged, Topic.JOBS),
     "job.progress": (JobProgress, Topic.JOB_PROGRESS),
+    "job.queue_changed": (JobQueueChanged, Topic.JOBS),
     "workflow.status_changed": (WorkflowStatusChanged, Topic.WORKFLOWS),
     "alert.fired": (AlertFired, Topic.ALERTS),
     "alert.resolved": (AlertResolved, Topic.ALERTS),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import Field
 
@@ -65,6 +66,13 @@ class JobsSummary(WireModel):
     queued: int = 0
     overall_progress: int | None = Field(default=None, ge=0, le=100)
     eta_seconds: int | None = None
+    #: what ``eta_seconds`` covers: ``all`` (running and queued, the queued ones at their
+    #: worker's typical run time) or ``running`` only (some queued job has no run time to
+    #: go by yet)
+    eta_covers: Literal["all", "running"] | None = None
+    #: active jobs whose source cannot vouch for them now (not in running / queued); None
+    #: when there are none (the seed's shape stays as it was)
+    stalled: int | None = Field(default=None, ge=1)
 
 
 class WorkflowsSummary(WireModel):

@@ -248,6 +248,8 @@ def jobs_parts(jobs: JobsSummary) -> tuple[str, str | None]:
         counts.append(f"{jobs.running} running")
     if jobs.queued > 0:
         counts.append(f"{jobs.queued} queued")
+    if jobs.stalled:
+        counts.append(f"{jobs.stalled} stalled")  # not "No active jobs" while some hang
     if not counts:
         return "No active jobs", None
     pct = None
@@ -279,7 +281,10 @@ def jobs_tooltip(jobs: JobsSummary) -> str:
         else:
             lines.append(f"Overall progress {jobs.overall_progress}%")
     if jobs.eta_seconds is not None and jobs.running > 0:
-        lines.append(f"About {_duration(jobs.eta_seconds)} remaining")
+        covers = " for the running jobs" if jobs.eta_covers == "running" else ""
+        lines.append(f"About {_duration(jobs.eta_seconds)} remaining{covers}")
+    if jobs.stalled:
+        lines.append(f"{jobs.stalled} stalled: no word from their source")
     lines.append("Click: jobs · Right-click: recent changes")
     return "\n".join(lines)
 

@@ -9,10 +9,10 @@
 * ``isSystemTrayAvailable()`` is checked again every few seconds, so the icon appears when
   a tray shows up later; with no tray the strip works alone.
 * Notifications: one per incident (:mod:`.notify`), filtered by the user's choices (which
-  transitions, quiet hours), silenced while muted. They go through Qt's tray message, which
-  on Linux desktops with a D-Bus tray *is* the desktop's notifier (org.freedesktop.
-  Notifications) and elsewhere the platform's balloon / notification centre. A click opens
-  the window of the segment the notice is about.
+  transitions, quiet hours), silenced while muted. They go to :attr:`TrayIcon.notifier`
+  when the app sets one (:mod:`.notifier`: the desktop's notification centre, with "Open"
+  and "Mute 1 h" actions), else to Qt's tray balloon (:meth:`TrayIcon.show_balloon`, also
+  the notifier's fallback). A click opens the window of the segment the notice is about.
 * Profiles: a "Profile" submenu switches the platform at once (radio items).
 """
 
@@ -231,6 +231,8 @@ class TrayIcon(QObject):
         self.shown: list[Notification] = []
         self.held: list[Notification] = []
         self._last_note: Notification | None = None
+        #: where wanted notices go instead of the balloon (the app's desktop notifier)
+        self.notifier: Callable[[Notification], None] | None = None
         self.muted_until: datetime | None = None
         self._strip_visible = True
 
@@ -374,6 +376,13 @@ class TrayIcon(QObject):
         log.info("notify: %s — %s", note.title, note.body)
         if self.notifications.sound:
             QApplication.beep()
+        if self.notifier is not None:
+            self.notifier(note)
+        else:
+            self.show_balloon(note)
+
+    def show_balloon(self, note: Notification) -> None:
+        """Qt's tray message: the desktop notifier's fallback."""
         if self.tray.isVisible() and QSystemTrayIcon.supportsMessages():
             icon = {
                 HealthStatus.DOWN: QSystemTrayIcon.MessageIcon.Critical,

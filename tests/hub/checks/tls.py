@@ -53,7 +53,7 @@ def self_signed(directory: Path) -> CertPair:
     if HAVE_CRYPTOGRAPHY:
         key = ec.generate_private_key(ec.SECP256R1())
         name = _name("127.0.0.1")
-        cert = _builder(name, name, key, expired=False, ca=False).sign(key, hashes.SHA256())
+        cert = _builder(name, name, key, key, expired=False, ca=False).sign(key, hashes.SHA256())
         return _write(directory, "self", cert, key)
     return _openssl_self_signed(directory)
 
@@ -67,13 +67,13 @@ def ca_and_leaf(directory: Path, *, expired: bool = False) -> tuple[Path, CertPa
         return _openssl_ca_and_leaf(directory)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name("Studio Status test CA")
-    ca_cert = _builder(ca_name, ca_name, ca_key, expired=False, ca=True).sign(
+    ca_cert = _builder(ca_name, ca_name, ca_key, ca_key, expired=False, ca=True).sign(
         ca_key, hashes.SHA256()
     )
     ca_path = directory / "ca.pem"
     ca_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
     leaf_key = ec.generate_private_key(ec.SECP256R1())
-    leaf = _builder(_name("127.0.0.1"), ca_name, leaf_key, expired=expired, ca=False).sign(
+    leaf = _builder(_name("127.0.0.1"), ca_name, leaf_key, ca_key, expired=expired, ca=False).sign(
         ca_key, hashes.SHA256()
     )
     return ca_path, _write(directory, "leaf", leaf, leaf_key)
@@ -87,10 +87,13 @@ def _builder(
     subject: x509.Name,
     issuer: x509.Name,
     key: ec.EllipticCurvePrivateKey,
+    issuer_key: ec.EllipticCurvePrivateKey,
     *,
     expired: bool,
     ca: bool,
 ) -> x509.CertificateBuilder:
+    """Key identifiers on every certificate: Python 3.13 verifies strictly
+    (``VERIFY_X509_STRICT``) and refuses a chain whose certificates lack them."""
     now = dt.datetime.now(dt.UTC)
     if expired:
         not_before, not_after = now - dt.timedelta(days=30), now - dt.timedelta(days=1)
@@ -105,6 +108,11 @@ def _builder(
         .not_valid_before(not_before)
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+            critical=False,
+        )
     )
     if ca:
         return builder.add_extension(
@@ -168,7 +176,10 @@ def _openssl_ca_and_leaf(directory: Path) -> tuple[Path, CertPair]:
     )  # fmt: skip
     pair = CertPair(directory / "leaf.pem", directory / "leaf.key")
     csr, ext = directory / "leaf.csr", directory / "leaf.ext"
-    ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    ext.write_text(
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+        "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"
+    )
     _openssl("req", "-new", *_EC, "-keyout", pair.key, "-out", csr, "-subj", "/CN=127.0.0.1")
     _openssl(
         "x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key, "-CAcreateserial",

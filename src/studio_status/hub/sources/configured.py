@@ -6,6 +6,7 @@ push API and the simulator, so every rule (idempotency, ordering, ETAs) holds fo
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
 from .comfyui import ComfyUISource
@@ -26,12 +27,26 @@ class Source(Protocol):
 def build_sources(hub: Hub) -> list[Source]:
     """One source per configured entry; the hub runs each as a background task."""
     specs = hub.config.sources
-    active = list(hub.jobs.jobs)
+    active = list(hub.jobs.jobs.values())
     sources: list[Source] = [
-        ComfyUISource(spec, hub.push_job, active_job_ids=active) for spec in specs.comfyui
+        ComfyUISource(
+            spec,
+            partial(hub.push_job, source=f"comfyui:{spec.name}"),
+            set_positions=partial(hub.set_positions, f"comfyui:{spec.name}"),
+            active_jobs=active,
+            clock=hub.clock,
+            sleep=hub.sleep,
+            vouch_seconds=hub.config.jobs.stall_seconds / 3,
+        )
+        for spec in specs.comfyui
     ]
     sources += [
-        PgNotifySource(spec, hub.push_job, hub.bus.publish, active_job_ids=active)
+        PgNotifySource(
+            spec,
+            partial(hub.push_job, source=f"postgres:{spec.name}"),
+            hub.bus.publish,
+            active_job_ids=[j.id for j in active],
+        )
         for spec in specs.postgres
     ]
     return sources

@@ -173,10 +173,12 @@ async def run_simulation(
     if cloud.budget_per_hour is None and cloud.budget_per_month is None:
         hub.cloud.settings = cloud.model_copy(update={"budget_per_hour": BUDGET_PER_HOUR_USD})
     await hub.cloud.apply("simulated", [])
+    # a script starts afresh: the jobs an earlier run left active will never move again
+    hub.abandon_jobs("simulator", "the simulator restarted; it does not continue earlier jobs")
     while True:
         step = script.step(clock())
         for job in step.jobs:
-            hub.push_job(job)
+            hub.push_job(job, source="simulator")
         for wf in step.workflows:
             hub.push_workflow(wf)
         for setting in step.plant:

@@ -24,6 +24,7 @@ WORKERS = tuple(f"gpu-{i}" for i in range(1, 5))
 WORKFLOWS_PER_SECOND = 0.03
 JOBS_PER_SECOND = 0.07
 POD_TYPES = (("RTX 4090", 44), ("A100 80GB", 164), ("L40S", 86))
+VOUCH_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -58,13 +59,17 @@ class _Job:
     progress: float = 0.0
     running: bool = False
     worker: str | None = None
+    told: datetime | None = None  # when the script last spoke of it
 
 
 class StudioScript:
     """Seeded studio behaviour; call :meth:`step` with increasing times."""
 
-    def __init__(self, seed: int = 7, *, max_pods: int = 3) -> None:
+    def __init__(self, seed: int = 7, *, max_pods: int = 3, run: str = "") -> None:
+        """``run`` tags the ids of this run (the same seed twice must not reuse a job id
+        that an earlier run's job still holds in the hub)."""
         self.seed = seed
+        self._tag = f"{seed}{'.' + run if run else ''}"
         self._rng = random.Random(seed)
         self._n = 0
         self._jobs: dict[str, _Job] = {}
@@ -78,7 +83,7 @@ class StudioScript:
 
     def _id(self, prefix: str) -> str:
         self._n += 1
-        return f"{prefix}-{self.seed}-{self._n}"
+        return f"{prefix}-{self._tag}-{self._n}"
 
     def step(self, now: datetime) -> Step:
         dt = 0.0 if self._last is None else max(0.0, (now - self._last).total_seconds())
@@ -92,6 +97,7 @@ class StudioScript:
         if rng.random() < JOBS_PER_SECOND * max(dt, 1.0):
             self._new_job(now, out, workflow=None)
         self._run_jobs(now, dt, out)
+        self._vouch(now, out)
         self._advance_workflows(now, out)
         self._flap(out)
         self._pods_step(out)
@@ -167,6 +173,20 @@ class StudioScript:
                         at=now,
                         progress=round(job.progress, 1),
                     )
+                )
+
+    def _vouch(self, now: datetime, out: Step) -> None:
+        """A job waiting in the queue says nothing for a while: the script vouches for it
+        (``alive``) once a minute, so the hub's lease never mistakes a long queue for a
+        lost one."""
+        for event in out.jobs:
+            if event.job_id in self._jobs:
+                self._jobs[event.job_id].told = now
+        for job in self._jobs.values():
+            if job.told is None or (now - job.told).total_seconds() >= VOUCH_SECONDS:
+                job.told = now
+                out.jobs.append(
+                    JobEventIn(event_id=self._id("ev"), kind="alive", job_id=job.id, at=now)
                 )
 
     def _finish(self, job: _Job, now: datetime, out: Step, *, failed: bool) -> None:

@@ -133,7 +133,13 @@ class AlertStore:
     # -- outbox -----------------------------------------------------------------------
 
     async def due(
-        self, now: datetime, limit: int = 50, *, owner: str = "hub", lease_seconds: float = 120.0
+        self,
+        now: datetime,
+        limit: int = 50,
+        *,
+        owner: str = "hub",
+        lease_seconds: float = 120.0,
+        alert_id: str | None = None,
     ) -> list[OutboxRow]:
         """Claim up to ``limit`` due rows for ``owner`` for ``lease_seconds`` and return them.
 
@@ -142,8 +148,9 @@ class AlertStore:
         rows) and the outer condition is checked again on the locked row, so of several
         hubs sharing the database exactly one sends each notice. A claim that is never
         marked sent (the hub died mid-send) lapses after ``lease_seconds``, and the row is
-        tried again."""
+        tried again. ``alert_id`` claims only that notice's rows."""
         ts = now.timestamp()
+        only = "" if alert_id is None else " AND alert_id = ?"
 
         def claim(conn: Conn) -> list[OutboxRow]:
             conn.execute("BEGIN IMMEDIATE")
@@ -152,11 +159,20 @@ class AlertStore:
                 " WHERE id IN (SELECT id FROM alert_outbox WHERE sent_at IS NULL"
                 " AND failed_at IS NULL AND next_attempt_at <= ?"
                 " AND (claimed_until IS NULL OR claimed_until < ?)"
-                " ORDER BY id LIMIT ? /*SKIP LOCKED*/)"
+                + only
+                + " ORDER BY id LIMIT ? /*SKIP LOCKED*/)"
                 " AND sent_at IS NULL AND failed_at IS NULL"
                 " AND (claimed_until IS NULL OR claimed_until < ?)"
                 " RETURNING id, alert_id, service_name, kind, url, payload_json, attempts",
-                (owner, ts + lease_seconds, ts, ts, limit, ts),
+                (
+                    owner,
+                    ts + lease_seconds,
+                    ts,
+                    ts,
+                    *([] if alert_id is None else [alert_id]),
+                    limit,
+                    ts,
+                ),
             ).fetchall()
             conn.execute("COMMIT")
             return sorted(

@@ -438,6 +438,7 @@ class SqliteStore(SqlStore):
 
     async def open(self) -> None:
         def connect() -> None:
+            conn: sqlite3.Connection | None = None
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -446,8 +447,14 @@ class SqliteStore(SqlStore):
                 conn.execute("PRAGMA busy_timeout=5000")
                 conn.execute("PRAGMA foreign_keys=ON")
                 _migrate(conn)
-            except (sqlite3.Error, OSError) as exc:
-                raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+            except BaseException as exc:
+                # a refused file (newer schema, not a database) must not leave its
+                # connection open for the garbage collector to find
+                if conn is not None:
+                    conn.close()
+                if isinstance(exc, sqlite3.Error | OSError):
+                    raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+                raise
             self._conn = conn
 
         await asyncio.get_running_loop().run_in_executor(self._executor, connect)

@@ -1,8 +1,10 @@
 """Job progress (seed 002 active tasks, seed 000 jobs / workflows): what runs, waits, ended.
 
-Running jobs with type, status badge, progress bar, elapsed, ETA and worker; queued jobs with
+Running jobs with name, status badge, progress bar, elapsed, ETA and worker; queued jobs with
 their position; recently completed ones with duration and result; workflows with their
-stage; the cumulative ETA in the subtitle. Live rows come from the store; "recently
+stage; the cumulative ETA in the subtitle, saying what it covers. A job its source cannot
+vouch for now is flagged stalled (since when, and why) in place of an ETA: its numbers are
+old, not live. Live rows come from the store; "recently
 completed" from ``GET /api/v1/jobs`` (key ``jobs``, refetched by the client layer when a job
 leaves the live set). Every job's progress is a detail topic (``job_progress``), subscribed
 while this window is open and released when it closes (seed 003's light / detail split).
@@ -36,6 +38,7 @@ _RESULT = {
     JobStatus.COMPLETED: ("✓ completed", "healthy"),
     JobStatus.FAILED: ("✗ failed", "down"),
     JobStatus.CANCELLED: ("– cancelled", "unknown"),
+    JobStatus.LOST: ("? lost", "degraded"),
     JobStatus.RUNNING: ("⚡ running", "processing"),
     JobStatus.QUEUED: ("… queued", "unknown"),
 }
@@ -189,11 +192,11 @@ class JobsWindow(DetailWindow):
                 (
                     j.id,
                     [
-                        str(j.queue_position if j.queue_position is not None else i + 1),
-                        f"{j.type or 'job'} · {j.id}",
+                        str(j.queue_position) if j.queue_position is not None else "—",
+                        label(j),
                         j.project or "—",
                         j.submitted_by or "—",
-                        elapsed(j.submitted_at, now),
+                        _stalled(j, now) or elapsed(j.submitted_at, now),
                     ],
                 )
                 for i, j in enumerate(queued)
@@ -229,14 +232,15 @@ class JobsWindow(DetailWindow):
         rows = []
         for j in running:
             pct = "—" if j.progress is None else f"{j.progress:.0f}%"
-            eta = duration(j.eta_seconds) if j.eta_seconds is not None else "—"
+            stalled = _stalled(j, now)
+            eta = duration(j.eta_seconds) if j.eta_seconds is not None and not stalled else "—"
             rows.append(
                 (
                     j.id,
                     [
-                        f"{j.type or 'job'} · {j.id}",
+                        label(j),
                         j.project or "—",
-                        "⚡ running",
+                        stalled or "⚡ running",
                         "",
                         pct,
                         elapsed(j.started_at, now),  # type: ignore[arg-type]
@@ -246,6 +250,9 @@ class JobsWindow(DetailWindow):
                 )
             )
         items = self.running.sync(rows)
+        for j, item in zip(running, items, strict=True):
+            item.setToolTip(2, j.stall_reason or "")
+            item.setToolTip(4, _NO_PROGRESS.get(j.type or "", "") if j.progress is None else "")
         for key in list(self.bars):
             if key not in self.running.rows:
                 del self.bars[key]
@@ -259,15 +266,35 @@ class JobsWindow(DetailWindow):
             item.setData(3, Qt.ItemDataRole.AccessibleTextRole, bar.accessibleName())
 
 
+# why a running job may show no progress, by source type
+_NO_PROGRESS = {
+    "comfyui": "ComfyUI sends a prompt's progress only to the client that queued it; the"
+    " Studio Status relay extension for ComfyUI forwards it to the hub.",
+}
+
+
+def label(j: JobInfo) -> str:
+    """A job's name as its source gave it, else its type and id."""
+    return j.name or f"{j.type or 'job'} · {j.id}"
+
+
+def _stalled(j: JobInfo, now: object) -> str | None:
+    if j.stalled_since is None:
+        return None
+    return f"⚠ stalled, last heard {formats.ago(j.stalled_since, now)}"  # type: ignore[arg-type]
+
+
 def _recent_row(j: JobInfo, now: object) -> list[str]:
     text, _color = _RESULT.get(j.status, (j.status.value, "unknown"))
+    if j.status is JobStatus.COMPLETED and j.cached:
+        text = "✓ cached (nothing ran)"
     took = (
         duration((j.finished_at - j.started_at).total_seconds())
         if j.finished_at and j.started_at
         else "—"
     )
     ended = formats.ago(j.finished_at, now) if j.finished_at else "—"  # type: ignore[arg-type]
-    return [f"{j.type or 'job'} · {j.id}", j.project or "—", text, took, ended, j.error or ""]
+    return [label(j), j.project or "—", text, took, ended, j.error or ""]
 
 
 def _workflow_row(w: WorkflowInfo) -> list[str]:
@@ -276,11 +303,20 @@ def _workflow_row(w: WorkflowInfo) -> list[str]:
 
 
 def _subtitle(state: StatusState, running: int, queued: int) -> str:
+    """Counts, overall progress and the ETA with what it covers: the hub's number counts
+    only running jobs while any is queued (a queued job has no run time to go by)."""
     footer = state.footer
     parts = [f"{running} running", f"{queued} queued"]
     if footer is not None:
-        if footer.jobs.overall_progress is not None and running:
-            parts.append(f"{footer.jobs.overall_progress}% overall")
-        if footer.jobs.eta_seconds is not None and running:
-            parts.append(f"all done in about {duration(footer.jobs.eta_seconds)}")
+        jobs = footer.jobs
+        if jobs.stalled:
+            parts.append(f"{jobs.stalled} stalled")
+        if jobs.overall_progress is not None and running:
+            parts.append(f"{jobs.overall_progress}% overall")
+        if jobs.eta_seconds is not None and running:
+            eta = duration(jobs.eta_seconds)
+            if jobs.eta_covers == "running" or (jobs.eta_covers is None and queued):
+                parts.append(f"running jobs done in about {eta} (queued ones not counted)")
+            else:
+                parts.append(f"all done in about {eta}")
     return " · ".join(parts)

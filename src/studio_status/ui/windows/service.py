@@ -42,7 +42,12 @@ from .texts import duration, service_lines, service_title
 __all__ = ["ServiceWindow", "history_spans"]
 
 HOURS = 24
-ACTION_TEXTS = {"recheck": "Recheck", "diagnose": "Diagnose", "restart": "Restart…"}
+ACTION_TEXTS = {
+    "recheck": "Recheck",
+    "diagnose": "Diagnose",
+    "restart": "Restart…",
+    "test-notification": "Test notification",
+}
 
 
 def history_spans(history: list[CheckRecord], end_at: object = None) -> tuple[Span, ...]:
@@ -341,7 +346,7 @@ def _record_text(r: ActionRecord) -> str:
     if r.output == "running…" and not r.ok and r.error is None:
         return f"{at}  ⏳ {r.action} — running…"
     mark = "✓" if r.ok else "✗"
-    text = f"{at}  {mark} {r.action}"
+    text = f"{at}  {mark} {r.action.replace('-', ' ')}"
     first = (r.error or r.output or "").strip().splitlines()
     output = r.data.get("output")
     if r.error is None and isinstance(output, dict):  # diagnose: say what it found
