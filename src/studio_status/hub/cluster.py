@@ -91,11 +91,15 @@ class EventFeed:
         self.connected.set()
 
     async def run(self) -> None:
+        fresh = True  # the listener was opened before the bus: commits in between are read
         while True:
             try:
                 if self.listener is None:
                     await self.open()
+                    fresh = True
+                if fresh:
                     await self.catch_up()
+                    fresh = False
                 assert self.listener is not None
                 async for channel, payload in self.listener.notifications():
                     if channel == EVENTS_CHANNEL:
