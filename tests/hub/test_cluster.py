@@ -10,11 +10,18 @@ from datetime import UTC, datetime
 import pytest
 
 from studio_status.hub.bus import EventBus
+from studio_status.hub.checks.base import CheckResult
 from studio_status.hub.cluster import LEADER, EventFeed, rendezvous_owner
+from studio_status.hub.service import Hub
 from studio_status.hub.store import create_store
 from studio_status.hub.store.cluster_pg import decode_events, encode_events
 from studio_status.hub.store.postgres import PostgresStore
-from studio_status.protocol import Event, Role
+from studio_status.hub.store.uptime import UptimeStore
+from studio_status.protocol import Event, HealthStatus, Role
+from studio_status.protocol.uptime import SpanState
+from tests.hub.fakeclock import T0 as CLOCK_T0
+from tests.hub.fakeclock import FakeClock
+from tests.hub.test_uptime_tracker import make_hub
 from tests.pgserver import PgServer
 from tests.storedb import fresh_database
 
@@ -97,3 +104,49 @@ async def test_feed_delivers_every_committed_event_in_order_fetching_large_batch
             await feed.close()
             for store in (*writers, reader):
                 await store.close()
+
+
+@pytest.mark.postgres
+async def test_rollups_are_counted_once_across_a_change_of_leader(
+    postgres_server: PgServer,
+) -> None:
+    clock = FakeClock()
+    with fresh_database(postgres_server) as dsn:
+        first, second = make_hub(dsn, clock), make_hub(dsn, clock)
+        await first.start(run_checks=False)
+        await second.start(run_checks=False)
+        hubs = [first, second]
+        stopped: list[Hub] = []
+        try:
+            for hub in hubs:  # both see both now: the names are shared out
+                assert hub.ownership is not None
+                await hub.ownership.round()
+            assert [h.ownership.leader for h in hubs if h.ownership].count(True) == 1
+            leader = next(h for h in hubs if h.ownership and h.ownership.leader)
+            other = second if leader is first else first
+            owner = next(h for h in hubs if h.ownership and h.ownership.owns("api"))
+            owner.record("api", CheckResult(HealthStatus.HEALTHY), clock())
+            clock.advance(hours=2)
+            await owner.writer.flush()
+            assert not await other.uptime.roll_turn()  # not its turn
+            assert await leader.uptime.roll_turn()
+            # the leader goes; the other takes every name over and rolls on from the
+            # database's watermark, not from the start again
+            await leader.stop()
+            stopped.append(leader)
+            assert other.ownership is not None
+            await other.ownership.round()
+            assert other.ownership.leader and other.ownership.owns("api")
+            clock.advance(hours=1)
+            other.record("api", CheckResult(HealthStatus.HEALTHY), clock())
+            await other.writer.flush()
+            assert await other.uptime.roll_turn()
+            assert await other.uptime.roll_turn()  # again: nothing is added twice
+            totals = await UptimeStore(other.store).bucket_totals(
+                3600, CLOCK_T0.timestamp(), 1e12, ["api"]
+            )
+            assert totals["api"].get(SpanState.HEALTHY) == pytest.approx(3 * 3600)
+        finally:
+            for hub in hubs:
+                if hub not in stopped:
+                    await hub.stop()

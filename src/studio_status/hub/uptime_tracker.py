@@ -148,13 +148,7 @@ class UptimeTracker:
             try:
                 if self._run_id is not None:
                     await self.store.touch_run(self._run_id, self._now())
-                if self.rolls is None:
-                    await self.roll_once()
-                elif self.rolls():
-                    # replicas: one rolls at a time, and the watermark it starts from is
-                    # the database's (another replica may have moved it since)
-                    self._watermark = None
-                    await self.roll_once()
+                await self.roll_turn()
             except StoreError as exc:  # the writer reports storage trouble; retry next round
                 log.warning("uptime rollup skipped: %s", exc)
 
@@ -166,6 +160,16 @@ class UptimeTracker:
         if self._run_started is not None:
             out.append(Interval(self._run_started, self._now()))
         return out
+
+    async def roll_turn(self) -> bool:
+        """Roll up if it is this hub's turn: always for one hub; of replicas, the leader's,
+        from the database's watermark (another replica may have moved it since)."""
+        if self.rolls is None:
+            return await self.roll_once()
+        if not self.rolls():
+            return False
+        self._watermark = None
+        return await self.roll_once()
 
     async def roll_once(self) -> bool:
         """Roll completed minutes into the buckets; False when the writer has a backlog
