@@ -127,7 +127,8 @@ async def test_rollups_are_counted_once_across_a_change_of_leader(
             owner = next(h for h in hubs if h.ownership and h.ownership.owns("api"))
             owner.record("api", CheckResult(HealthStatus.HEALTHY), clock())
             clock.advance(hours=2)
-            await owner.writer.flush()
+            for hub in hubs:
+                await hub.settle()
             assert not await other.uptime.roll_turn()  # not its turn
             assert await leader.uptime.roll_turn()
             # the leader goes; the other takes every name over and rolls on from the
@@ -139,7 +140,7 @@ async def test_rollups_are_counted_once_across_a_change_of_leader(
             assert other.ownership.leader and other.ownership.owns("api")
             clock.advance(hours=1)
             other.record("api", CheckResult(HealthStatus.HEALTHY), clock())
-            await other.writer.flush()
+            await other.settle()
             assert await other.uptime.roll_turn()
             assert await other.uptime.roll_turn()  # again: nothing is added twice
             totals = await UptimeStore(other.store).bucket_totals(

@@ -328,9 +328,16 @@ class Hub:
     async def settle(self) -> None:
         """Wait until everything published so far is committed and (replicas) delivered
         here: a sync point for tests and shutdown."""
-        await self.writer.flush()
-        if self._feed is not None:
+        while True:
+            await self.writer.flush()
+            if self._feed is None:
+                return
+            before = self.bus.seq
             await self._feed.catch_up()
+            for _ in range(3):  # subscribers (the activity feed) take what just arrived
+                await asyncio.sleep(0)
+            if self.writer.pending == 0 and self.bus.seq == before:
+                return
 
     async def catch_up(self, seq: int) -> None:
         """Replicas: a client resuming here may have seen events (from another replica)
