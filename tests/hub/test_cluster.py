@@ -136,7 +136,11 @@ async def test_rollups_are_counted_once_across_a_change_of_leader(
             await leader.stop()
             stopped.append(leader)
             assert other.ownership is not None
-            await other.ownership.round()
+            async with asyncio.timeout(10):  # until PostgreSQL has ended the old session
+                await other.ownership.round()
+                while not other.ownership.leader:
+                    await asyncio.sleep(0.05)
+                    await other.ownership.round()
             assert other.ownership.leader and other.ownership.owns("api")
             clock.advance(hours=1)
             other.record("api", CheckResult(HealthStatus.HEALTHY), clock())
