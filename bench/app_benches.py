@@ -9,13 +9,28 @@ process against a real hub child on loopback, reads the strip's paint probe
 from __future__ import annotations
 
 import itertools
+import subprocess
 import time
 from typing import Any
 
 from studio_status.protocol import HealthStatus
 from studio_status.ui.formats import STATUS_GLYPHS
 
-from .core import BenchError, Context, Figure, proc_sample, wait_for, workdir
+from .core import (
+    PY,
+    ROOT,
+    BenchError,
+    Context,
+    Figure,
+    LineFile,
+    descendants,
+    isolated_env,
+    proc_sample,
+    stop_process,
+    tree_sample,
+    wait_for,
+    workdir,
+)
 from .procs import AppChild, HubChild, Proxy
 
 MB = 1024 * 1024
@@ -232,6 +247,7 @@ def bench_burst(ctx: Context) -> list[Figure]:
     runs = 1 if ctx.quick else 5
     stalls: list[float] = []
     finals: list[float] = []
+    gcs: list[float] = []
     with (
         workdir("burst") as tmp,
         HubChild(tmp / "hub", "--services", "200") as hub,
@@ -252,6 +268,11 @@ def bench_burst(ctx: Context) -> list[Figure]:
                 if x.get("mark") == "lag" and reply["t0"] <= x["t"] <= final["t"] + 0.3
             ]
             stalls.append(max(lags, default=0.0) * 1000)
+            gcs += [
+                x["ms"]
+                for x in app.probe.lines
+                if x.get("mark") == "gc" and reply["t0"] <= x["t"] <= final["t"] + 0.3
+            ]
             finals.append((final["t"] - reply["t0"]) * 1000)
             time.sleep(1.0)
     return [
@@ -263,7 +284,9 @@ def bench_burst(ctx: Context) -> list[Figure]:
             target=50,
             judge="max",
             method="a 5 ms call_later chain on the app's qasync loop; stall = tick gap − 5 ms, "
-            "worst from the first event to 0.3 s after the final paint; one sample per burst",
+            "worst from the first event to 0.3 s after the final paint; one sample per burst; "
+            f"garbage collections over 5 ms meanwhile: {len(gcs)}, longest "
+            f"{max(gcs, default=0.0):.0f} ms",
         ),
         Figure(
             "app-burst",
@@ -356,3 +379,178 @@ def _cycle(app: AppChild, hub: HubChild, proxy: Proxy, changes: int) -> int:
             continue
         return missed
     raise BenchError("no change reached the strip in 10 tries after a reconnect")
+
+
+# -- the default mode: the app with its own hub -------------------------------------------
+
+
+def _live_paint(x: dict[str, Any]) -> bool:
+    """A paint of state from the live stream (the snapshot sets a seq; a cached footer
+    has none)."""
+    return x.get("probe") == "paint" and x.get("seq") is not None
+
+
+def bench_default(ctx: Context) -> list[Figure]:
+    """``studio-status`` as most people run it: no hub URL, so it runs its own hub.
+
+    Every figure is for all the app's processes together (:func:`tree_sample`), so a hub
+    run as a child process would be counted as well as one in the app's own process.
+    """
+    warm_runs = 2 if ctx.quick else 5
+    window = 15.0 if ctx.quick else 60.0
+    slice_s = 5.0
+    cold_live: list[float] = []
+    warm_first: list[float] = []
+    warm_live: list[float] = []
+    with workdir("default") as tmp:
+        home = tmp / "home"  # one user: the cold run leaves the cache and the hub's database
+        for run in range(1 + warm_runs):
+            app = AppChild(home, ctx.qt_env(), hub_url=None, token=None, tag=f"run-{run}")
+            try:
+                first = app.probe.wait(lambda x: x.get("probe") == "paint", 30, "first paint")
+                live = app.probe.wait(_live_paint, 30, "live data painted")
+                if run == 0:
+                    cold_live.append((live["t"] - app.started) * 1000)
+                    time.sleep(0.5)  # let the client write its snapshot cache
+                    continue
+                warm_first.append((first["t"] - app.started) * 1000)
+                warm_live.append((live["t"] - app.started) * 1000)
+                if run < warm_runs:
+                    continue
+                time.sleep(3.0)  # settle: the cache write, the hub's first checks
+                samples = [tree_sample(app.pid)]
+                for _ in range(round(window / slice_s)):
+                    time.sleep(slice_s)
+                    app.check_alive()
+                    samples.append(tree_sample(app.pid))
+                age = samples[-1].at - app.started
+                processes = 1 + len(descendants(app.pid))
+            finally:
+                app.close()
+    pairs = list(itertools.pairwise(samples))
+    cpu = [(b.cpu - a.cpu) / (b.at - a.at) * 60 for a, b in pairs]
+    wakeups = [(b.voluntary - a.voluntary) / (b.at - a.at) for a, b in pairs]
+    total_cpu = (samples[-1].cpu - samples[0].cpu) / (samples[-1].at - samples[0].at) * 60
+    note = f"--quick: {warm_runs} warm runs, {window:g} s window" if ctx.quick else ""
+    every = f"all processes ({processes} at the end: the app and whatever it started)"
+    clock = "CLOCK_MONOTONIC from just before spawn"
+    return [
+        Figure(
+            "app-default",
+            "default mode: launch cold → live data painted",
+            "ms",
+            cold_live,
+            method=f"`studio-status` with no hub URL (its own hub), fresh HOME; {clock} to the "
+            "first strip paint of live data (a snapshot's seq)",
+            note=note,
+        ),
+        Figure(
+            "app-default",
+            "default mode: launch warm → first paint",
+            "ms",
+            warm_first,
+            method=f"the same HOME again (snapshot cache and hub database present); {clock} "
+            "to the first strip paint",
+            note=note,
+        ),
+        Figure(
+            "app-default",
+            "default mode: launch warm → live data painted",
+            "ms",
+            warm_live,
+            target=1000,
+            judge="median",
+            method=f"the same HOME again; {clock} to the first strip paint of live data from "
+            "its own hub",
+            note=note,
+        ),
+        Figure(
+            "app-default",
+            "default mode: idle CPU, all processes",
+            "s/min",
+            cpu,
+            target=0.06,
+            judge="median",
+            method=f"schedstat of every thread of {every}, over {window:g} s in "
+            f"{slice_s:g} s slices after live + 3 s; whole window {total_cpu:.3f} s/min; the "
+            "hub checks its three default services every 30 s meanwhile",
+            note=note,
+        ),
+        Figure(
+            "app-default",
+            "default mode: idle wake-ups, all processes",
+            "1/s",
+            wakeups,
+            target=4,
+            judge="median",
+            method=f"voluntary context switches/s of every thread of {every}",
+            note=note,
+        ),
+        Figure(
+            "app-default",
+            f"default mode: RSS after {age:.0f} s, all processes",
+            "MB",
+            [samples[-1].rss / MB],
+            target=120,
+            judge="max",
+            method=f"/proc/N/statm resident pages summed over {every} at the end of the idle "
+            "window",
+            note=note,
+        ),
+    ]
+
+
+# -- the floor: a bare PySide6 window -----------------------------------------------------
+
+
+def bench_floor(ctx: Context) -> list[Figure]:
+    """What any PySide6 app on this machine pays: start and RSS of a bare window, so the
+    app's own figures can be read against it (measured in the same run)."""
+    runs = 3 if ctx.quick else 6
+    hold = 15.0 if ctx.quick else 60.0
+    starts: list[float] = []
+    rss = 0.0
+    age = 0.0
+    with workdir("floor") as tmp:
+        for run in range(runs):
+            probe = LineFile(tmp / f"floor-{run}.jsonl")
+            env = isolated_env(tmp / "home", **ctx.qt_env())
+            started = time.monotonic()
+            proc = subprocess.Popen(
+                [PY, "-m", "bench.floorchild", str(probe.path)],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                painted = probe.wait(lambda x: x.get("probe") == "paint", 30, "the bare paint")
+                if run > 0:  # the first run warms the file cache, as the app's cold run does
+                    starts.append((painted["t"] - started) * 1000)
+                if run == runs - 1:
+                    time.sleep(max(0.0, hold - (time.monotonic() - started)))
+                    sample = proc_sample(proc.pid)
+                    rss, age = sample.rss / MB, sample.at - started
+            finally:
+                stop_process(proc)
+    note = f"--quick: {runs - 1} runs, RSS at {hold:g} s" if ctx.quick else ""
+    return [
+        Figure(
+            "floor",
+            "floor: bare PySide6 window, launch warm → first paint",
+            "ms",
+            starts,
+            method="`python -m bench.floorchild`: import QtWidgets, QApplication, one "
+            "1280×28 QWidget shown; CLOCK_MONOTONIC from just before spawn to its first "
+            "Paint event (first of the runs dropped: it warms the file cache)",
+            note=note,
+        ),
+        Figure(
+            "floor",
+            f"floor: bare PySide6 window, RSS after {age:.0f} s",
+            "MB",
+            [rss],
+            method="/proc/PID/statm resident pages of the bare window, idle in Qt's loop",
+            note=note,
+        ),
+    ]

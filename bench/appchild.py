@@ -7,7 +7,8 @@
 - ``BENCH_NONE_GUARD`` (default on, Python < 3.12): see :func:`_guard_none`;
 - with ``BENCH_LAG=1``, a loop-lag monitor: a 5 ms ``call_later`` chain on the app's own
   loop writing ``{"mark": "lag", "t", "gap"}`` whenever a tick comes more than 10 ms late
-  (``gap`` is the time since the previous tick; a stall is ``gap`` minus 5 ms).
+  (``gap`` is the time since the previous tick; a stall is ``gap`` minus 5 ms);
+- with ``BENCH_GC=1``, every garbage collection over 5 ms as a ``{"mark": "gc"}`` line.
 """
 
 from __future__ import annotations
@@ -50,6 +51,24 @@ def _lag_monitor(loop: asyncio.AbstractEventLoop, write: Any) -> None:
     loop.call_later(TICK, tick)
 
 
+def _gc_monitor(write: Any) -> None:
+    """With ``BENCH_GC=1``: every garbage collection over 5 ms as ``{"mark": "gc", "t",
+    "generation", "ms"}`` (a collection stalls the UI loop like any other work)."""
+    import gc
+
+    started = [0.0]
+
+    def watch(phase: str, info: dict[str, Any]) -> None:
+        now = time.monotonic()
+        if phase == "start":
+            started[0] = now
+        elif now - started[0] > 0.005:
+            write({"mark": "gc", "t": now, "generation": info["generation"],
+                   "ms": (now - started[0]) * 1000})  # fmt: skip
+
+    gc.callbacks.append(watch)
+
+
 def _guard_none() -> bool:
     """PySide6 6.12 drops a reference to None on every void call (QPainter.save, setPen…);
     before Python 3.12 (immortal None) the app aborts with ``none_dealloc`` after a few
@@ -66,6 +85,8 @@ def _guard_none() -> bool:
 def main() -> int:
     write = _writer()
     guarded = _guard_none()
+    if write is not None and os.environ.get("BENCH_GC"):
+        _gc_monitor(write)
     if write is not None:
         import qasync
 

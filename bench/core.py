@@ -201,6 +201,40 @@ def proc_sample(pid: int) -> ProcSample:
     return ProcSample(time.monotonic(), cpu, vol, invol, rss)
 
 
+def tree_sample(pid: int) -> ProcSample:
+    """:func:`proc_sample` summed over ``pid`` and every process below it (an app that
+    starts helpers is measured with them)."""
+    samples = [proc_sample(pid)]
+    for child in descendants(pid):
+        with contextlib.suppress(OSError):  # it ended meanwhile
+            samples.append(proc_sample(child))
+    return ProcSample(
+        time.monotonic(),
+        sum(s.cpu for s in samples),
+        sum(s.voluntary for s in samples),
+        sum(s.involuntary for s in samples),
+        sum(s.rss for s in samples),
+    )
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live process below ``pid`` (from each process's parent in /proc/N/stat)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                stat = (entry / "stat").read_text()
+                parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    out: list[int] = []
+    frontier = [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [p for p, pp in parents.items() if pp == parent]
+        out += children
+        frontier += children
+    return out
+
+
 # -- processes ----------------------------------------------------------------------------
 
 

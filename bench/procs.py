@@ -91,7 +91,8 @@ class HubChild:
 
 
 class AppChild:
-    """The real app (``studio_status.cli.main``) run through :mod:`bench.appchild`.
+    """The real app (``studio_status.cli.main``) run through :mod:`bench.appchild`; with
+    ``hub_url=None`` it runs as most people run it, with its own hub.
 
     ``started`` is ``time.monotonic()`` just before the process was spawned; the probe
     file collects the paint probe's and the wrapper's lines.
@@ -102,8 +103,8 @@ class AppChild:
         home: Path,
         qt_env: dict[str, str],
         *,
-        hub_url: str,
-        token: str,
+        hub_url: str | None,
+        token: str | None,
         lag_monitor: bool = False,
         tag: str = "app",
     ) -> None:
@@ -118,11 +119,16 @@ class AppChild:
         )
         if lag_monitor:
             env["BENCH_LAG"] = "1"
+            env["BENCH_GC"] = "1"
+        # no hub URL: the default mode, the app with its own (embedded) hub
+        # "--token=…" in one word: a random token may begin with "-", which argparse would
+        # take for an option (one app start in ~64 failed that way)
+        hub_args = [] if hub_url is None else [f"--hub={hub_url}", f"--token={token or ''}"]
         self.log_path = home / f"{tag}.log"
         self._log = self.log_path.open("w")
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
-            [PY, "-m", "bench.appchild", "--hub", hub_url, "--token", token],
+            [PY, "-m", "bench.appchild", *hub_args],
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,

@@ -8,7 +8,7 @@ The loop is started one way (STYLE.md, qasync pitfall 5): a :class:`qasync.QEven
 running :func:`_main` to completion. Quitting never calls ``QApplication.quit()`` from our
 side: the tray's Quit, SIGINT/SIGTERM and ``aboutToQuit`` (session logout) all set one
 :class:`asyncio.Event`; ``_main`` then closes the views, cancels and awaits its tasks and
-stops the hub child, and returns (pitfall 6). ``asyncSlot`` errors and any other uncaught
+stops the embedded hub, and returns (pitfall 6). ``asyncSlot`` errors and any other uncaught
 exception go to a logging ``sys.excepthook`` (pitfall 3). Heavy modules (the client's
 httpx/websockets, the embedded hub, detail windows) are imported when needed.
 
@@ -100,6 +100,9 @@ def run(
     options: Options | None = None,
 ) -> int:
     """Run the app until quit; returns the process exit code."""
+    from studio_status.qtimport import import_pyside
+
+    import_pyside()  # before anything else: the imports below skip PySide6's source scan
     import qasync
 
     from studio_status.appconfig import ConfigFile
@@ -196,6 +199,7 @@ async def _main(
             return None  # our own hub makes its own token; no keyring look-up on start
         if not tokens.usable:
             log.warning("%s", tokens.problem)
+            store.set_app_problem("keyring", f"No keyring for tokens: {tokens.problem}")
             return None
         try:
             return tokens.get(profile.name)
@@ -203,12 +207,20 @@ async def _main(
             log.warning("%s", exc)
             return None
 
+    #: --hub / --token replace the profile's connection for this run only: what they show
+    #: (their role, their hub) is never written into the saved profile
+    override = opts.hub_url is not None or opts.token is not None
     theme = _theme(config.config.theme.value)
     store = StatusStore()
     feed = StateFeed(store)
     profile = profile_now()
     session = ProfileSession(
-        store, profile, token=token_for(profile), refresh=config.config.refresh, demo=opts.demo
+        store,
+        profile,
+        token=token_for(profile),
+        refresh=config.config.refresh,
+        demo=opts.demo,
+        override=override,
     )
     session.paint_cached()
     strip = StatusStrip(
@@ -286,7 +298,12 @@ async def _main(
             store.reset()
             tray.reset_notifications()
             session = ProfileSession(
-                store, new, token=token_for(new), refresh=config.config.refresh, demo=opts.demo
+                store,
+                new,
+                token=token_for(new),
+                refresh=config.config.refresh,
+                demo=opts.demo,
+                override=override,
             )
             session.paint_cached()
             strip.connection.set_hub(new.hub_url or "embedded hub")
@@ -317,12 +334,21 @@ async def _main(
                 strip.set_shortcut(c.strip.shortcut)
         elif name.startswith("notifications."):
             tray.set_notification_settings(c.notifications)
+        elif name == "theme":  # applies at once: strip, tray icon, open windows
+            chosen = _theme(c.theme.value)
+            strip.set_theme(chosen)
+            tray.set_theme(chosen)
+            opener.set_theme(chosen)
         elif name == "start_at_login":
             _apply_autostart(c.start_at_login)
         elif name == "insecure_token_file":
             tokens.allow_insecure_file = c.insecure_token_file
 
     def on_role_seen(state: Any) -> None:
+        """Remember the role the hub gave the profile's own token (shown in Settings); a
+        token or hub from the command line is not the profile's, so nothing is saved."""
+        if override or state.cached:
+            return
         role = state.role
         active = config.config.active
         if role is not None and role != active.role and session.profile.name == active.name:
@@ -334,6 +360,14 @@ async def _main(
     tray.open_requested.connect(open_window)
     tray.strip_toggle_requested.connect(toggle_strip)
     tray.settings_requested.connect(open_settings)
+
+    def on_app_problem_clicked(key: str) -> None:
+        """The user saw the problem and went to deal with it: Settings, and the mark goes."""
+        if key == "settings":
+            store.set_app_problem(key, None)
+        open_settings()
+
+    tray.app_problem_clicked.connect(on_app_problem_clicked)
     tray.profile_requested.connect(config.switch_profile)
     tray.mute_requested.connect(on_mute)
     tray.quit_requested.connect(quit_event.set)
@@ -345,6 +379,11 @@ async def _main(
     log.info("strip shown (%s)", "docked" if strip.docked else "floating")
     for problem in config.loaded.problems:
         tray.show_message("Settings file repaired", problem)
+    if config.loaded.problems:
+        # a balloon is gone in seconds: the problem stays on the strip and atop the tray menu
+        store.set_app_problem(
+            "settings", "Settings file repaired: " + "; ".join(config.loaded.problems)
+        )
     # paint first, connect second: the client's imports (httpx, websockets) and the
     # connection would otherwise hold back the cached snapshot's first paint; bounded, for
     # a strip that is never exposed (no compositor yet, hidden on an unmapped screen)

@@ -11,7 +11,8 @@ hub's ``hub.toml``. Tokens are never in it (see :mod:`studio_status.tokens`).
 
 A file that cannot be used never stops the app and is never destroyed:
 
-* not TOML at all: it is kept as ``app.toml.bad``, reported plainly, and defaults are used;
+* not TOML at all (or not UTF-8 text): it is kept as ``app.toml.bad``, reported plainly,
+  and defaults are used;
 * TOML with bad values or unknown keys: each bad value is reported with its dotted name
   and replaced by its default, the others are kept; the original is copied to
   ``app.toml.bad`` and the repaired file written in its place.
@@ -79,6 +80,7 @@ __all__ = [
     "Transition",
     "changed_names",
     "default_config_dir",
+    "hub_url",
     "normalize_order",
     "reference",
 ]
@@ -139,16 +141,30 @@ def normalize_order(order: list[str] | tuple[str, ...]) -> tuple[Segment, ...]:
     return (*seen, *(s for s in DEFAULT_ORDER if s not in seen))
 
 
+def hub_url(value: str) -> str:
+    """A hub address as people type it, made a URL: ``127.0.0.1:8765`` and
+    ``studio.lan`` mean ``http://`` (as browsers read them); anything else that is not an
+    ``http(s)://host`` URL raises ValueError saying what is wrong."""
+    value = value.strip()
+    if value and "://" not in value:
+        value = "http://" + value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
+        raise ValueError("must be an http:// or https:// URL with a host")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ValueError("the port must be a number from 1 to 65535") from None
+    return value.rstrip("/")
+
+
 def _check_url(value: str | None) -> str | None:
     if value is None:
         return None
     value = value.strip()
     if not value:
         return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an http:// or https:// URL with a host")
-    return value.rstrip("/")
+    return hub_url(value)
 
 
 _STRICT = ConfigDict(extra="forbid", validate_default=True)
@@ -210,6 +226,21 @@ class Profile(_Section):
     role: Role | None = Field(
         default=None, description="Role the hub gave this profile's token (shown, not set)."
     )
+    verify: bool | str = Field(
+        default=True,
+        description="Hub certificate check: true (the system's CAs), a CA bundle file for a "
+        "private CA or a self-signed hub, or false (no check; the strip says so).",
+    )
+
+    @field_validator("verify")
+    @classmethod
+    def _verify(cls, value: bool | str) -> bool | str:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return True
+            return str(Path(value).expanduser())
+        return value
 
     @field_validator("web_url")
     @classmethod
@@ -434,22 +465,16 @@ class ConfigFile:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return self._first_run()
-        except (OSError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError:
+            return self._replace_bad("is not a text file in UTF-8")
+        except OSError as exc:
             problem = f"{self.path}: cannot read the settings ({exc}); using defaults"
             log.warning("%s", problem)
             return LoadResult(AppConfig(), (problem,))
         try:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            problem = (
-                f"{self.path} is not valid TOML ({exc}); it was kept as "
-                f"{self.bad_path.name} and the defaults are used"
-            )
-            log.warning("%s", problem)
-            self._keep_bad(move=True)
-            config = AppConfig()
-            self.save(config)
-            return LoadResult(config, (problem,), self.bad_path)
+            return self._replace_bad(f"is not valid TOML ({exc})")
         config, problems = repair(raw)
         if not problems:
             return LoadResult(config)
@@ -462,6 +487,18 @@ class ConfigFile:
             log.warning("%s", line)
         self.save(config)
         return LoadResult(config, full, self.bad_path)
+
+    def _replace_bad(self, why: str) -> LoadResult:
+        """A file that cannot be read as settings at all: kept as ``app.toml.bad`` (never
+        overwritten unseen), reported, and replaced by the defaults."""
+        problem = (
+            f"{self.path} {why}; it was kept as {self.bad_path.name} and the defaults are used"
+        )
+        log.warning("%s", problem)
+        self._keep_bad(move=True)
+        config = AppConfig()
+        self.save(config)
+        return LoadResult(config, (problem,), self.bad_path)
 
     def save(self, config: AppConfig) -> None:
         """Write atomically (temp file + rename) so a crash never leaves half a file."""
@@ -668,7 +705,7 @@ def _type_name(annotation: object) -> str:
     text = text or str(annotation)
     text = re.sub(r"\b(?:[a-z_]+\.)+([A-Za-z_]+)", r"\1", text)
     text = re.sub(r"tuple\[(\w+), \.\.\.\]", r"list of \1", text)
-    return text.replace(" | None", " (optional)")
+    return text.replace(" | None", " (optional)").replace(" | ", " or ")
 
 
 def _show(value: object) -> str:

@@ -23,18 +23,70 @@ TOKEN_ENV = "STUDIO_STATUS_TOKEN"
 BOOTSTRAP_ENV = "STUDIO_STATUS_BOOTSTRAP_TOKEN"
 
 
-def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--hub", metavar="URL", help="hub to connect to (default: run one locally)")
-    common.add_argument("--token", help=f"hub token (default: ${TOKEN_ENV})")
-    common.add_argument("--web-url", metavar="URL", help="platform web UI for 'Open in browser'")
-    common.add_argument(
-        "--profile",
-        help="settings profile to use (default: the active one); its token comes from the keyring",
+DESCRIPTION = """\
+A status strip and tray icon for a studio's services, jobs, workflows and
+cloud GPUs, and the hub they talk to. With no command the strip and tray
+open, against a hub of their own when no --hub is given or configured."""
+
+EXAMPLES = """\
+examples:
+  studio-status                        open the strip and tray
+  studio-status demo                   a first look: a simulated studio
+  studio-status --hub https://hub.example:8765 --token ss_...
+                                       the strip against a team's hub
+  studio-status status                 the studio's state in one line
+  studio-status hub --config hub.toml  run a hub for a team
+  studio-status hub token create --role admin
+                                       make a token (printed once)
+  studio-status config --reference     every app setting, documented
+
+Settings, profiles and Quit are in the tray icon's menu.
+Run "studio-status COMMAND --help" for a command's own options."""
+
+STATUS_EXAMPLES = """\
+exit status (Nagios style, the first word printed):
+  0 OK        every service healthy
+  1 WARNING   a service is degraded
+  2 CRITICAL  a service is down
+  3 UNKNOWN   the hub cannot be asked
+
+examples:
+  studio-status status                  the active profile's hub and token
+  studio-status status --profile Studio another profile
+  studio-status status --json --hub https://hub.example:8765 --token ss_...
+  studio-status status --hub https://hub.lan --ca ca.pem   a private CA
+  studio-status status --hub 127.0.0.1:8765   no scheme: http://"""
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    """Help text as written (examples keep their columns), wrapped to the terminal."""
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
+
+
+def _target_options(hub_help: str) -> argparse.ArgumentParser:
+    """Which hub, with which token: the options the app and ``status`` share."""
+    target = argparse.ArgumentParser(add_help=False)
+    target.add_argument("--hub", metavar="URL", help=hub_help)
+    target.add_argument(
+        "--token", help=f"hub token (default: ${TOKEN_ENV}, else the profile's in the keyring)"
     )
-    common.add_argument(
+    target.add_argument(
+        "--profile", metavar="NAME", help="settings profile to use (default: the active one)"
+    )
+    target.add_argument(
         "--config", dest="app_config", type=Path, metavar="FILE", help="app settings file"
     )
+    target.add_argument("-v", "--verbose", action="store_true", help="log more (debug level)")
+    return target
+
+
+def _parser() -> argparse.ArgumentParser:
+    from studio_status import __version__
+
+    common = argparse.ArgumentParser(
+        add_help=False, parents=[_target_options("hub to connect to (default: run one locally)")]
+    )
+    common.add_argument("--web-url", metavar="URL", help="platform web UI for 'Open in browser'")
     common.add_argument(
         "--smoke-exit",
         type=float,
@@ -42,11 +94,15 @@ def _parser() -> argparse.ArgumentParser:
         help="smoke test: quit once the first live snapshot is cached (exit 0), or fail "
         "after SECONDS (exit 1)",
     )
-    common.add_argument("-v", "--verbose", action="store_true")
     p = argparse.ArgumentParser(
-        prog="studio-status", description=__doc__.splitlines()[0], parents=[common]
+        prog="studio-status",
+        description=DESCRIPTION,
+        epilog=EXAMPLES,
+        parents=[common],
+        formatter_class=_formatter,
     )
-    sub = p.add_subparsers(dest="command")
+    p.add_argument("--version", action="version", version=f"studio-status {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
     sub.add_parser(
         "demo", parents=[common], help="run the app against a local hub with a simulated studio"
@@ -67,7 +123,7 @@ def _parser() -> argparse.ArgumentParser:
         "--simulate",
         action="store_true",
         help="also run the studio simulator (jobs, workflows, pods, a flapping service), "
-        "clearly marked as simulated",
+        "clearly marked as simulated, in its own database (demo.sqlite3) unless --database",
     )
     hub.add_argument("--seed", type=int, default=7, help="simulator seed (same seed, same run)")
     hub.add_argument(
@@ -103,8 +159,24 @@ def _parser() -> argparse.ArgumentParser:
         help="the postgresql:// database to fill (default: the configured --database URL)",
     )
 
-    status = sub.add_parser("status", parents=[common], help="print the footer summary in one line")
-    status.add_argument("--json", action="store_true", help="print the raw JSON")
+    status = sub.add_parser(
+        "status",
+        parents=[_target_options("hub to ask (default: the profile's hub)")],
+        help="print the studio's state in one line, Nagios style",
+        description="Print the studio's state in one line and exit with its Nagios code.",
+        epilog=STATUS_EXAMPLES,
+        formatter_class=_formatter,
+    )
+    status.add_argument("--json", action="store_true", help="print the hub's answer as JSON")
+    status.add_argument(
+        "--ca",
+        type=Path,
+        metavar="FILE",
+        help="trust this CA bundle (a private CA, a self-signed hub)",
+    )
+    status.add_argument(
+        "--insecure", action="store_true", help="do not check the hub's certificate at all"
+    )
 
     desk = sub.add_parser(
         "install-desktop", help="install the desktop entry and icons for this user (XDG)"
@@ -124,7 +196,16 @@ def _database_arg(value: str) -> Path | str:
     return value if is_postgres_url(value) else Path(value)
 
 
+#: Installed packages that a library imports only because they are there, and that no
+#: Studio Status process uses: httpcore imports trio at import time to support running under
+#: it (~90 ms and ~50 modules in every app and hub that has trio installed). Refused here,
+#: in processes that are ours alone; the library falls back as when it is not installed.
+UNUSED_OPTIONAL_IMPORTS = ("trio",)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    for name in UNUSED_OPTIONAL_IMPORTS:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
     args = _parser().parse_args(argv)
     verbose = bool(getattr(args, "verbose", False))
     if args.command in (None, "demo"):
@@ -141,16 +222,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "hub":
         return _hub(args)
     if args.command == "status":
-        from studio_status.status_cmd import resolve_target, run_status
+        from studio_status.status_cmd import UsageError, resolve_target, run_status
 
         try:
-            hub, token = resolve_target(
-                args.hub, args.token or os.environ.get(TOKEN_ENV), args.profile, args.app_config
+            target = resolve_target(
+                args.hub,
+                args.token or os.environ.get(TOKEN_ENV),
+                args.profile,
+                args.app_config,
+                ca=args.ca,
+                insecure=args.insecure,
             )
-        except LookupError as exc:
+        except (LookupError, UsageError) as exc:
+            print(f"UNKNOWN: studio-status status: {exc}")
             print(f"studio-status status: {exc}", file=sys.stderr)
             return 3
-        return run_status(hub, token, as_json=args.json)
+        return run_status(target, as_json=args.json)
     if args.command == "install-desktop":
         return _install_desktop(args.uninstall)
     if args.command == "autostart":
@@ -158,10 +245,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "config":
         return _config(args)
     from studio_status.app import Options, run
+    from studio_status.appconfig import hub_url
 
+    try:
+        hub = hub_url(args.hub) if args.hub is not None else None
+    except ValueError as exc:
+        print(f"studio-status: --hub {args.hub!r}: {exc}", file=sys.stderr)
+        return 2
     return run(
         options=Options(
-            hub_url=args.hub,
+            hub_url=hub,
             token=args.token or os.environ.get(TOKEN_ENV),
             demo=args.command == "demo",
             web_url=args.web_url,
@@ -215,19 +308,27 @@ def _config(args: argparse.Namespace) -> int:
 
 
 def _hub(args: argparse.Namespace) -> int:
-    from studio_status.hub.config import ConfigError, load_config
+    from studio_status.hub.config import ConfigError
+    from studio_status.hub.preflight import check_database, preflight
+    from studio_status.hub.resolve import configure
 
     try:
-        config, _found = load_config(args.config)
+        config, origin = configure(
+            args.config,
+            host=args.host,
+            port=0 if args.embedded and args.port is None else args.port,
+            database=args.database,
+            simulate=args.simulate,
+        )
+        if args.hub_command == "token" and isinstance(config.database(), Path):
+            problem = check_database(config.database_path())
+            if problem:
+                raise ConfigError(f"{origin}: hub.database: {problem}")
+        else:
+            preflight(config, origin)
     except ConfigError as exc:
         print(f"studio-status hub: {exc}", file=sys.stderr)
         return 2
-    overrides = {
-        "host": args.host,
-        "port": 0 if args.embedded and args.port is None else args.port,
-        "database": args.database,
-    }
-    config.hub = config.hub.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     if args.hub_command == "token":
         return asyncio.run(_token(config, args))
     if args.hub_command == "migrate-db":
@@ -292,6 +393,12 @@ async def _token(config: object, args: argparse.Namespace) -> int:
         if args.token_command == "create":
             token = await TokenAuth(store).create(Role(args.role), args.name)
             print(token)
+            # a token lives in one database: say which, so one made for the wrong hub shows
+            print(
+                f"studio-status hub token: created in {store.location};"
+                " valid for the hub that uses this database",
+                file=sys.stderr,
+            )
         elif args.token_command == "list":
             for row in await store.list_tokens():
                 state = "revoked" if row.revoked else "active"

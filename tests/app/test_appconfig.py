@@ -217,3 +217,15 @@ def test_docs_settings_md_is_current() -> None:
     assert path.read_text() == reference(), (
         "run: studio-status config --reference > docs/settings.md"
     )
+
+
+def test_a_file_that_is_not_utf8_is_kept_as_bad_and_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "app.toml"
+    original = 'theme = "dark"\n# caf\xe9 in Latin-1\n'.encode("latin-1")
+    path.write_bytes(original)
+    loaded = ConfigFile(path).load()
+    assert loaded.bad_copy == tmp_path / "app.toml.bad"
+    assert loaded.bad_copy.read_bytes() == original  # the user's bytes, untouched
+    assert loaded.problems and "UTF-8" in loaded.problems[0]
+    assert "app.toml.bad" in loaded.problems[0]
+    assert ConfigFile(path).load().problems == ()  # a clean file with the defaults now

@@ -6,15 +6,22 @@ from pathlib import Path
 
 from studio_status.client.state import ConnectionState, StatusStore
 from studio_status.protocol import Role
-from studio_status.session import cache_path
+from studio_status.session import DEMO_HUB, OWN_HUB, cache_path
 from tests.ui.factories import footer, snapshot
 
 
-def test_cache_path_per_profile(tmp_path: Path) -> None:
+def test_cache_path_per_profile_and_hub(tmp_path: Path) -> None:
     a, b = cache_path("Studio A", tmp_path), cache_path("Studio/B", tmp_path)
     assert a != b and a.parent == tmp_path == b.parent
-    assert a.name == "footer-Studio_A.json" and "/" not in b.name
-    assert cache_path("..", tmp_path).name == "footer-profile.json"
+    assert a.name.startswith("footer-Studio_A-") and "/" not in b.name
+    assert cache_path("..", tmp_path).name.startswith("footer-profile-")
+    # --hub pointing elsewhere, and the demo's hub, never read the profile's own cache
+    own = cache_path("Local", tmp_path, hub=OWN_HUB)
+    assert own != cache_path("Local", tmp_path, hub="http://10.0.0.2:8765")
+    assert own != cache_path("Local", tmp_path, hub=DEMO_HUB)
+    assert cache_path("L", tmp_path, hub="http://h:1/") == cache_path(
+        "L", tmp_path, hub="http://H:1"
+    )
 
 
 def test_store_reset_forgets_everything_but_counts_on() -> None:

@@ -168,6 +168,8 @@ async def test_actions_land_in_the_audit(
     records = store.state.details[actions_key("db")].value
     assert isinstance(records, tuple)
     assert [r.action for r in records if isinstance(r, ActionRecord)] == ["restart", "diagnose"]
+    refused = await details.run_action("db", "recheck")  # the handler's 409
+    assert not refused.ok and refused.error == "no restart command configured"  # no code
     with pytest.raises(ValueError):
         await details.run_action("db", "format-disk")
 

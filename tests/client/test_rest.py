@@ -8,7 +8,14 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 
-from studio_status.client import BadResponse, ClientError, HubUnavailable, RestClient, Unauthorized
+from studio_status.client import (
+    BadResponse,
+    ClientError,
+    HubUnavailable,
+    NotAllowed,
+    RestClient,
+    Unauthorized,
+)
 from studio_status.protocol import HealthStatus, ProtocolError
 
 from .helpers import footer_dict
@@ -60,7 +67,6 @@ async def test_no_token_no_header(rest_for: Callable[..., RestClient]) -> None:
     ("status", "error"),
     [
         (401, Unauthorized),
-        (403, Unauthorized),
         (500, HubUnavailable),
         (503, HubUnavailable),
         (404, HubUnavailable),
@@ -74,6 +80,15 @@ async def test_http_status_translation(
     rest = rest_for(lambda _: httpx.Response(status, text="nope"))
     with pytest.raises(error, match=str(status)):
         await rest.fetch_footer()
+
+
+async def test_403_is_not_allowed_in_words(rest_for: Callable[..., RestClient]) -> None:
+    """A 403 says which roles may, from the hub's own detail; no code, no path."""
+    rest = rest_for(lambda _: httpx.Response(403, json={"detail": "requires role admin"}))
+    with pytest.raises(NotAllowed) as raised:
+        await rest.fetch_footer()
+    assert str(raised.value) == "admins only"
+    assert isinstance(raised.value, Unauthorized)  # retrying does not help either
 
 
 @pytest.mark.parametrize(

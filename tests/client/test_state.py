@@ -70,7 +70,7 @@ def test_snapshot_replaces_state_and_goes_live() -> None:
     s.apply_snapshot(
         snapshot(
             seq=7,
-            services={"db": {"name": "db", "status": "degraded"}},
+            services={"db": {"name": "db", "label": "DB", "status": "degraded"}},
             transitions=[{"service": "db", "previous": "healthy", "status": "degraded", "at": T0}],
         )
     )
@@ -78,7 +78,7 @@ def test_snapshot_replaces_state_and_goes_live() -> None:
     assert (state.last_seq, state.hub_id, state.role) == (7, "hub-a", Role.ADMIN)
     assert state.connection is ConnectionState.LIVE and not state.stale
     assert state.services["db"].status is HealthStatus.DEGRADED
-    assert [n.text for n in state.history[Segment.SERVICES]] == ["db degraded"]
+    assert [n.text for n in state.history[Segment.SERVICES]] == ["DB degraded"]  # the label
     assert state.worst is HealthStatus.HEALTHY  # footer services are both healthy
     assert len(seen) == 1
 
@@ -134,11 +134,17 @@ def test_pod_job_workflow_alert_stability_events(store: StatusStore) -> None:
     assert state.last_seq == 10 + len(events)
     assert state.pods["p1"].status == "ERROR"
     assert state.history[Segment.CLOUD_GPU][-1].severity is HealthStatus.DOWN
+    # words, not the provider's enums
+    assert state.history[Segment.CLOUD_GPU][-1].text == "pod gpu-1 error (was running)"
     assert state.jobs["j1"].progress == 55 and state.jobs["j1"].eta_seconds == 30
     assert "j2" not in state.jobs
     assert state.history[Segment.JOBS][-1].text == "job j2 failed: OOM"
     assert state.workflows["w1"].stage == "upscaling"
     assert state.history[Segment.WORKFLOWS][-1].text == "Scene 4: upscaling"
+    # an id that already says "job" is not doubled; a known type leads
+    again = {"job": {"id": "job-7-719", "type": "render", "status": "completed"}}
+    assert store.apply_event(event(10 + len(events) + 1, "job.status_changed", again))
+    assert store.state.history[Segment.JOBS][-1].text == "render job-7-719 completed"
     assert state.alerts["a1"].state.value == "resolved"
     assert state.stability is StabilityState.PROCESSING
 

@@ -57,7 +57,8 @@ async def test_hung_target_times_out_while_others_keep_their_interval() -> None:
         await fast.close()
     hung_result = results["hung"][0][0]
     assert hung_result.status is HealthStatus.DOWN
-    assert "timed out" in (hung_result.error_message or "")
+    # the checker's own account (the scheduler's limit is only a net behind it)
+    assert hung_result.error_message == "no answer within 0.4 s"
     assert all(r.status is HealthStatus.HEALTHY for r, _ in results["fast"])
 
 

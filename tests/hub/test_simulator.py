@@ -98,3 +98,19 @@ async def test_plant_services_are_checked_for_real(tmp_path: Path) -> None:
     finally:
         await plant.close()
     await asyncio.sleep(0)
+
+
+def test_pods_report_real_uptime_and_gpu_load() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from studio_status.hub.sources.simulator import StudioScript
+
+    script = StudioScript(7)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    script.step(t0)
+    assert script.pods, "the first step starts a pod"
+    for i in range(1, 121):
+        script.step(t0 + timedelta(seconds=i))
+    pod = next(p for p in script.pods if p.uptime_seconds)
+    assert pod.uptime_seconds is not None and pod.uptime_seconds >= 60
+    assert pod.gpu_util_percent is not None and 0 < pod.gpu_util_percent <= 100

@@ -211,3 +211,43 @@ async def test_thirty_days_from_daily_and_hourly_rollups_match_the_windows(
         assert getattr(got.to_wire(), state) == pytest.approx(getattr(truth.to_wire(), state))
     assert got.percent(0.5) == pytest.approx(truth.percent(0.5))
     assert got.get(SpanState.DOWN) > 0 and got.get(SpanState.DEGRADED) > 0
+
+
+async def test_windows_between_returns_exactly_the_windows_that_overlap(tmp_path: Path) -> None:
+    """Before, touching, straddling, inside, open, and after the range: only overlaps."""
+    from studio_status.hub.store.sqlite import SqliteStore
+
+    store = SqliteStore(tmp_path / "hub.sqlite3")
+    await store.open()
+    try:
+        rows = [  # (service, status, started_at, ended_at)
+            ("api", "healthy", 0.0, 50.0),  # ends before the range
+            ("api", "down", 50.0, 100.0),  # ends where the range starts: no overlap
+            ("api", "degraded", 100.0, 150.0),  # starts with the range
+            ("db", "healthy", 20.0, 120.0),  # straddles the start
+            ("db", "down", 120.0, 180.0),  # inside
+            ("db", "healthy", 180.0, None),  # open
+            ("gw", "healthy", 200.0, None),  # starts at the range's end: no overlap
+            ("gw", "down", 10.0, 200.0),
+        ]
+        await store.run(
+            lambda c: c.executemany(
+                "INSERT INTO uptime_records (service_name, status, started_at, ended_at,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, 0, 0)",
+                rows,
+            )
+        )
+        windows = await UptimeStore(store).windows_between(100.0, 200.0)
+        seen = {
+            name: [(w.status.value, w.start, w.end) for w in spans]
+            for name, spans in windows.items()
+        }
+        assert seen == {
+            "api": [("degraded", 100.0, 150.0)],
+            "db": [("healthy", 20.0, 120.0), ("down", 120.0, 180.0), ("healthy", 180.0, None)],
+            "gw": [("down", 10.0, 200.0)],
+        }
+        only = await UptimeStore(store).windows_between(100.0, 200.0, ["db"])
+        assert list(only) == ["db"] and len(only["db"]) == 3
+    finally:
+        await store.close()

@@ -77,7 +77,7 @@ def test_hub_with_defaults_serves_the_footer(
     assert services["disk"]["status"] == "healthy"
     status = cli(tmp_path, "status", "--hub", url, "--token", token)
     assert status.returncode in (0, 1), status.stderr
-    assert "Hub:" in status.stdout and "Disk:healthy" in status.stdout
+    assert status.stdout.startswith("OK: ") and "Disk healthy" in status.stdout
     as_json = cli(tmp_path, "status", "--hub", url, "--token", token, "--json")
     assert json.loads(as_json.stdout)["data"]["services"]["disk"]["status"] == "healthy"
     listed = cli(tmp_path, "hub", "token", "list")
@@ -85,12 +85,30 @@ def test_hub_with_defaults_serves_the_footer(
     token_id = token.split("_")[1]
     assert cli(tmp_path, "hub", "token", "revoke", token_id).returncode == 0
     refused = cli(tmp_path, "status", "--hub", url, "--token", token)
-    assert refused.returncode == 3 and "401" in refused.stderr
+    assert refused.returncode == 3 and refused.stdout.startswith("UNKNOWN: Token refused")
 
 
 def test_status_exit_code_when_unreachable(tmp_path: Path) -> None:
     result = cli(tmp_path, "status", "--hub", "http://127.0.0.1:9")
-    assert result.returncode == 3 and "UNREACHABLE" in result.stderr
+    assert result.returncode == 3
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("UNKNOWN: Hub http://127.0.0.1:9 unreachable: connection refused")
+
+
+def test_status_accepts_an_address_without_scheme(tmp_path: Path) -> None:
+    """``127.0.0.1:9`` is ``http://127.0.0.1:9`` (as a browser reads it): the answer is
+    about that hub, not about a bad URL."""
+    result = cli(tmp_path, "status", "--hub", "127.0.0.1:9", "--token", "x")
+    assert result.returncode == 3
+    assert result.stdout.startswith("UNKNOWN: Hub http://127.0.0.1:9 unreachable")
+
+
+@pytest.mark.parametrize("address", ["ftp://hub", "http://", "hub:port", "two words:80"])
+def test_status_refuses_a_bad_address_as_usage(tmp_path: Path, address: str) -> None:
+    result = cli(tmp_path, "status", "--hub", address, "--token", "x")
+    assert result.returncode == 3
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("UNKNOWN: studio-status status: --hub") and "unreachable" not in first
 
 
 @pytest.mark.parametrize(
@@ -114,3 +132,56 @@ def test_bad_config_is_reported_plainly(tmp_path: Path, text: str, expected: str
 def test_missing_explicit_config_is_an_error(tmp_path: Path) -> None:
     result = cli(tmp_path, "hub", "--config", str(tmp_path / "nope.toml"))
     assert result.returncode == 2 and "no such config file" in result.stderr
+
+
+def _embedded_hub(tmp_path: Path, token: str, *args: str) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "studio_status", "hub", "--embedded", *args],
+        env={**env_for(tmp_path), "STUDIO_STATUS_BOOTSTRAP_TOKEN": token},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line:
+        proc.kill()
+        pytest.fail("the hub exited before it was ready")
+    return proc, json.loads(line)["url"]
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    assert proc.stdin is not None
+    proc.stdin.close()  # the embedded hub's cue to stop
+    proc.wait(timeout=30)
+    assert proc.stdout is not None
+    proc.stdout.close()
+
+
+def test_demo_has_its_own_database(tmp_path: Path) -> None:
+    """The simulator's jobs must never be served as real by a plain hub afterwards."""
+    token = "demo-bootstrap-token"
+    demo, url = _embedded_hub(tmp_path, token, "--simulate")
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # the simulator pushes its first jobs within seconds
+            body = json.loads(
+                cli(tmp_path, "status", "--hub", url, "--token", token, "--json").stdout
+            )
+            jobs = body["data"]["jobs"]
+            if jobs["running"] + jobs["queued"] > 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert jobs["running"] + jobs["queued"] > 0, "the simulator should have pushed jobs"
+    finally:
+        _stop(demo)
+    data = tmp_path / "data" / "studio-status"
+    assert (data / "demo.sqlite3").exists() and not (data / "hub.sqlite3").exists()
+    plain, url = _embedded_hub(tmp_path, token)
+    try:
+        body = json.loads(cli(tmp_path, "status", "--hub", url, "--token", token, "--json").stdout)
+    finally:
+        _stop(plain)
+    assert body["data"]["jobs"]["running"] == 0 and body["data"]["jobs"]["queued"] == 0
+    assert (data / "hub.sqlite3").exists()

@@ -122,6 +122,9 @@ async def test_widgets_feed_and_live_activity(tmp_path: Path) -> None:
                 "critical",
             )
             assert 0 < volume["used_percent"] <= 100
+            # what it holds in words, and the volume the figures are for
+            assert volume["label"] == "Hub data"
+            assert volume["mount"] and str(tmp_path).startswith(volume["mount"])
             assert (await http.get("/dashboard/widgets/disk-health")).status_code == 403
         # the creator's socket never got the admin-only item: the next one is a job's
         async with h.http(h.admin_token) as admin, h.socket(creator, ["activity"]) as ws:

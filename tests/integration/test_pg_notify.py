@@ -9,8 +9,10 @@ The schema is the smallest one the seed's SQL runs on: ``public.import_job``,
 
 from __future__ import annotations
 
+import asyncio
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +22,8 @@ from websockets.asyncio.client import ClientConnection
 
 from studio_status.hub.sources.pg_notify import PgNotifySource, PgPayloads, job_state
 from studio_status.hub.sources.specs import PgNotifySpec, SourcesConfig
-from studio_status.protocol import Role
-from tests.hubrunner import recv_json, recv_until, run_hub
+from studio_status.protocol import HealthStatus, Role
+from tests.hubrunner import recv_json, recv_until, run_hub, wait_for_status
 from tests.pgserver import PgServer, postgres_server_fixture
 
 postgres_server = postgres_server_fixture()
@@ -232,3 +234,152 @@ def test_payload_rules() -> None:
     (failed,) = p.job("jobs", '{"id": 7, "state": "failed"}')
     assert (failed.kind, failed.error) == ("failed", "state failed")
     assert p.job("jobs", "[1, 2]") == [] and p.job("jobs", '{"state": "x"}') == []
+
+
+@pytest.mark.postgres
+def test_only_jobs_heard_on_the_open_connection_are_vouched_for() -> None:
+    """A silent job is vouched for while the connection it was heard on holds; after a
+    reconnect its end may have been missed, so it is not, until a row of it arrives."""
+    at = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    p = PgPayloads("db", active_job_ids=["pg:db:jobs:1"])  # known from the last hub run
+    p.connected()
+    p.job("jobs", '{"id": 2, "state": "importing_data"}')
+    p.job("jobs", '{"id": 3, "state": "importing_data"}')
+    p.job("jobs", '{"id": 3, "state": "finished"}')
+    (alive,) = p.vouch(at)
+    assert (alive.kind, alive.job_id, alive.at) == ("alive", "pg:db:jobs:2", at)
+    p.connected()  # the connection was lost and reopened
+    assert p.vouch(at) == []
+    p.job("jobs", '{"id": 1, "state": "importing_data", "progress": 40}')
+    assert [e.job_id for e in p.vouch(at)] == ["pg:db:jobs:1"]
+
+
+async def until(source: PgNotifySource, done: Callable[[], bool]) -> None:
+    async with asyncio.timeout(20):
+        while not done():
+            source.changed.clear()
+            await source.changed.wait()
+
+
+@pytest.mark.postgres
+async def test_listener_is_a_service_with_its_own_health_and_state_on_connect(
+    tmp_path: Path, platform_dsn: str, postgres_server: PgServer
+) -> None:
+    """The listener's loss shows (its service goes down with the reason, and comes back),
+    its backoff starts over after every connection that held, and every client gets the
+    current stability state on connect: in the snapshot and from the REST route."""
+    spec = PgNotifySpec(
+        name="platform",
+        dsn=platform_dsn,
+        channels=["system_stability"],
+        stability_query="SELECT public.is_system_stable()",
+        reconnect_initial_seconds=0.05,
+        reconnect_max_seconds=0.4,
+    )
+    async with run_hub(tmp_path, [], sources=SourcesConfig(postgres=[spec])) as h:
+        hub = h.hub
+        source = hub.sources[0]
+        assert isinstance(source, PgNotifySource)
+        await wait_for_status(hub, "pg_notify.platform", HealthStatus.HEALTHY, 20)
+        creator = await h.token(Role.CREATOR)
+        db = await asyncpg.connect(platform_dsn)
+        server = await asyncpg.connect(postgres_server.dsn)
+        name = await db.fetchval("SELECT current_database()")
+        try:
+            await db.execute("INSERT INTO import_job (slug, state) VALUES ('x', 'analysing')")
+            await until(source, lambda: source.payloads.stable is False)
+            async with h.socket(creator, ["system"]) as ws:
+                snapshot = await recv_until(ws, "snapshot")
+                assert snapshot["data"]["stability"] == {
+                    "state": "processing",
+                    "active_jobs": None,
+                    "listening": True,
+                }
+            async with h.http(creator) as http:
+                r = await http.get("/api/v1/status/stability")
+                assert r.json()["data"]["state"] == "processing"
+
+            # the listener loses its connection: its service says so, and why
+            connects = source.connects
+            await db.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = 'studio-status-hub:platform'"
+            )
+            await until(source, lambda: source.connects > connects)  # and it is back
+            await wait_for_status(hub, "pg_notify.platform", HealthStatus.HEALTHY, 20)
+            (down, up) = [t for t in hub.state.transitions if t.service == "pg_notify.platform"][
+                -2:
+            ]
+            assert down.status is HealthStatus.DOWN and up.status is HealthStatus.HEALTHY
+            assert "not listening" in (down.error_message or "")
+            # it listened again: the next loss starts the backoff from its first step
+            assert source.delay_cap == spec.reconnect_initial_seconds
+
+            # a run of failed attempts doubles the wait up to the cap ...
+            await server.execute(f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false")
+            await db.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = 'studio-status-hub:platform'"
+            )
+            await until(source, lambda: source.delay_cap >= spec.reconnect_max_seconds)
+            async with h.http(creator) as http:
+                r = await http.get("/api/v1/status/stability")
+                assert r.json()["data"] == {
+                    "state": "processing",
+                    "active_jobs": None,
+                    "listening": False,
+                }
+            # ... and one connection that holds resets it
+            await server.execute(f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true")
+            connects = source.connects
+            await until(source, lambda: source.connects > connects)
+            await db.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = 'studio-status-hub:platform'"
+            )
+            await until(source, lambda: not source.connected)
+            assert source.delay_cap == spec.reconnect_initial_seconds
+        finally:
+            await db.close()
+            await server.close()
+
+
+@pytest.mark.postgres
+async def test_a_silent_job_keeps_its_lease_while_the_listener_holds(
+    tmp_path: Path, platform_dsn: str
+) -> None:
+    """An import that writes no row for a while is not stalled: each keepalive of the
+    connection it was heard on renews its lease."""
+    spec = PgNotifySpec(
+        name="platform",
+        dsn=platform_dsn,
+        channels=["import_job_progress"],
+        keepalive_seconds=0.05,
+    )
+    async with run_hub(tmp_path, [], sources=SourcesConfig(postgres=[spec])) as h:
+        source = h.hub.sources[0]
+        assert isinstance(source, PgNotifySource)
+        await until(source, lambda: source.connected)
+        db = await asyncpg.connect(platform_dsn)
+        try:
+            job_id = "pg:platform:import_job_progress:" + str(
+                await db.fetchval(
+                    "INSERT INTO import_job (slug, state) VALUES ('x', 'importing_data')"
+                    " RETURNING id"
+                )
+            )
+        finally:
+            await db.close()
+        jobs = h.hub.jobs
+        await until(source, lambda: jobs.vouched_at(job_id) is not None)
+        first = jobs.vouched_at(job_id)
+        assert first is not None
+        await until(source, lambda: (jobs.vouched_at(job_id) or first) > first)
+        assert jobs.jobs[job_id].status.value == "running"
+
+
+async def test_stability_route_without_a_listener_is_404(tmp_path: Path) -> None:
+    async with run_hub(tmp_path, []) as h, h.http(h.admin_token) as http:
+        assert (await http.get("/api/v1/status/stability")).status_code == 404
+        async with h.socket(h.admin_token) as ws:
+            assert (await recv_until(ws, "snapshot"))["data"]["stability"] is None

@@ -17,6 +17,7 @@ from tests.hub.checks.servers import free_port
 from .test_cli import cli, env_for
 
 STATES = {0: "healthy", 1: "degraded", 2: "down"}
+WORDS = {0: "OK", 1: "WARNING", 2: "CRITICAL"}
 
 
 @pytest.fixture
@@ -72,8 +73,10 @@ def test_exit_code_follows_the_state(tmp_path: Path, hub_in_state: tuple[str, st
     url, token, code = hub_in_state
     result = _status(tmp_path, "--hub", url, "--token", token)
     assert result.returncode == code, (result.stdout, result.stderr)
-    assert f"Plugin:{STATES[code]}" in result.stdout
-    assert len(result.stdout.strip().splitlines()) == 1
+    line = result.stdout.strip()
+    assert line.startswith(f"{WORDS[code]}: Plugin {STATES[code]}")
+    assert len(line.splitlines()) == 1
+    assert "RUNNING" not in line and "within_budget" not in line
     as_json = _status(tmp_path, "--hub", url, "--token", token, "--json")
     assert as_json.returncode == code
     body = json.loads(as_json.stdout)
@@ -104,4 +107,11 @@ def test_hub_and_token_come_from_the_profile(
     assert wrong.returncode == 3 and "no profile named 'Nope'" in wrong.stderr
     # a non-admin sees no services: healthy as far as it can tell, never "down"
     refused = cli(tmp_path, "status", "--hub", url, "--token", "ss_bad_token")
-    assert refused.returncode == 3 and "401" in refused.stderr
+    assert refused.returncode == 3
+    assert refused.stdout.startswith(f"UNKNOWN: Token refused by {url}")
+    assert "UNREACHABLE" not in refused.stdout + refused.stderr
+    # the profile's own token, refused: the advice names the profile
+    TokenStore(None, config_dir=folder, allow_insecure_file=True).set("Studio", "ss_x_wrong")
+    named_refused = cli(tmp_path, "status")
+    assert named_refused.returncode == 3
+    assert "check the token for profile “Studio”" in named_refused.stdout.splitlines()[0]

@@ -2,8 +2,8 @@
 
 Slow (about 90 s to build here, ~200 MB), so it runs only with
 ``STUDIO_STATUS_TEST_PACKAGING=1``; ``.ci/run`` or a separate CI step sets it. The smoke run:
-the binary starts with no hub configured, so it starts its own hub child (the frozen binary
-again, as ``studio-status hub --embedded``), connects, writes its first snapshot cache, and
+the binary starts with no hub configured, so it starts its own hub (in its own process, on
+a thread: the bundle must hold the hub's modules), connects, writes its first snapshot cache, and
 exits 0 on ``--smoke-exit``. A second run connects to a real hub started from the sources,
 with a token, as a desktop pointed at a platform would.
 """

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication
 from studio_status.client.details import Details
 from studio_status.client.state import ConnectionState, StatusStore
 from studio_status.client.stream import StatusClient
+from studio_status.hub.config import ServiceConfig
 from studio_status.hub.health_settings import HealthSettings
 from studio_status.hub.sources.plant import SimulatedPlant
 from studio_status.hub.sources.simulator import StudioScript
@@ -94,14 +95,19 @@ async def live_studio(
     steps: int = 0,
     seed: int = 7,
     health: HealthSettings | None = None,
+    configure: Callable[[ServiceConfig], ServiceConfig] | None = None,
 ) -> AsyncIterator[Live]:
+    """``configure`` may change each service's config (a restart command, a log file)."""
     app = QApplication.instance()
     if isinstance(app, QApplication):
         app.setQuitOnLastWindowClosed(False)  # as the app does: closing a window is not quitting
     plant = SimulatedPlant()
     await plant.start()
     try:
-        async with run_hub(tmp_path, plant.services(interval=3600), health=health) as h:
+        services = plant.services(interval=3600)
+        if configure is not None:
+            services = [configure(s) for s in services]
+        async with run_hub(tmp_path, services, health=health) as h:
             for name in h.hub.state.services:
                 await wait_for_status(h.hub, name, HealthStatus.HEALTHY, LIMIT)
             token = h.admin_token if role is Role.ADMIN else await h.token(role)

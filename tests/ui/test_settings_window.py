@@ -3,7 +3,7 @@ and notification preferences."""
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -124,8 +124,10 @@ def test_problems_with_the_file_are_shown(qtbot: Any, tmp_path: Path, tokens: To
 def tray(qtbot: Any, store: StatusStore) -> Any:
     feed = StateFeed(store)
     clock = {"now": time(12, 0)}
-    t = TrayIcon(feed, theme=LIGHT, local_time=lambda: clock["now"])
+    wall = {"now": datetime.now(UTC)}
+    t = TrayIcon(feed, theme=LIGHT, local_time=lambda: clock["now"], clock=lambda: wall["now"])
     t.clock = clock  # type: ignore[attr-defined]
+    t.wall = wall  # type: ignore[attr-defined]
     yield t
     t.close()
     feed.close()
@@ -142,14 +144,22 @@ def test_tray_quick_switch(tray: TrayIcon, qtbot: Any) -> None:
     assert blocker.args == ["Studio"]
 
 
+def _advance(tray: TrayIcon, seconds: float) -> None:
+    """Move the tray's clock on and let the notification policy's timer fire."""
+    tray.wall["now"] += timedelta(seconds=seconds)  # type: ignore[attr-defined]
+    tray.on_due_timeout()
+
+
 def test_notification_preferences(tray: TrayIcon, store: StatusStore, qtbot: Any) -> None:
     store.apply_snapshot(snapshot(Role.ADMIN))
     tray.set_notification_settings(
         NotificationSettings(transitions=(Transition.SERVICE_DOWN,), quiet_hours=True)
     )
     store.apply_event(health_event(2, "database", HealthStatus.DEGRADED, HealthStatus.HEALTHY))
-    assert [n.title for n in tray.held] == ["DB is degraded"]  # not a chosen kind
+    _advance(tray, 30)
+    assert tray.shown == [] and tray.held == []  # not a chosen kind: never merged in
     store.apply_event(health_event(3, "database", HealthStatus.DOWN, HealthStatus.DEGRADED))
+    _advance(tray, 5)
     assert [n.title for n in tray.shown] == ["DB is down"]
     assert tray.shown[0].key == "services:database"
     with qtbot.waitSignal(tray.open_requested) as blocker:
@@ -157,5 +167,75 @@ def test_notification_preferences(tray: TrayIcon, store: StatusStore, qtbot: Any
     assert blocker.args == ["services"]
     tray.clock["now"] = time(23, 30)  # type: ignore[attr-defined]
     store.apply_event(health_event(4, "comfyui", HealthStatus.DOWN, HealthStatus.HEALTHY))
+    _advance(tray, 5)
     assert [n.title for n in tray.shown] == ["DB is down"]  # quiet hours hold it
     assert tray.held[-1].title.endswith("is down")
+
+
+def test_escape_and_the_close_button_close_it(
+    qtbot: Any, config: ConfigStore, tokens: TokenStore
+) -> None:
+    from PySide6.QtCore import Qt
+
+    for close in ("escape", "button"):
+        w = SettingsWindow(config, tokens)
+        qtbot.addWidget(w)
+        w.show()
+        w.activateWindow()
+        qtbot.waitUntil(w.isActiveWindow)
+        if close == "escape":
+            qtbot.keyClick(w.tabs, Qt.Key.Key_Escape)
+        else:
+            assert w.close_button.text() == "Close"
+            w.close_button.click()
+        assert not w.isVisible(), close
+
+
+def test_theme_choice_applies_at_once(
+    qtbot: Any, window: SettingsWindow, config: ConfigStore, tmp_path: Path
+) -> None:
+    """The window offers the theme without "at next start", and every view repaints in it
+    at once: the strip, the tray icon, and open windows (built again where they were)."""
+    from studio_status.ui.formats import Overall
+    from studio_status.ui.settings_store import SettingsStore
+    from studio_status.ui.strip import StatusStrip
+    from studio_status.ui.theme import DARK
+    from studio_status.ui.windows import WindowContext, WindowOpener
+    from studio_status.ui.windows.geometry import GeometryStore
+
+    form_texts = [lab.text() for lab in window.tabs.widget(3).findChildren(type(window.status))]
+    assert "Theme" in form_texts and not any("next start" in t for t in form_texts)
+
+    store = StatusStore()
+    store.apply_snapshot(snapshot(Role.ADMIN))
+    feed = StateFeed(store)
+    strip = StatusStrip(feed, SettingsStore(tmp_path / "strip.toml"), theme=LIGHT)
+    qtbot.addWidget(strip)
+    strip.show()
+    tray = TrayIcon(feed, theme=LIGHT)
+    opener = WindowOpener(
+        context=WindowContext(feed, geometry=GeometryStore(tmp_path / "w.json"), theme=LIGHT)
+    )
+    before = opener.open("jobs")
+    assert before is not None
+    light_bg = strip.grab().toImage().pixelColor(strip.width() // 2, 2)
+
+    strip.set_theme(DARK)
+    tray.set_theme(DARK)
+    opener.set_theme(DARK)
+
+    assert strip.grab().toImage().pixelColor(strip.width() // 2, 2) != light_bg
+    assert strip.grab().toImage().pixelColor(strip.width() - 3, 2) == DARK.color("surface")
+    assert tray.overall is Overall.HEALTHY
+    after = opener.windows["jobs"]
+    assert after is not before and after.isVisible()
+    assert after.palette().window().color().name() == "#16191e"  # the dark window colour
+    opener.close_all()
+    tray.close()
+
+
+def test_seconds_read_naturally(window: SettingsWindow, config: ConfigStore) -> None:
+    """ "30 s", not "30.00 s"."""
+    poll = config.config.refresh.poll_seconds
+    assert window.poll_spin.text() == f"{poll:.0f} s"
+    assert "." not in window.stale_spin.text()

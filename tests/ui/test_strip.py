@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -161,20 +162,39 @@ def test_collapse_persists_and_expands(
     assert not strip.collapsed and strip.height() == 30
 
 
-def test_collapsed_line_shows_worst_state(store: StatusStore, make_strip: MakeStrip) -> None:
+@pytest.mark.parametrize(
+    ("status", "overall", "period"),
+    [
+        (HealthStatus.HEALTHY, "healthy", None),  # solid
+        (HealthStatus.DEGRADED, "degraded", 14),  # triangles
+        (HealthStatus.DOWN, "down", 8),  # squares
+    ],
+)
+def test_collapsed_line_is_the_worst_state_along_its_length(
+    store: StatusStore, make_strip: MakeStrip, status: HealthStatus, overall: str, period: int
+) -> None:
     from studio_status.ui.formats import Overall
 
     from .factories import services
 
-    store.apply_snapshot(
-        snapshot(Role.ADMIN, data=footer(svc=services(database=HealthStatus.DOWN)))
-    )
+    store.apply_snapshot(snapshot(Role.ADMIN, data=footer(svc=services(database=status))))
     strip = make_strip()
     strip.set_collapsed(True)
     strip.show()
-    assert strip.collapsed_line.overall is Overall.DOWN
+    assert strip.collapsed_line.overall is Overall(overall)
     image = strip.grab().toImage()
-    assert image.pixelColor(strip.width() - 5, 2) == LIGHT.color("down")
+    color = LIGHT.color(overall)
+    # the bottom row: a solid line, or the state's marks repeating at their period
+    row = [image.pixelColor(x, image.height() - 1) == color for x in range(image.width())]
+    coloured = sum(row)
+    if period is None:
+        assert coloured == image.width()
+    else:
+        assert image.width() * 0.3 < coloured < image.width() * 0.95
+        marks = [x for x in range(1, len(row)) if row[x] and not row[x - 1]]
+        assert {b - a for a, b in itertools.pairwise(marks)} == {period}
+    # the left end says it too, not only a block at the far right
+    assert any(row[:20])
 
 
 def test_shortcut_toggles_collapse(qtbot: Any, make_strip: MakeStrip) -> None:
@@ -368,3 +388,22 @@ def test_narrow_screen_elides_segments_instead_of_overflowing(
     assert services.text() == "● ComfyUI  ● DB  ● Workers 3/4"
     # the whole strip fits a 320 px wide (logical) screen: a HiDPI laptop, a portrait panel
     assert strip.minimumSizeHint().width() <= 320
+
+
+def test_cold_start_does_not_move_the_segments(store: StatusStore, make_strip: MakeStrip) -> None:
+    """Before any data the segments show "…", yet keep their places: when the first
+    footer arrives nothing jumps sideways (their widths were reserved)."""
+    strip = make_strip()
+    strip.show()
+    strip.setGeometry(0, 0, 1920, 30)  # a desktop-wide strip: no segment is squeezed
+    strip.on_feed_changed(store.state)  # nothing known yet
+    QApplication.processEvents()
+    before = {s: w.geometry().x() for s, w in strip.segments.items() if w.isVisible()}
+    store.apply_snapshot(snapshot(Role.ADMIN))
+    strip.on_feed_changed(store.state)
+    strip.setGeometry(0, 0, 1920, 30)
+    QApplication.processEvents()
+    after = {s: w.geometry().x() for s, w in strip.segments.items() if w.isVisible()}
+    # the role arrives with the data: compare the segments both show
+    shared = [s for s in before if s in after]
+    assert shared and all(before[s] == after[s] for s in shared), (before, after)

@@ -18,7 +18,7 @@ from studio_status.ui.notify import NotificationGate
 from studio_status.ui.theme import DARK, LIGHT, Theme
 from studio_status.ui.tray import TRAY_SIZES, TrayIcon, render_tray_icon, render_tray_pixmap
 
-from .factories import footer, footer_event, health_event, snapshot
+from .factories import footer, footer_event, health_event, services, snapshot
 
 
 def body_color(image: QImage) -> QColor:
@@ -97,30 +97,72 @@ def test_creator_tray_follows_activity(tray: TrayIcon, store: StatusStore) -> No
     assert "Processing Data" in tray.tray.toolTip()
 
 
-def test_notifications_once_per_incident(tray: TrayIcon, store: StatusStore) -> None:
+class Clock:
+    """The tray's clock, moved by the test: the policy holds bursts and recoveries."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, tray: TrayIcon, delta: timedelta) -> None:
+        self.now += delta
+        tray.on_due_timeout()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def timed_tray(qapp: Any, store: StatusStore, clock: Clock) -> Any:
+    t = TrayIcon(StateFeed(store), theme=LIGHT, clock=clock)
+    yield t
+    t.close()
+
+
+def test_notifications_once_per_incident(
+    timed_tray: TrayIcon, store: StatusStore, clock: Clock
+) -> None:
+    tray = timed_tray
     store.apply_snapshot(snapshot(Role.ADMIN))
     store.apply_event(health_event(2, "database", HealthStatus.DOWN, HealthStatus.HEALTHY))
     store.apply_event(footer_event(3, footer()))  # unrelated change: nothing new
+    assert tray.shown == []  # held for the length of a burst
+    clock.advance(tray, timedelta(seconds=5))
+    assert [n.title for n in tray.shown] == ["DB is down"]
     store.apply_event(health_event(4, "database", HealthStatus.HEALTHY, HealthStatus.DOWN))
-    titles = [n.title for n in tray.shown]
-    assert titles == ["DB is down", "DB recovered"]
+    clock.advance(tray, timedelta(seconds=30))
+    assert [n.title for n in tray.shown] == ["DB is down"]  # a recovery must hold first
+    clock.advance(tray, timedelta(seconds=31))
+    clock.advance(tray, timedelta(seconds=5))
+    assert [n.title for n in tray.shown] == ["DB is down", "DB recovered"]
 
 
-def test_job_failed_and_budget_exceeded(tray: TrayIcon, store: StatusStore) -> None:
+def test_job_failed_and_budget_exceeded(
+    timed_tray: TrayIcon, store: StatusStore, clock: Clock
+) -> None:
+    tray = timed_tray
     store.apply_snapshot(snapshot(Role.ADMIN))
     job = JobInfo(id="j1", status=JobStatus.FAILED, error="OOM")
     store.apply_event(
         WireEvent(
             seq=2,
             type="job.status_changed",
-            ts=datetime.now(UTC),
+            ts=clock.now,
             data={"job": job.model_dump(mode="json"), "previous": "running"},
         )
     )
     store.apply_event(footer_event(3, footer(budget=BudgetStatus.EXCEEDED)))
     store.apply_event(footer_event(4, footer(budget=BudgetStatus.EXCEEDED, pods=3)))
-    assert [n.title for n in tray.shown] == ["Job failed", "Cloud GPU budget exceeded"]
-    assert "OOM" in tray.shown[0].body
+    clock.advance(tray, timedelta(seconds=5))
+    assert [n.title for n in tray.shown] == ["Cloud GPU budget exceeded"]
+    clock.advance(tray, timedelta(seconds=60))  # failed jobs are counted for a minute
+    clock.advance(tray, timedelta(seconds=5))
+    assert [n.title for n in tray.shown] == ["Cloud GPU budget exceeded", "Job failed"]
+    assert "OOM" in tray.shown[1].body
 
 
 def test_mute(qtbot: Any, tray: TrayIcon, store: StatusStore) -> None:
@@ -162,15 +204,20 @@ def _notice(i: int, sev: HealthStatus, prev: HealthStatus | None, at: datetime) 
 def test_gate_suppresses_repeats_and_history() -> None:
     now = datetime.now(UTC)
     gate = NotificationGate(now)
+    data = footer(svc=services(comfyui=HealthStatus.DOWN))
+    live: dict[str, Any] = {
+        "connection": ConnectionState.LIVE, "stale": False, "role": Role.ADMIN, "footer": data
+    }  # fmt: skip
     old = _notice(1, HealthStatus.DOWN, HealthStatus.HEALTHY, now - timedelta(hours=1))
-    assert gate.feed(StatusState(history={Segment.SERVICES: (old,)})) == []  # history
+    assert gate.feed(StatusState(history={Segment.SERVICES: (old,)}, **live), now) == []
+    # history is not told one by one: the summary says what still holds
+    summary = gate.flush(now + timedelta(seconds=5)) + gate.flush(now + timedelta(seconds=10))
+    assert [n.title for n in summary] == ["1 service down: ComfyUI"]
     n2 = _notice(2, HealthStatus.DOWN, HealthStatus.DEGRADED, now)
-    assert gate.feed(StatusState(history={Segment.SERVICES: (old, n2)})) == []  # still down
+    assert gate.feed(StatusState(history={Segment.SERVICES: (old, n2)}, **live), now) == []
+    assert gate.flush(now + timedelta(seconds=20)) == []  # still down: nothing new
     n3 = _notice(3, HealthStatus.DEGRADED, HealthStatus.DOWN, now)
     n4 = _notice(4, HealthStatus.DEGRADED, HealthStatus.DOWN, now)
-    out = gate.feed(StatusState(history={Segment.SERVICES: (n2, n3, n4)}))
+    gate.feed(StatusState(history={Segment.SERVICES: (n2, n3, n4)}, **live), now)
+    out = gate.flush(now + timedelta(seconds=40)) + gate.flush(now + timedelta(seconds=50))
     assert [n.title for n in out] == ["ComfyUI is degraded"]
-    n5 = _notice(5, HealthStatus.HEALTHY, HealthStatus.DEGRADED, now)
-    assert [n.title for n in gate.feed(StatusState(history={Segment.SERVICES: (n5,)}))] == [
-        "ComfyUI recovered"
-    ]

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import qasync
 
-from studio_status.protocol import Role
+from studio_status.protocol import CloudPod, Role
 from studio_status.ui.widgets import PaneState
-from studio_status.ui.windows.costs import CostsWindow
+from studio_status.ui.windows.costs import CostsWindow, merge_pods, pod_uptime
 from studio_status.ui.windows.systems import SystemsWindow
 
 from .live import live_studio, until
@@ -89,9 +90,25 @@ def test_costs_window_pods_rate_and_empty_state(
                 "87%",
             ]
             assert rows[1][1] == "2× RTX 4090" and rows[1][5] == "—"
+            # the provider's next report (same statuses: no event) is what the table shows,
+            # not the figures the first status event carried
+            later = {**PODS, "pods": [dict(PODS["pods"][0]), dict(PODS["pods"][1])]}
+            later["pods"][1].update(uptime_seconds=4000, gpu_util_percent=50)  # type: ignore[index]
+            async with live.hub.http(live.hub.admin_token) as http:
+                resp = await http.post("/api/v1/cloud/pods", json=later)
+                assert resp.status_code == 200, resp.text
+            win.refresh()
+            await until(
+                lambda: win.pods.topLevelItem(1).text(5) == "50%"  # type: ignore[union-attr]
+            )
+            assert win.pods.topLevelItem(1).text(3) == "1 h 06 min"  # type: ignore[union-attr]
             await until(lambda: win.cards["Rate now"].value == "$2.08/hr")
             assert win.subtitle.text().startswith("2 running · $2.08/hr")
             assert win.chart.data is not None and win.chart.data.line is not None
+            # where pods come from, in words (not "push, healthy")
+            assert win.sources.text().startswith(
+                "Pods come from: runpod (sends its pods, answering"
+            )
             win.period_buttons[168].click()
             assert "costs:168" in live.details.watched
             win.close()
@@ -133,6 +150,39 @@ def test_costs_absent_for_a_creator(qloop: qasync.QEventLoop, qtbot: Any, tmp_pa
             await until(lambda: win.pane.state is PaneState.EMPTY)
             assert "admins only" in win.pane.message
             assert not live.details.watched
+            win.close()
+
+    qloop.run_until_complete(scenario())
+
+
+def test_pod_uptime_runs_on_between_reports() -> None:
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    pod = CloudPod(id="p", status="RUNNING", uptime_seconds=0)
+    assert pod_uptime(pod, now - timedelta(minutes=7), now) == 420.0  # not "0 s"
+    stopped = pod.model_copy(update={"status": "EXITED", "uptime_seconds": 90})
+    assert pod_uptime(stopped, now - timedelta(minutes=7), now) == 90.0
+    assert pod_uptime(pod.model_copy(update={"uptime_seconds": None}), now, now) is None
+
+
+def test_live_pod_events_do_not_hide_later_readings() -> None:
+    fetched = [CloudPod(id="p", status="RUNNING", uptime_seconds=600, gpu_util_percent=80)]
+    event = CloudPod(id="p", status="RUNNING", uptime_seconds=0)
+    assert merge_pods(fetched, {"p": event})["p"].gpu_util_percent == 80
+    moved = CloudPod(id="p", status="EXITED")
+    assert merge_pods(fetched, {"p": moved})["p"].status == "EXITED"
+
+
+def test_systems_empty_state_speaks_the_apps_terms(
+    qloop: qasync.QEventLoop, qtbot: Any, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with live_studio(tmp_path) as live:
+            win = live.opener().open("systems")
+            assert isinstance(win, SystemsWindow)
+            await until(lambda: win.pane.state is PaneState.EMPTY)
+            message = win.pane.message
+            assert "/api/" not in message and "POST" not in message
+            assert "collector" in message and "appears here" in message
             win.close()
 
     qloop.run_until_complete(scenario())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +12,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from studio_status.client.details import ActionRecord, actions_key
+from studio_status.client.state import Segment
+from studio_status.hub.config import ServiceConfig
 from studio_status.hub.health_settings import HealthSettings, NotifySettings
 from studio_status.protocol import HealthStatus, Role, ServiceDetail
 from studio_status.ui.theme import LIGHT
 from studio_status.ui.widgets import PaneState
 from studio_status.ui.windows.health import HealthWindow
-from studio_status.ui.windows.service import ServiceWindow
+from studio_status.ui.windows.service import COMPACT_TABS, ServiceWindow
 from tests.hub.checks.servers import LoopbackServer, Request, Response
 
 from .live import live_studio, until
@@ -67,8 +70,18 @@ def test_grid_shows_a_card_per_service_and_routes_clicks(
 def test_service_window_history_chart_and_actions(
     qloop: qasync.QEventLoop, qtbot: Any, tmp_path: Path
 ) -> None:
+    log = tmp_path / "database.log"
+    log.write_text("db started\n")
+
+    def configure(svc: ServiceConfig) -> ServiceConfig:
+        if svc.name != "database":
+            return svc
+        return svc.model_copy(
+            update={"restart": [sys.executable, "-c", "print('restarted')"], "log_file": log}
+        )
+
     async def scenario() -> None:
-        async with live_studio(tmp_path) as live:
+        async with live_studio(tmp_path, configure=configure) as live:
             hub = live.hub.hub
             await live.outage("database")
             opener = live.opener()
@@ -87,7 +100,17 @@ def test_service_window_history_chart_and_actions(
             win.chart.span_clicked.emit(band.spans[-2].payload)
             assert win.selection.text().startswith("Down from")
 
-            # a new reading reaches the chart without a new request (appended by details)
+            # a new reading reaches the chart without a new request (appended by details);
+            # first let a refetch the outage's events scheduled land, or it would replace
+            # the history with one read before the recheck
+            await until(  # the recovery's event reached the store ...
+                lambda: any(
+                    n.subject == "database" and n.previous is HealthStatus.DOWN
+                    for n in live.store.state.history.get(Segment.SERVICES, ())
+                )
+            )
+            # ... and the refetch it scheduled has landed
+            await until(lambda: not live.details._inflight and not live.details._pending)
             before = len(live.store.state.details["service:database"].value.history)  # type: ignore[union-attr]
             requests = live.details.requests
             await hub.recheck("database")
@@ -116,8 +139,35 @@ def test_service_window_history_chart_and_actions(
                 for r in (live.store.state.details.get(actions_key("database")) or _none()).value
                 or ()
             )
+            assert win.tabs.isTabEnabled(win._logs_tab)
             win.close()
             await until(lambda: "service:database" not in live.details.watched)
+
+    qloop.run_until_complete(scenario())
+
+
+def test_actions_the_hub_cannot_perform_are_disabled_with_the_reason(
+    qloop: qasync.QEventLoop, qtbot: Any, tmp_path: Path
+) -> None:
+    """No restart command and no log file configured (the demo's plant): Restart and Logs
+    are shown disabled and say why, rather than asking and then failing with a code."""
+
+    async def scenario() -> None:
+        async with live_studio(tmp_path) as live:
+            win = live.opener().open("service:database")
+            assert isinstance(win, ServiceWindow)
+            await until(lambda: win.can is not None)
+            await until(lambda: not win.action_buttons["restart"].isEnabled())
+            tip = win.action_buttons["restart"].toolTip()
+            assert tip.startswith("The hub has no restart command for DB")
+            assert "HTTP" not in tip and "409" not in tip
+            assert win.action_buttons["recheck"].isEnabled()
+            assert not win.tabs.isTabEnabled(win._logs_tab)
+            assert win.tabs.tabToolTip(win._logs_tab).startswith("The hub has no log file for DB")
+            win.action_buttons["restart"].click()  # disabled: nothing asks, nothing is sent
+            assert win._confirm is None
+            assert not any(k.startswith("logs:") for k in live.details.watched)
+            win.close()
 
     qloop.run_until_complete(scenario())
 
@@ -166,6 +216,65 @@ def test_grid_says_when_the_hub_is_unreachable(
 
 class _none:
     value: tuple[object, ...] = ()
+
+
+def test_diagnose_shows_a_list_of_findings(
+    qloop: qasync.QEventLoop, qtbot: Any, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with live_studio(tmp_path) as live:
+            win = live.opener().open("service:database")
+            assert isinstance(win, ServiceWindow)
+            await until(lambda: win.pane.state is PaneState.CONTENT)
+            win.action_buttons["diagnose"].click()
+            await until(lambda: "• Result:" in win.diagnose_view.toPlainText())
+            text = win.diagnose_view.toPlainText()
+            assert text.startswith("Diagnosis at ")
+            assert "• Result: healthy" in text and "• Response time: " in text
+            assert "{" not in text and '"' not in text  # not JSON
+            win.close()
+
+    qloop.run_until_complete(scenario())
+
+
+def test_findings_read_as_words() -> None:
+    from studio_status.ui.windows.texts import diagnose_findings
+
+    found = diagnose_findings(
+        {
+            "details": {
+                "instances": [{"url": "http://a", "online": True, "vram_free_bytes": 2**31}]
+            },
+            "error_message": None,
+            "latency_ms": 12,
+            "status": "healthy",
+        }
+    )
+    assert found == [
+        "• Result: healthy",
+        "• Response time: 12 ms",
+        "• Details:",
+        "  • Instances:",
+        "    • Item 1:",
+        "      • Address: http://a",
+        "      • Answering: yes",
+        "      • Vram free: 2.0 GB",
+    ]
+
+
+def test_service_window_opens_without_a_large_empty_actions_list(
+    qloop: qasync.QEventLoop, qtbot: Any, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with live_studio(tmp_path) as live:
+            win = live.opener().open("service:database")
+            assert isinstance(win, ServiceWindow)
+            await until(lambda: win.pane.state is PaneState.CONTENT)
+            await until(lambda: win.tabs.height() <= COMPACT_TABS + 4)
+            assert win.height() < ServiceWindow.default_size[1]
+            win.close()
+
+    qloop.run_until_complete(scenario())
 
 
 def test_test_notification_button_reports_each_channel(

@@ -74,7 +74,7 @@ def test_jobs_window_for_a_creator_and_empty_hub(
             win = live.opener().open("jobs")
             assert isinstance(win, JobsWindow)
             await until(lambda: win.pane.state is PaneState.EMPTY)
-            assert win.pane.message.startswith("No active jobs")
+            assert win.pane.message.startswith("No jobs right now")
             win.close()
 
     qloop.run_until_complete(scenario())

@@ -7,13 +7,15 @@ from typing import Any
 
 import qasync
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from studio_status.protocol import Role, Topic
 from studio_status.protocol.checklist import StartupCheckState
+from studio_status.protocol.dashboard import DiskVolume
 from studio_status.ui.widgets import PaneState
 from studio_status.ui.windows.activity import ActivityWindow
 from studio_status.ui.windows.checklist import ChecklistWindow
-from studio_status.ui.windows.pulse import PulseWindow
+from studio_status.ui.windows.pulse import PulseWindow, disk_lines
 
 from .live import live_studio, until
 
@@ -81,6 +83,45 @@ def test_pulse_projects_and_disk(qloop: qasync.QEventLoop, qtbot: Any, tmp_path:
                 assert bar.accessibleName().startswith(f"{project}: ")
             gauge = next(iter(win.gauges.values()))
             assert gauge.color in ("healthy", "degraded", "down", "unknown")
+            # the disk says what it holds and which volume the figures are for
+            captions = [lab.text() for lab in win.findChildren(QLabel)]
+            disk = next(t for t in captions if t.startswith("<b>Hub data</b>"))
+            assert "on the volume at /" in disk and "in all" in disk
+            win.close()
+
+    qloop.run_until_complete(scenario())
+
+
+def test_disk_figures_add_up() -> None:
+    vol = DiskVolume(
+        path="/data/hub",
+        label="Hub data",
+        mount="/data",
+        total_bytes=252 * 2**30,
+        used_bytes=int(26.8 * 2**30),
+        free_bytes=int(74.6 * 2**30),
+        used_percent=26.4,
+        level="ok",
+    )
+    assert disk_lines(vol) == [
+        "/data/hub (on the volume at /data)",
+        "26.8 GB used · 74.6 GB free · 150.6 GB reserved for the system",
+        "of 252.0 GB in all",
+    ]
+
+
+def test_pulse_for_a_creator_says_disk_is_for_admins(
+    qloop: qasync.QEventLoop, qtbot: Any, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with live_studio(tmp_path, steps=10, role=Role.CREATOR) as live:
+            win = live.opener().open("pulse")
+            assert isinstance(win, PulseWindow)
+            await until(lambda: win.pane.state is PaneState.CONTENT)
+            assert win.disk_note.text() == "Disk health is visible to admins."
+            assert not any("disk" in key for key in live.details.watched)  # never asked
+            texts = " ".join(lab.text() for lab in win.findChildren(QLabel))
+            assert "HTTP" not in texts and "/dashboard" not in texts
             win.close()
 
     qloop.run_until_complete(scenario())

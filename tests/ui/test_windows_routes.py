@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 from studio_status.client.state import Segment, StatusStore
 from studio_status.protocol import Role
+from studio_status.ui import formats
 from studio_status.ui.feed import StateFeed
 from studio_status.ui.settings_store import SettingsStore
 from studio_status.ui.strip import StatusStrip
@@ -22,7 +23,8 @@ from studio_status.ui.windows import WindowContext, WindowOpener
 from studio_status.ui.windows.costs import CostsWindow
 from studio_status.ui.windows.geometry import GeometryStore
 from studio_status.ui.windows.health import HealthWindow
-from studio_status.ui.windows.jobs import JobsWindow
+from studio_status.ui.windows.jobs import JobsWindow, WorkflowsWindow
+from studio_status.ui.windows.service import ServiceWindow
 from studio_status.ui.windows.systems import SystemsWindow
 
 from .factories import snapshot
@@ -47,13 +49,19 @@ def test_strip_segments_route_to_their_windows(
         Segment.SERVICES: HealthWindow,
         Segment.CLOUD_GPU: CostsWindow,
         Segment.JOBS: JobsWindow,
-        Segment.WORKFLOWS: JobsWindow,
+        Segment.WORKFLOWS: WorkflowsWindow,
     }
     for seg, cls in expected.items():
-        QTest.mouseClick(strip.segments[seg], Qt.MouseButton.LeftButton)
-        name = "jobs" if seg is Segment.WORKFLOWS else seg.value
-        assert isinstance(opener.windows[name], cls), seg
+        # the segment's padding: the segment's own window (a service's name is its own)
+        QTest.mouseClick(strip.segments[seg], Qt.MouseButton.LeftButton, pos=QPoint(2, 10))
+        assert isinstance(opener.windows[seg.value], cls), seg
         assert opener.open_ms < 200
+        # the window is called what the tooltip and the tray menu call it
+        assert formats.WINDOW_TITLES[seg.value] in strip.segments[seg].toolTip()
+        assert opener.windows[seg.value].windowTitle().startswith(formats.WINDOW_TITLES[seg.value])
+    # the workflows window promises workflows and shows them first
+    flows = opener.windows["workflows"]
+    assert isinstance(flows, WorkflowsWindow) and flows.sections[0] == "Workflows"
     # the grid shows the snapshot's services at once, before any fetch
     grid = opener.windows["services"]
     assert isinstance(grid, HealthWindow) and list(grid.cards) == ["comfyui", "database", "workers"]
@@ -62,6 +70,42 @@ def test_strip_segments_route_to_their_windows(
     assert isinstance(costs, CostsWindow)
     assert costs.pane.state is PaneState.ERROR and "connection to the hub" in costs.pane.message
     opener.close_all()
+
+
+def test_a_click_on_a_service_name_opens_that_service(
+    qtbot: Any, store: StatusStore, tmp_path: Path
+) -> None:
+    store.apply_snapshot(snapshot(Role.ADMIN))
+    opener, feed = _opener(store, tmp_path)
+    strip = StatusStrip(feed, SettingsStore(tmp_path / "app.toml"), theme=LIGHT)
+    qtbot.addWidget(strip)
+    strip.open_requested.connect(opener.on_open_requested)
+    strip.show()
+    segment = strip.segments[Segment.SERVICES]
+    for left, width, run, shown in segment.placed():
+        if run.target is None or run.kind.value != "text":
+            continue
+        QTest.mouseClick(segment, Qt.MouseButton.LeftButton, pos=QPoint(int(left + width / 2), 15))
+        window = opener.windows[run.target]
+        assert isinstance(window, ServiceWindow)
+        # its label, never its id, in the heading and the title bar
+        assert window.heading.text() == shown.split(" ")[0]
+        assert window.windowTitle().startswith(shown.split(" ")[0] + " — Service health")
+    assert {n for n in opener.windows} == {"service:comfyui", "service:database", "service:workers"}
+    opener.close_all()
+
+
+def test_tray_menu_and_window_titles_share_one_name(qtbot: Any, store: StatusStore) -> None:
+    store.apply_snapshot(snapshot(Role.ADMIN))
+    tray = TrayIcon(StateFeed(store), theme=LIGHT)
+    texts = [a.text() for a in tray.menu.actions()] + [
+        a.text() for a in tray.windows_menu.actions()
+    ]
+    for name in ("services", "cloud_gpu", "jobs", "workflows"):
+        assert f"Open {formats.WINDOW_TITLES[name]}…" in texts
+    for name, _text in MORE_WINDOWS:
+        assert f"{formats.WINDOW_TITLES[name]}…" in texts
+    tray.close()
 
 
 def test_tray_more_windows_follow_the_role(qtbot: Any, store: StatusStore, tmp_path: Path) -> None:

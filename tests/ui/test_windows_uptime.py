@@ -36,7 +36,7 @@ def test_uptime_rows_periods_and_outage_click(
                 [win.table.topLevelItem(i).text(c) for c in range(2)]  # type: ignore[union-attr]
                 for i in range(win.table.topLevelItemCount())
             ]
-            assert [r[0] for r in rows] == ["comfyui", "database", "workers"]
+            assert [r[0] for r in rows] == ["ComfyUI", "DB", "Workers"]  # labels, not ids
             assert rows[0][1] == "100.00 %"
 
             # keyboard: focus the chart, walk to the outage block, Enter shows it
@@ -47,14 +47,16 @@ def test_uptime_rows_periods_and_outage_click(
                 QTest.keyClick(win.chart, Qt.Key.Key_Right)
             QTest.keyClick(win.chart, Qt.Key.Key_Left)
             QTest.keyClick(win.chart, Qt.Key.Key_Return)
-            assert "<b>database</b> — down" in win.outage.text()
+            assert "<b>DB</b> — down" in win.outage.text()
+            assert "degraded time counts as" in win.subtitle.text()
+            assert [b.text() for b in win.period_buttons.values()] == ["24 h", "7 d", "30 d"]
             assert "From " in win.outage.text()
 
             # another period is another resource, watched while shown
             win.period_buttons["7d"].click()
             assert "uptime:7d" in live.details.watched
             assert "uptime:24h" not in live.details.watched
-            await until(lambda: win.subtitle.text().startswith("7d · 3 services"))
+            await until(lambda: win.subtitle.text().startswith("7 d · 3 services"))
             win.close()
             assert not live.details.watched
 

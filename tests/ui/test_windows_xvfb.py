@@ -1,7 +1,7 @@
 """Every detail window on a real X server over the simulated studio, screenshots kept.
 
-Runs :mod:`tests.ui.windows_shots` under a fresh Xvfb: it starts ``studio-status hub
---embedded --simulate`` (the real CLI), posts two external systems as a collector would,
+Runs :mod:`tests.ui.windows_shots` under a fresh Xvfb: it starts the embedded hub with the
+simulator (as ``studio-status demo`` does), posts two external systems as a collector would,
 lets the studio run, and grabs each window in the light and the dark theme into
 ``test-artifacts/window-<name>-<theme>.png``.
 """
@@ -16,8 +16,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from bench.procs import xvfb
 
 from .test_xvfb import ARTIFACTS, ROOT  # the Xvfb fixture `display` is in conftest
+from .xpanel import panel
 
 pytestmark = [
     pytest.mark.xvfb,
@@ -51,3 +53,44 @@ def test_every_window_rendered_over_the_simulator(display: str, tmp_path: Path) 
     for shot in shots:
         assert shot["state"] == "content", shot  # real data in every window, no error page
         assert Path(shot["path"]).stat().st_size > 5000, shot
+
+
+def test_a_window_at_scale_2_fits_the_screen(tmp_path: Path) -> None:
+    """Jobs at scale 2 on a 1920×1080 screen (960×540 logical) with a panel at the bottom:
+    the window opens inside the free area (it is 900×620 by default), the panel left clear."""
+    with xvfb("1920x1080x24") as display:
+        assert display is not None
+        env = dict(os.environ)
+        env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", XDG_RUNTIME_DIR=str(tmp_path))
+        env.update(QT_SCALE_FACTOR="2", XDG_CONFIG_HOME=str(tmp_path / "config"))
+        env.update(XDG_DATA_HOME=str(tmp_path / "data"))
+        env.pop("WAYLAND_DISPLAY", None)
+        with panel(display, "bottom", 60, (1920, 1080)):  # a panel reserving 30 logical px
+            proc = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "tests.ui.windows_shots",
+                    str(ARTIFACTS),
+                    str(tmp_path),
+                    "8",
+                    "jobs",
+                    "-scale2",
+                ],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=240,
+                check=False,
+            )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    shots = [json.loads(line) for line in proc.stdout.splitlines() if '"shot"' in line]
+    assert len(shots) == 2  # light and dark
+    for shot in shots:
+        assert shot["scale"] == 2.0
+        ax, ay, aw, ah = shot["area"]
+        assert (aw, ah) == (960, 540 - 30)  # the panel's rows are not free
+        x, y, w, h = shot["geometry"]
+        assert ax <= x and ay <= y and x + w <= ax + aw and y + h <= ay + ah, shot
+        assert shot["state"] == "content"

@@ -1,10 +1,14 @@
 """Child process for ``test_windows_xvfb.py``: every detail window over the simulated studio.
 
-Starts ``studio-status hub --embedded --simulate`` (the real CLI, as the app's embedded hub
-does), posts two external systems as a collector would, lets the studio run, opens each
-window against the live store and saves ``window-<name>-<theme>.png`` in ARTIFACTS_DIR.
-Prints one JSON line per window (``{"event": "shot", ...}``) and ``{"event": "done"}``.
-Run as ``python -m tests.ui.windows_shots ARTIFACTS_DIR WORK_DIR [SECONDS]``.
+Starts the app's embedded hub with the simulator (``EmbeddedHub(demo=True)``: the real
+``studio-status hub --simulate`` in this process, as ``studio-status demo`` runs it), posts
+two external systems as a collector would, lets the studio run, opens each window against
+the live store and saves ``window-<name>-<theme>.png`` in ARTIFACTS_DIR. Prints one JSON
+line per window (``{"event": "shot", ...}``) and ``{"event": "done"}``.
+Run as ``python -m tests.ui.windows_shots ARTIFACTS_DIR WORK_DIR [SECONDS [NAMES [SUFFIX]]]``:
+NAMES (comma-separated) limits the windows; with them, windows keep the size they open
+at (fitted to the screen, as a user sees them) and each shot reports its geometry and the
+screen's free area, and is saved as ``window-<name>-<theme><SUFFIX>.png``.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from studio_status.ui.theme import DARK, LIGHT, Theme
 from studio_status.ui.widgets import PaneState
 from studio_status.ui.windows import WindowContext, WindowOpener
 from studio_status.ui.windows.geometry import GeometryStore
+from studio_status.ui.workarea import available_geometry
 
 WINDOWS = (
     "services",
@@ -214,7 +219,14 @@ async def _until(cond: Callable[[], bool], limit: float = 20.0) -> bool:
             await asyncio.sleep(0.05)
 
 
-async def main(artifacts: Path, work: Path, seconds: float) -> None:
+async def main(
+    artifacts: Path,
+    work: Path,
+    seconds: float,
+    names: tuple[str, ...] = WINDOWS,
+    suffix: str = "",
+) -> None:
+    fit = names != WINDOWS
     hub = EmbeddedHub(demo=True, database=work / "hub.sqlite3")
     await hub.start()
     store = StatusStore()
@@ -236,9 +248,10 @@ async def main(artifacts: Path, work: Path, seconds: float) -> None:
                 reconnect=client.kick,
             )
             opener = WindowOpener(context=ctx)
-            for name in WINDOWS:
+            for name in names:
                 window = opener.open(name)
-                window.resize(*SIZES[name])
+                if not fit:
+                    window.resize(*SIZES[name])
                 pane = getattr(window, "pane", None)
                 with contextlib.suppress(TimeoutError):
                     await _until(lambda p=pane: p is None or p.state is not PaneState.LOADING)
@@ -253,8 +266,11 @@ async def main(artifacts: Path, work: Path, seconds: float) -> None:
                     ):
                         chart.span_clicked.emit(payload)
                         break
-                path = artifacts / f"window-{name.replace(':', '-')}-{theme.name}.png"
+                path = artifacts / f"window-{name.replace(':', '-')}-{theme.name}{suffix}.png"
                 window.grab().save(str(path))
+                g, frame = window.geometry(), window.frameGeometry()
+                screen = window.screen()
+                area = available_geometry(screen)
                 say(
                     event="shot",
                     window=name,
@@ -262,6 +278,10 @@ async def main(artifacts: Path, work: Path, seconds: float) -> None:
                     path=str(path),
                     state=getattr(pane, "state", PaneState.CONTENT).value,
                     message=getattr(pane, "message", ""),
+                    geometry=[g.x(), g.y(), g.width(), g.height()],
+                    frame=[frame.x(), frame.y(), frame.width(), frame.height()],
+                    area=[area.x(), area.y(), area.width(), area.height()],
+                    scale=screen.devicePixelRatio(),
                 )
                 window.close()
                 await asyncio.sleep(0.1)
@@ -279,6 +299,8 @@ if __name__ == "__main__":
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     seconds = float(sys.argv[3]) if len(sys.argv) > 3 else 25.0
+    only = tuple(sys.argv[4].split(",")) if len(sys.argv) > 4 else WINDOWS
+    suffix = sys.argv[5] if len(sys.argv) > 5 else ""
     Path(sys.argv[1]).mkdir(parents=True, exist_ok=True)
     with loop:
-        loop.run_until_complete(main(Path(sys.argv[1]), Path(sys.argv[2]), seconds))
+        loop.run_until_complete(main(Path(sys.argv[1]), Path(sys.argv[2]), seconds, only, suffix))

@@ -17,7 +17,17 @@ if TYPE_CHECKING:
     from .cache import CachedFooter, SnapshotCache
     from .clock import Clock, SystemClock
     from .coalesce import Coalescer
-    from .errors import BadResponse, ClientError, HubUnavailable, NotFound, Unauthorized
+    from .errors import (
+        BadResponse,
+        ClientError,
+        HubUnavailable,
+        Incompatible,
+        NotAllowed,
+        NotFound,
+        TlsFailure,
+        Unauthorized,
+    )
+    from .link import LinkProblem, ProblemKind
     from .rest import RestClient
     from .state import ConnectionState, DetailEntry, Notice, Segment, StatusState, StatusStore
     from .stream import DEFAULT_TOPICS, StatusClient
@@ -33,6 +43,11 @@ _HOME = {
     "HubUnavailable": "errors",
     "NotFound": "errors",
     "Unauthorized": "errors",
+    "Incompatible": "errors",
+    "NotAllowed": "errors",
+    "TlsFailure": "errors",
+    "LinkProblem": "link",
+    "ProblemKind": "link",
     "RestClient": "rest",
     "ConnectionState": "state",
     "DetailEntry": "state",
@@ -54,8 +69,12 @@ __all__ = [
     "ConnectionState",
     "DetailEntry",
     "HubUnavailable",
+    "Incompatible",
+    "LinkProblem",
+    "NotAllowed",
     "NotFound",
     "Notice",
+    "ProblemKind",
     "RestClient",
     "Segment",
     "SnapshotCache",
@@ -63,6 +82,7 @@ __all__ = [
     "StatusState",
     "StatusStore",
     "SystemClock",
+    "TlsFailure",
     "Unauthorized",
 ]
 

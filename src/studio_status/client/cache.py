@@ -39,11 +39,13 @@ def default_cache_path() -> Path:
 
 @dataclass(frozen=True)
 class CachedFooter:
-    """What the cache holds: the footer, the role it was seen with, and when."""
+    """What the cache holds: the footer, the role it was seen with, when, and from which
+    hub (its ``hub_id``; a hub with another id replaces it at its first answer)."""
 
     footer: FooterData
     role: Role | None
     at: datetime | None
+    hub_id: str | None = None
 
 
 class _CacheFile(WireModel):
@@ -51,6 +53,7 @@ class _CacheFile(WireModel):
     footer: FooterData
     role: Role | None = None
     at: datetime | None = None
+    hub_id: str | None = None
 
 
 class SnapshotCache:
@@ -106,11 +109,17 @@ class SnapshotCache:
             )
             self._quarantine()
             return None
-        return CachedFooter(data.footer, data.role, data.at)
+        return CachedFooter(data.footer, data.role, data.at, data.hub_id)
 
-    def save(self, footer: FooterData, role: Role | None, at: datetime | None) -> bool:
+    def save(
+        self,
+        footer: FooterData,
+        role: Role | None,
+        at: datetime | None,
+        hub_id: str | None = None,
+    ) -> bool:
         """Remember ``footer``; write now if the last write is old enough. True if written."""
-        self._pending = CachedFooter(footer, role, at)
+        self._pending = CachedFooter(footer, role, at, hub_id)
         return self.flush()
 
     def flush(self, *, force: bool = False) -> bool:
@@ -136,7 +145,9 @@ class SnapshotCache:
         return True
 
     def _write(self, entry: CachedFooter) -> None:
-        body = _CacheFile(footer=entry.footer, role=entry.role, at=entry.at).model_dump_json()
+        body = _CacheFile(
+            footer=entry.footer, role=entry.role, at=entry.at, hub_id=entry.hub_id
+        ).model_dump_json()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent)
         try:

@@ -60,7 +60,7 @@ from studio_status.protocol.systems import Outage, Reservation, SystemLatest, Sy
 from studio_status.protocol.uptime import UptimeReport
 from studio_status.tasks import TaskSet
 
-from .errors import BadResponse, ClientError, NotFound, Unauthorized
+from .errors import BadResponse, ClientError, HubUnavailable, NotAllowed, NotFound, Unauthorized
 from .rest import RestClient
 from .state import DetailEntry, StatusState, StatusStore
 
@@ -383,8 +383,10 @@ class Details:
         except ProtocolError as exc:
             entry = replace(before, loading=False, error=f"unexpected answer: {exc}")
         except NotFound as exc:
-            entry = replace(before, loading=False, error=str(exc), missing=True)
+            log.info("detail %s: %s", key, exc)
+            entry = replace(before, loading=False, error=exc.cause, missing=True)
         except ClientError as exc:
+            log.info("detail %s: %s", key, exc)
             entry = replace(before, loading=False, error=_reason(exc))
         else:
             entry = DetailEntry(value=value, fetched_at=utcnow(), loading=False)
@@ -619,10 +621,15 @@ class Details:
 
 
 def _reason(exc: ClientError) -> str:
+    """The failure in the user's words (no HTTP codes, no API paths; the log has those)."""
+    if isinstance(exc, NotAllowed):
+        return f"not allowed: {exc}"  # "admins only", from the hub's own words
     if isinstance(exc, Unauthorized):
-        return f"not allowed: {exc}"
+        return "not allowed: the hub refused the token"
     if isinstance(exc, BadResponse):
-        return f"unexpected answer: {exc}"
+        return exc.cause or "unexpected answer from the hub"
+    if isinstance(exc, HubUnavailable):
+        return f"hub unreachable: {exc.cause}"
     return f"hub unreachable: {exc}"
 
 

@@ -4,24 +4,37 @@ Exception tree::
 
     ClientError              anything that went wrong talking to the hub
     ├── Unauthorized         the hub refused the token (HTTP 401/403, socket error
-    │                        "unauthorized" or close code 4401); retrying will not help
-    │                        until the token changes
+    │   │                    "unauthorized" or close code 4401); retrying will not help
+    │   │                    until the token changes
+    │   └── NotAllowed       HTTP 403: the token is good, its role may not do this
     ├── HubUnavailable       the hub could not be reached or answered 5xx / timed out;
-    │   │                    worth retrying with backoff
+    │   │                    worth retrying with backoff; ``cause`` says why in plain words
+    │   ├── TlsFailure       the hub's certificate was not trusted (``cause`` names why)
     │   └── NotFound         HTTP 404: not a hub, or a hub without this route (an older
     │                        hub) or without this resource (a service that is gone)
+    ├── Incompatible         the hub speaks another contract (too old or too new)
     └── BadResponse          the hub answered, but not in the contract's shape;
                              ``protocol_error`` holds the :class:`ProtocolError` if any
 
-Views only ever see :attr:`StatusClient.last_error` (a string); the tree exists so the
-network code can decide between "retry soon", "back off hard" and "log and carry on".
+The tree lets the network code decide between "retry soon", "back off hard" and "log and
+carry on"; :func:`studio_status.client.link.problem_from` turns any of them into the one
+:class:`~studio_status.client.link.LinkProblem` every view shows.
 """
 
 from __future__ import annotations
 
 from studio_status.protocol import ProtocolError
 
-__all__ = ["BadResponse", "ClientError", "HubUnavailable", "NotFound", "Unauthorized"]
+__all__ = [
+    "BadResponse",
+    "ClientError",
+    "HubUnavailable",
+    "Incompatible",
+    "NotAllowed",
+    "NotFound",
+    "TlsFailure",
+    "Unauthorized",
+]
 
 
 class ClientError(Exception):
@@ -32,13 +45,45 @@ class Unauthorized(ClientError):
     """The hub refused our credentials."""
 
 
+class NotAllowed(Unauthorized):
+    """HTTP 403: the hub knows the token, but its role may not see this."""
+
+
 class HubUnavailable(ClientError):
-    """The hub did not answer usefully (refused, timed out, 5xx, connection dropped)."""
+    """The hub did not answer usefully (refused, timed out, 5xx, connection dropped).
+
+    Attributes:
+        cause: why, in the user's words ("connection refused", "host name not found"),
+            without URLs or HTTP codes; the message may say more for the log.
+    """
+
+    def __init__(self, message: str, cause: str | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause or message
+
+
+class TlsFailure(HubUnavailable):
+    """The TLS handshake failed: ``cause`` names the certificate problem."""
 
 
 class NotFound(HubUnavailable):
     """HTTP 404. Still a :class:`HubUnavailable` for the footer poll (a proxy page on the
     wrong port says 404 too), but a detail window can say "this hub has no such page"."""
+
+
+class Incompatible(ClientError):
+    """The hub's contract number is outside what this app speaks.
+
+    Attributes:
+        contract: the hub's contract number.
+        too_new: True when the hub is newer than the app (update the app), else older.
+    """
+
+    def __init__(self, contract: int, *, too_new: bool) -> None:
+        side = "newer" if too_new else "older"
+        super().__init__(f"the hub speaks contract {contract}, {side} than this app supports")
+        self.contract = contract
+        self.too_new = too_new
 
 
 class BadResponse(ClientError):
@@ -47,8 +92,15 @@ class BadResponse(ClientError):
     Attributes:
         protocol_error: the underlying :class:`ProtocolError`, or None when the problem is
             not the body (an unexpected HTTP status, say).
+        cause: the hub's own words for a refusal ("no restart command configured"), if any.
     """
 
-    def __init__(self, message: str, protocol_error: ProtocolError | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        protocol_error: ProtocolError | None = None,
+        cause: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.protocol_error = protocol_error
+        self.cause = cause

@@ -20,8 +20,10 @@ from studio_status.protocol import (
     decode_json,
     parse_model,
 )
+from studio_status.protocol.contract import CONTRACT_HEADER, HUB_ID_HEADER, contract_mismatch
 
-from .errors import BadResponse, HubUnavailable, NotFound, Unauthorized
+from .errors import BadResponse, HubUnavailable, Incompatible, NotAllowed, NotFound, Unauthorized
+from .link import roles_text, transport_error
 
 __all__ = ["FOOTER_PATH", "RestClient", "join_url"]
 
@@ -42,6 +44,8 @@ class RestClient:
         base_url: the hub's root, e.g. ``https://platform.example``.
         token: bearer token sent on every request; may be changed (a new token from the
             keyring) without rebuilding the client.
+        hub_id: the identity the hub gave with its last footer (None until one came, or
+            from a hub too old to say); the cache is keyed by it.
     """
 
     def __init__(
@@ -56,12 +60,25 @@ class RestClient:
         self.token = token
         self._http = http
         self._timeout = timeout
+        self.hub_id: str | None = None
 
     async def fetch_footer(self) -> FooterData:
-        """``GET /api/v1/status/footer``; the body as the token's role may see it."""
-        raw = await self._get(FOOTER_PATH)
+        """``GET /api/v1/status/footer``; the body as the token's role may see it.
+
+        Raises :class:`Incompatible` for a hub outside the contracts this app speaks."""
+        return (await self.fetch_footer_body())[0]
+
+    async def fetch_footer_body(self) -> tuple[FooterData, bytes]:
+        """:meth:`fetch_footer`, and the body as the hub sent it (``status --json``)."""
+        response = await self._send("GET", FOOTER_PATH)
+        contract = _contract(response.headers.get(CONTRACT_HEADER))
+        mismatch = contract_mismatch(contract)
+        if mismatch is not None:
+            raise Incompatible(contract or 0, too_new=mismatch)
+        self.hub_id = response.headers.get(HUB_ID_HEADER) or None
+        raw = response.content
         try:
-            return parse_model(FooterEnvelope, decode_json(raw, "footer"), "footer").data
+            return parse_model(FooterEnvelope, decode_json(raw, "footer"), "footer").data, raw
         except ProtocolError as exc:
             raise BadResponse(f"GET {FOOTER_PATH}: {exc}", exc) from exc
 
@@ -92,6 +109,16 @@ class RestClient:
         params: dict[str, str | int | float] | None = None,
         json: dict[str, Any] | None = None,
     ) -> bytes:
+        return (await self._send(method, path, params=params, json=json)).content
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str | int | float] | None = None,
+        json: dict[str, Any] | None = None,
+    ) -> httpx.Response:
         headers = {"Accept": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -102,23 +129,36 @@ class RestClient:
                 method, url, headers=headers, params=params, json=json, timeout=self._timeout
             )
         except httpx.TimeoutException as exc:
-            raise HubUnavailable(f"{what}: timed out ({type(exc).__name__})") from exc
-        except httpx.TransportError as exc:  # connect refused, DNS, reset, proxy...
-            raise HubUnavailable(f"{what}: {_describe(exc)}") from exc
+            raise HubUnavailable(
+                f"{what}: timed out ({type(exc).__name__})", "no answer in time"
+            ) from exc
+        except httpx.TransportError as exc:  # connect refused, DNS, reset, TLS, proxy...
+            raise transport_error(exc, what) from exc
         except httpx.InvalidURL as exc:
-            raise HubUnavailable(f"{what}: invalid hub address {url!r}") from exc
+            raise HubUnavailable(
+                f"{what}: invalid hub address {url!r}", "the hub address is not valid"
+            ) from exc
         status = response.status_code
-        if status in (401, 403):
-            raise Unauthorized(f"{what}: HTTP {status} — the hub refused the token")
+        if status == 401:
+            raise Unauthorized(f"{what}: HTTP 401 — the hub refused the token")
+        if status == 403:
+            raise NotAllowed(roles_text(_detail(response)))
         if status == 404:
-            raise NotFound(f"{what}: HTTP 404{_detail(response)}")
+            detail = _detail(response)
+            raise NotFound(
+                f"{what}: HTTP 404{detail}", detail.strip(" ()") or "not available on this hub"
+            )
         if status >= 500 or status in (408, 429):
             # 404 here usually means "not a hub" (a proxy page, a wrong port): keep retrying.
-            raise HubUnavailable(f"{what}: HTTP {status}{_detail(response)}")
+            cause = "the hub is busy" if status == 429 else "the hub answered with an error"
+            raise HubUnavailable(f"{what}: HTTP {status}{_detail(response)}", cause)
         if not 200 <= status < 300:
-            raise BadResponse(f"{what}: unexpected HTTP {status}{_detail(response)}")
+            detail = _detail(response)
+            raise BadResponse(
+                f"{what}: unexpected HTTP {status}{detail}", cause=detail.strip(" ()") or None
+            )
         log.debug("%s -> %s (%d bytes)", what, status, len(response.content))
-        return response.content
+        return response
 
 
 def _json(raw: bytes, path: str) -> Any:
@@ -138,5 +178,8 @@ def _detail(response: httpx.Response) -> str:
     return f" ({detail})" if isinstance(detail, str) and detail else ""
 
 
-def _describe(exc: httpx.TransportError) -> str:
-    return str(exc) or type(exc).__name__
+def _contract(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None

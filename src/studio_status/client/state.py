@@ -59,12 +59,15 @@ from studio_status.protocol.checklist import ReadinessChanged
 from studio_status.protocol.dashboard import ActivityCreated, ActivityItem
 from studio_status.protocol.systems import Outage, SystemOutageChanged
 
+from .link import LinkProblem
+
 __all__ = [
     "HISTORY",
     "ConnectionState",
     "DetailEntry",
     "Notice",
     "Segment",
+    "Source",
     "StatusState",
     "StatusStore",
 ]
@@ -107,6 +110,26 @@ class Notice:
     severity: HealthStatus
     text: str
     previous: HealthStatus | None = None
+    #: what it is about, in words (``DB``, ``render job-7-719``), and what the text's
+    #: headline would not say (the error): a notification's title and body
+    label: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """Whose data this is: the profile and the hub it names, shown on the strip's right end
+    and in the tray, so two studios or two roles on one desktop are never confused.
+
+    ``hub`` is the URL, or "this computer" for a hub the app runs itself; ``override`` is
+    True when ``--hub`` / ``--token`` replace what the profile says (never saved);
+    ``insecure`` when the profile turned certificate checks off (said on the strip).
+    """
+
+    profile: str
+    hub: str
+    override: bool = False
+    insecure: bool = False
 
 
 @dataclass(frozen=True)
@@ -150,6 +173,20 @@ class StatusState:
     readiness: ReadinessChanged | None = None
     activity: tuple[ActivityItem, ...] = ()
     details: dict[str, DetailEntry] = field(default_factory=dict)
+    #: why there is no live data (None when live, or not known yet); one value all views say
+    problem: LinkProblem | None = None
+    source: Source | None = None
+    #: the footer on screen came from the disk cache and nothing live replaced it yet
+    cached: bool = False
+    #: problems of the app itself (a repaired settings file, no keyring), by key: shown at
+    #: the top of the tray menu and as a mark on the strip until dealt with
+    app_problems: dict[str, str] = field(default_factory=dict)
+    #: services whose open incident the hub calls flapping (snapshot, then alert events)
+    flapping: frozenset[str] = frozenset()
+    #: when the link last became live (desktop clock): anything dated before is catch-up
+    #: (replay after a start, a reconnect, a resume from sleep), even for a view that only
+    #: sees coalesced states and so never saw the link down
+    live_since: datetime | None = None
     version: int = 0
 
     def muted(self, name: str, now: datetime | None = None) -> bool:
@@ -213,22 +250,91 @@ class StatusStore:
 
     # -- inputs -----------------------------------------------------------------------
 
-    def load_cached(self, footer: FooterData, role: Role | None, at: datetime | None) -> None:
-        """Show the last good footer from disk, marked stale until live data arrives."""
-        self._commit(footer=footer, role=role, stale=True, updated_at=at)
+    def load_cached(
+        self,
+        footer: FooterData,
+        role: Role | None,
+        at: datetime | None,
+        hub_id: str | None = None,
+    ) -> None:
+        """Show the last good footer from disk, marked stale until live data arrives.
+
+        ``hub_id`` is the hub it came from: the first answer from a hub with another id
+        replaces it (see :meth:`apply_footer`), so one hub's data never shows for another.
+        """
+        self._commit(
+            footer=footer, role=role, stale=True, updated_at=at, hub_id=hub_id, cached=True
+        )
+
+    def set_source(self, source: Source | None) -> None:
+        """The profile and hub the app shows now (the session sets it at start)."""
+        if source != self._state.source:
+            self._commit(source=source)
+
+    def set_app_problem(self, key: str, text: str | None) -> None:
+        """Report (``text``) or clear (None) a problem of the app itself under ``key``."""
+        if self._state.app_problems.get(key) == text:
+            return
+        problems = dict(self._state.app_problems)
+        if text is None:
+            problems.pop(key, None)
+        else:
+            problems[key] = text
+        self._commit(app_problems=problems)
+
+    def set_problem(self, problem: LinkProblem | None) -> None:
+        """What is wrong with the link (None: nothing). A problem the user must act on
+        (a refused token, an untrusted certificate, a hub too old) also forgets the data:
+        nothing on screen can be vouched for, so nothing is shown but the problem."""
+        if problem == self._state.problem:
+            return
+        if problem is not None and problem.needs_user and self._has_data():
+            self._forget_data(problem=problem, connection=ConnectionState.OFFLINE)
+            return
+        changes: dict[str, object] = {"problem": problem}
+        if problem is not None and problem.needs_user:
+            changes["connection"] = ConnectionState.OFFLINE
+            changes["stale"] = True
+        self._commit(**changes)
+
+    def _has_data(self) -> bool:
+        s = self._state
+        return bool(s.footer is not None or s.services or s.jobs or s.workflows or s.pods)
+
+    def _forget_data(self, **changes: object) -> None:
+        """Drop every datum of the hub (not the link's own facts): another hub or a hub
+        we may no longer trust. Notice ids keep counting (see :meth:`reset`)."""
+        for history in self._history.values():
+            history.clear()
+        keep = self._state
+        self._state = StatusState(
+            version=keep.version,
+            source=keep.source,
+            app_problems=keep.app_problems,
+            connection=keep.connection,
+            offline_since=keep.offline_since,
+            problem=keep.problem,
+        )
+        self._commit(**changes)
 
     def apply_snapshot(self, msg: SnapshotMessage) -> None:
         """Replace everything with a fresh snapshot from the hub."""
         snap = msg.data
         services = dict(snap.services or {})
+        dots = snap.footer.services if snap.footer is not None and snap.footer.services else {}
         for t in snap.transitions or []:
+            known = services.get(t.service)
+            dot = dots.get(t.service)
+            given = (known.label if known else None) or (dot.label if dot else None)
+            label = given or t.service
             self._add_notice(
                 Segment.SERVICES,
                 t.service,
                 t.status,
-                _service_text(t.service, t.status),
+                _service_text(label, t.status),
                 previous=t.previous,
                 at=t.at,
+                label=given,
             )
         self._commit(
             role=snap.role,
@@ -238,17 +344,38 @@ class StatusStore:
             workflows={w.id: w for w in snap.workflows},
             pods={p.id: p for p in snap.pods or []},
             simulated=snap.simulated,
+            flapping=frozenset(snap.flapping or ()),
+            live_since=self._became_live(),
             connection=ConnectionState.LIVE,
             stale=False,
             offline_since=None,
             updated_at=self._clock(),
             last_seq=msg.seq,
             hub_id=msg.hub_id,
+            problem=None,
+            cached=False,
         )
 
-    def apply_footer(self, footer: FooterData, *, polled: bool) -> None:
-        """A footer read over REST (start-up fetch or the 30 s polling fallback)."""
-        changes: dict[str, object] = {"footer": footer, "stale": False, "updated_at": self._clock()}
+    def apply_footer(self, footer: FooterData, *, polled: bool, hub_id: str | None = None) -> None:
+        """A footer read over REST (start-up fetch or the 30 s polling fallback).
+
+        ``hub_id`` is the identity the hub sent with it: when it is not the hub the data on
+        screen came from (the cache's, or the last snapshot's), that data is dropped first.
+        """
+        if hub_id is not None and self._state.hub_id not in (None, hub_id):
+            log.info(
+                "footer from hub %s, data on screen from %s: dropped", hub_id, self._state.hub_id
+            )
+            self._forget_data(last_seq=None)
+        changes: dict[str, object] = {
+            "footer": footer,
+            "stale": False,
+            "updated_at": self._clock(),
+            "problem": None,
+            "cached": False,
+        }
+        if hub_id is not None:
+            changes["hub_id"] = hub_id
         if polled and self._state.connection is not ConnectionState.LIVE:
             changes["connection"] = ConnectionState.POLLING
             changes["offline_since"] = None
@@ -315,6 +442,12 @@ class StatusStore:
             alerts = dict(self._state.alerts)
             alerts[data.alert.id] = data.alert
             changes["alerts"] = alerts
+            flapping = set(self._state.flapping)
+            if isinstance(data, AlertFired) and data.alert.details.get("flapping"):
+                flapping.add(data.alert.service)
+            else:
+                flapping.discard(data.alert.service)
+            changes["flapping"] = frozenset(flapping)
         elif isinstance(data, SystemStabilityChanged):
             changes["stability"] = data.state
         elif isinstance(data, ActivityCreated):
@@ -344,7 +477,20 @@ class StatusStore:
             changes["offline_since"] = self._state.offline_since or self._clock()
         elif connection is ConnectionState.LIVE:
             changes["offline_since"] = None
+            changes["live_since"] = self._became_live()
         self._commit(**changes)
+
+    def report(self, subject: str, severity: HealthStatus, text: str) -> None:
+        """A notice from the app itself, not from the hub (its own hub stopped or runs
+        again): shown and notified like a service's change."""
+        self._add_notice(Segment.SERVICES, subject, severity, text)
+        self._commit()
+
+    def _became_live(self) -> datetime | None:
+        """The new ``live_since`` when the link goes live: now, unless it already was."""
+        if self._state.connection is ConnectionState.LIVE:
+            return self._state.live_since
+        return self._clock()
 
     def set_detail(self, key: str, entry: DetailEntry) -> None:
         """Store a fetched resource (see :mod:`studio_status.client.details`)."""
@@ -372,7 +518,9 @@ class StatusStore:
         """
         for history in self._history.values():
             history.clear()
-        self._state = StatusState(version=self._state.version)
+        self._state = StatusState(
+            version=self._state.version, app_problems=self._state.app_problems
+        )
         self._commit()
 
     # -- event rules ------------------------------------------------------------------
@@ -402,6 +550,8 @@ class StatusStore:
                 _service_text(name, data.current.status, data.current.error_message),
                 previous=data.previous,
                 at=at,
+                label=data.current.label,
+                detail=data.current.error_message,
             )
         return changes
 
@@ -414,8 +564,10 @@ class StatusStore:
             Segment.CLOUD_GPU,
             data.pod.id,
             severity,
-            f"pod {data.pod.name or data.pod.id}: {data.previous or '—'} → {data.pod.status}",
+            _pod_text(data.pod.name or data.pod.id, data.pod.status, data.previous),
             at=at,
+            label=f"pod {data.pod.name or data.pod.id}",
+            detail=_pod_text(data.pod.name or data.pod.id, data.pod.status, data.previous),
         )
         return {"pods": pods}
 
@@ -427,10 +579,11 @@ class StatusStore:
         else:
             jobs.pop(job.id, None)
             severity = _JOB_SEVERITY.get(job.status, HealthStatus.HEALTHY)
-            text = f"job {job.name or job.id} {job.status.value}" + (
-                f": {job.error}" if job.error else ""
+            name = job.name or _job_name(job.id, job.type)
+            text = f"{name} {job.status.value}" + (f": {job.error}" if job.error else "")
+            self._add_notice(
+                Segment.JOBS, job.id, severity, text, at=at, label=name, detail=job.error
             )
-            self._add_notice(Segment.JOBS, job.id, severity, text, at=at)
         return {"jobs": jobs}
 
     def _on_workflow(self, data: WorkflowStatusChanged, at: datetime) -> dict[str, object]:
@@ -457,10 +610,22 @@ class StatusStore:
         *,
         previous: HealthStatus | None = None,
         at: datetime | None = None,
+        label: str | None = None,
+        detail: str | None = None,
     ) -> None:
         self._notice_id += 1
         self._history[segment].append(
-            Notice(self._notice_id, segment, at or self._clock(), subject, severity, text, previous)
+            Notice(
+                self._notice_id,
+                segment,
+                at or self._clock(),
+                subject,
+                severity,
+                text,
+                previous,
+                label,
+                detail,
+            )
         )
 
     def _commit(self, **changes: object) -> None:
@@ -476,6 +641,19 @@ class StatusStore:
                 listener(self._state)
             except Exception:  # a broken view must not stop the others or the stream
                 log.exception("state listener %r failed", listener)
+
+
+def _job_name(job_id: str, kind: str | None) -> str:
+    """``render job-7-719``: the id once, with the job's type when known (never "job job-7")."""
+    name = job_id if job_id.lower().startswith("job") else f"job {job_id}"
+    return f"{kind} {name}" if kind and kind.lower() != "job" else name
+
+
+def _pod_text(name: str, status: str, previous: str | None) -> str:
+    """``pod a100-1 running (was starting)``: the provider's states as words, not enums."""
+    now = status.replace("_", " ").lower()
+    was = f" (was {previous.replace('_', ' ').lower()})" if previous else ""
+    return f"pod {name} {now}{was}"
 
 
 def _service_text(name: str, status: HealthStatus, error: str | None = None) -> str:

@@ -52,6 +52,7 @@ from studio_status.protocol import (
     MAX_MESSAGE_BYTES,
     ErrorMessage,
     Event,
+    FooterData,
     HeartbeatMessage,
     HelloMessage,
     ProtocolError,
@@ -65,11 +66,14 @@ from studio_status.protocol import (
     parse_model,
     parse_server_message,
 )
+from studio_status.protocol.contract import contract_mismatch
 from studio_status.tasks import TaskSet
+from studio_status.tlsdefault import verified_context
 
 from .cache import SnapshotCache
 from .clock import Clock, SystemClock
-from .errors import ClientError, HubUnavailable, Unauthorized
+from .errors import ClientError, HubUnavailable, Incompatible, NotAllowed, Unauthorized
+from .link import problem_from, roles_text, transport_error
 from .rest import RestClient
 from .state import ConnectionState, StatusState, StatusStore
 
@@ -95,6 +99,8 @@ DEFAULT_TOPICS: Final[tuple[str, ...]] = (
 )
 
 _TASK_PREFIX: Final = "studio-status-"
+#: How long closing waits for a footer request in flight before it cancels it.
+CLOSE_GRACE_SECONDS = 1.0
 #: Longest stretch of frame handling before the reader yields to the loop (the UI).
 READ_SLICE_SECONDS = 0.008
 
@@ -182,7 +188,7 @@ class StatusClient:
         self._owns_http = http is None
         # certificates are verified by default; a path names a private CA (per profile)
         self._tls = tls_context(verify) if self._ws_url.startswith("wss:") else None
-        self._http = http if http is not None else httpx.AsyncClient(verify=_httpx_verify(verify))
+        self._http = http if http is not None else httpx.AsyncClient(verify=http_verify(verify))
         self._rest = RestClient(self.base_url, self._http, token=token, timeout=request_timeout)
         self._cache = cache
         self._poll_interval = poll_interval
@@ -196,6 +202,7 @@ class StatusClient:
         self._client_name = client_name
 
         self._tasks = TaskSet(log, _TASK_PREFIX)
+        self._requests: set[asyncio.Future[FooterData]] = set()
         self._poller: asyncio.Task[None] | None = None
         self._runner: asyncio.Task[None] | None = None
         self._ws: ClientConnection | None = None
@@ -255,7 +262,7 @@ class StatusClient:
         cached = self._cache.load()
         if cached is None or self.store.state.footer is not None:
             return False
-        self.store.load_cached(cached.footer, cached.role, cached.at)
+        self.store.load_cached(cached.footer, cached.role, cached.at, cached.hub_id)
         return True
 
     def start(self) -> asyncio.Task[None]:
@@ -336,6 +343,7 @@ class StatusClient:
             await self._stopped.wait()
         await self._cancel_tasks()
         await self._close_socket()
+        await self._finish_requests()
         if self._cache is not None:
             self._cache.flush(force=True)
         if self._owns_http:
@@ -348,12 +356,12 @@ class StatusClient:
             delay: float
             try:
                 outcome = await self._session()
-            except Unauthorized as exc:
-                self._link_down(f"unauthorized: {exc}", offline=True)
+            except (Unauthorized, Incompatible) as exc:
+                self._link_down(f"unauthorized: {exc}", offline=True, error=exc)
                 delay = self._backoff.maximum  # a wrong token does not fix itself
                 self._backoff.attempts += 1
             except HubUnavailable as exc:
-                self._link_down(str(exc))
+                self._link_down(str(exc), error=exc)
                 delay = self._backoff.next()
             except Exception:  # a bug in a session must not end the client
                 log.exception("event stream session failed")
@@ -407,13 +415,18 @@ class StatusClient:
             )
         except InvalidStatus as exc:
             status = exc.response.status_code
-            if status in (401, 403):
+            if status == 403:
+                raise NotAllowed(roles_text(exc.response.body.decode(errors="replace"))) from exc
+            if status == 401:
                 raise Unauthorized(f"the hub refused the token (HTTP {status})") from exc
-            raise HubUnavailable(f"event stream refused: HTTP {status}") from exc
+            raise HubUnavailable(
+                f"event stream refused: HTTP {status}",
+                "the hub answered with an error" if status >= 500 else "no hub at this address",
+            ) from exc
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
-            raise HubUnavailable(f"cannot open the event stream: {_describe(exc)}") from exc
+            raise transport_error(exc, "cannot open the event stream") from exc
         except WebSocketException as exc:
-            raise HubUnavailable(f"cannot open the event stream: {_describe(exc)}") from exc
+            raise transport_error(exc, "cannot open the event stream") from exc
         try:
             return await self._converse(ws)
         finally:
@@ -490,6 +503,9 @@ class StatusClient:
             self._on_event(msg)
 
     def _on_snapshot(self, msg: SnapshotMessage) -> None:
+        mismatch = contract_mismatch(msg.data.contract)
+        if mismatch is not None:
+            raise Incompatible(msg.data.contract or 0, too_new=mismatch)
         previous = self.store.state.hub_id
         if previous is not None and previous != msg.hub_id:
             log.info("hub changed (%s -> %s): starting from its snapshot", previous, msg.hub_id)
@@ -539,12 +555,17 @@ class StatusClient:
         self._kick.clear()  # a kick from before this session was answered by it
         self._backoff.reset()
         self.last_error = None
+        self.store.set_problem(None)
         self._stop_poller()
 
-    def _link_down(self, reason: str, *, offline: bool = False) -> None:
+    def _link_down(
+        self, reason: str, *, offline: bool = False, error: ClientError | None = None
+    ) -> None:
         if reason != self.last_error:
             log.info("event stream down: %s", reason)
         self.last_error = reason
+        if error is not None:
+            self.store.set_problem(problem_from(error, self.base_url))
         if offline:
             self.store.set_connection(ConnectionState.OFFLINE)
         elif self.store.state.connection is ConnectionState.LIVE:
@@ -598,32 +619,43 @@ class StatusClient:
 
     async def _poll_once(self) -> None:
         try:
-            footer = await self._rest.fetch_footer()
+            footer = await self._fetch_footer()
         except ClientError as exc:
             if self._synced:
                 return
-            if isinstance(exc, Unauthorized) or self.last_error is None:
+            if isinstance(exc, Unauthorized | Incompatible) or self.last_error is None:
                 self.last_error = str(exc)
             log.info("footer poll failed: %s", exc)
+            self.store.set_problem(problem_from(exc, self.base_url))
             self.store.set_connection(ConnectionState.OFFLINE)
             return
         if self._synced:
             return  # the stream came back while we asked; its data is newer
         self._heard()
-        self.store.apply_footer(footer, polled=True)
+        self.store.apply_footer(footer, polled=True, hub_id=self._rest.hub_id)
+
+    async def _fetch_footer(self) -> FooterData:
+        """The footer over REST, in a request :meth:`aclose` lets finish (briefly) rather
+        than cancel: httpx cancelled inside a TLS handshake leaves its socket to the GC."""
+        request = asyncio.ensure_future(self._rest.fetch_footer())
+        self._requests.add(request)
+        request.add_done_callback(self._requests.discard)
+        return await asyncio.shield(request)
 
     async def _initial_fetch(self) -> None:
         """Paint from REST at once; the socket's snapshot, if first, makes this moot."""
         try:
-            footer = await self._rest.fetch_footer()
+            footer = await self._fetch_footer()
         except ClientError as exc:
             log.info("initial footer fetch failed: %s", exc)
-            if isinstance(exc, Unauthorized):
+            if isinstance(exc, Unauthorized | Incompatible):
                 self.last_error = str(exc)
+                if not self._synced:
+                    self.store.set_problem(problem_from(exc, self.base_url))
             return
         if not self._synced:
             self._heard()
-            self.store.apply_footer(footer, polled=False)
+            self.store.apply_footer(footer, polled=False, hub_id=self._rest.hub_id)
 
     # -- watchdog ---------------------------------------------------------------------
 
@@ -676,10 +708,19 @@ class StatusClient:
         if state.footer is self._cached_footer and state.role == self._cached_role:
             return
         self._cached_footer, self._cached_role = state.footer, state.role
-        self._cache.save(state.footer, state.role, state.updated_at)
+        self._cache.save(state.footer, state.role, state.updated_at, state.hub_id)
 
     def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         return self._tasks.spawn(coro, name)
+
+    async def _finish_requests(self) -> None:
+        requests = set(self._requests)
+        if requests:
+            _done, pending = await asyncio.wait(requests, timeout=CLOSE_GRACE_SECONDS)
+            for request in pending:
+                request.cancel()
+            results = await asyncio.gather(*requests, return_exceptions=True)
+            del results  # their errors were the tasks' to report; the client is closing
 
     async def _cancel_tasks(self) -> None:
         await self._tasks.cancel_all()
@@ -700,9 +741,12 @@ def tls_context(verify: bool | str) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=verify)
 
 
-def _httpx_verify(verify: bool | str) -> bool | ssl.SSLContext:
-    # httpx deprecates a CA path as ``verify``; a context says the same
-    return tls_context(verify) if isinstance(verify, str) else verify
+def http_verify(verify: bool | str) -> bool | ssl.SSLContext:
+    """``verify`` as httpx takes it: it deprecates a CA path; a context says the same.
+    True: the process's one verifying context (each client would load the CA bundle again)."""
+    if isinstance(verify, str):
+        return tls_context(verify)
+    return verified_context() if verify else False
 
 
 def _salvage_event(raw: str | bytes) -> Event | None:
@@ -714,7 +758,3 @@ def _salvage_event(raw: str | bytes) -> Event | None:
         return parse_model(Event, obj, "event")
     except ProtocolError:
         return None
-
-
-def _describe(exc: BaseException) -> str:
-    return str(exc) or type(exc).__name__

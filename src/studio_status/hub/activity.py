@@ -33,8 +33,11 @@ _FINAL = {"completed": "success", "failed": "error", "cancelled": "warning", "lo
 _HEALTH_SEVERITY = {"healthy": "success", "degraded": "warning", "down": "error"}
 
 
-def describe(event: Event) -> dict[str, Any] | None:
-    """The feed item (without id) for one event, or None when it is not news."""
+def describe(
+    event: Event, label: Callable[[str], str | None] = lambda _name: None
+) -> dict[str, Any] | None:
+    """The feed item (without id) for one event, or None when it is not news. ``label``
+    gives a service's label (``DB``) for its name: the feed names things as the app does."""
     d, kind = event.data, event.type
     if kind == "job.status_changed":
         job = d.get("job") or {}
@@ -85,25 +88,29 @@ def describe(event: Event) -> dict[str, Any] | None:
             "message": outage.get("description"),
             "severity": "success" if outage.get("status") == "resolved" else "warning",
         }  # fmt: skip
-    return _describe_admin(kind, d)
+    return _describe_admin(kind, d, label)
 
 
-def _describe_admin(kind: str, d: dict[str, Any]) -> dict[str, Any] | None:
+def _describe_admin(
+    kind: str, d: dict[str, Any], label: Callable[[str], str | None]
+) -> dict[str, Any] | None:
     if kind == "service.health_changed":
         current = (d.get("current") or {}).get("status")
         previous = d.get("previous")
         if previous is None or previous == current:
             return None
+        name = str(d.get("service"))
+        shown = (d.get("current") or {}).get("label") or label(name) or name  # not an id
         return {
             "category": "service", "entity_type": "service", "entity_id": d.get("service"),
-            "kind": f"service.{current}", "title": f"{d.get('service')} is {current}",
+            "kind": f"service.{current}", "title": f"{shown} is {current}",
             "message": f"was {previous}", "severity": _HEALTH_SEVERITY.get(str(current), "info"),
             "admin_only": True,
         }  # fmt: skip
     if kind in ("alert.fired", "alert.resolved"):
         alert = d.get("alert") or {}
         fired = kind == "alert.fired"
-        service = alert.get("service")
+        service = label(str(alert.get("service"))) or alert.get("service")
         return {
             "category": "alert", "entity_type": "alert", "entity_id": alert.get("id"),
             "kind": kind, "title": f"Alert: {service}" if fired else f"Resolved: {service}",
@@ -117,8 +124,14 @@ class ActivityLog:
     """Turns bus events into stored, published feed items. See the module docstring."""
 
     def __init__(
-        self, store: SqlStore, *, keep: int = 20_000, clock: Callable[[], datetime] = utcnow
+        self,
+        store: SqlStore,
+        *,
+        keep: int = 20_000,
+        clock: Callable[[], datetime] = utcnow,
+        label: Callable[[str], str | None] = lambda _name: None,
     ) -> None:
+        self._label = label
         self.db = DashboardStore(store)
         self._keep = keep
         self._clock = clock
@@ -153,7 +166,7 @@ class ActivityLog:
             self._bus.unsubscribe(self._sub)
 
     def take(self, event: Event) -> ActivityItem | None:
-        draft = describe(event)
+        draft = describe(event, self._label)
         if draft is None or not draft.get("entity_id"):
             return None
         # the id is the seq of the event it tells of: unique, ordered, and known at once

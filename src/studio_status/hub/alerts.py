@@ -54,6 +54,7 @@ from studio_status.protocol.alerts import (
     Mute,
     ServiceAlerts,
 )
+from studio_status.tlsdefault import verified_context
 
 from .channels import KeyringLookup, Notice, deliver, display_name
 from .health_settings import HealthSettings
@@ -117,6 +118,7 @@ class AlertManager:
         self.secret_lookup: KeyringLookup | None = None
         self._deliver_lock = asyncio.Lock()  # one sender: a row is never sent twice at once
         self.tick_seconds = settings.alert_tick_seconds
+        self._store_failing = False
         self._clock = clock
         self._publish = publish
         self._transport = transport
@@ -147,7 +149,9 @@ class AlertManager:
         self.mutes = {m.service: m for m in await self.store.load_mutes()}
         for window in await self.store.load_maintenance():
             self.maintenance.put(window)
-        self._http = httpx.AsyncClient(timeout=SEND_TIMEOUT, transport=self._transport)
+        self._http = httpx.AsyncClient(
+            timeout=SEND_TIMEOUT, transport=self._transport, verify=verified_context()
+        )
         self._refresh_muted(publish=False)
 
     async def stop(self) -> None:
@@ -171,7 +175,13 @@ class AlertManager:
                 await self.flush()
                 await self.deliver_due()
             except StoreError as exc:  # kept in memory; retried next round
-                log.warning("alert state not persisted yet: %s", exc)
+                if not self._store_failing:  # once per episode: it may tick many times a second
+                    log.warning("alert state not persisted yet (kept in memory): %s", exc)
+                    self._store_failing = True
+            else:
+                if self._store_failing:
+                    log.info("alert state persisted again")
+                    self._store_failing = False
 
     # -- config -----------------------------------------------------------------------
 
@@ -191,6 +201,14 @@ class AlertManager:
         return config
 
     # -- mutes and maintenance --------------------------------------------------------
+
+    def flapping(self) -> list[str]:
+        """Services whose open incident is flapping (the snapshot tells clients)."""
+        return sorted(
+            name
+            for name, t in self.tracks.items()
+            if t.incident is not None and t.incident.flapping
+        )
 
     def muted_until(self, service: str, now: datetime | None = None) -> datetime | None:
         now = now or self._clock()
@@ -447,6 +465,8 @@ class AlertManager:
                 if track.confirmed not in FAILING:
                     self._resolve(service, track, incident, now)
                     continue
+                if incident.notified_at is not None and not self.held(service, now):
+                    self._fire(service, incident, changed=True)  # clients: no longer flapping
             if self.held(service, now):
                 continue
             if incident.notified_at is None:

@@ -47,6 +47,10 @@ class Subscriber:
         self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=maxsize)
         self.overflowed = False
         self.wakeup = asyncio.Event()
+        #: Set by the socket while it idles with an empty queue: sends an event at once
+        #: (True) or declines (False: it is queued, and direct sending stops until the
+        #: socket has sent its queue and idles again, so events never overtake each other).
+        self.direct: Callable[[Event], bool] | None = None
 
     def wants(self, event: Event) -> bool:
         if event.type == _PROBE_TYPE:
@@ -66,6 +70,10 @@ class Subscriber:
         if self.overflowed or not self.wants(event):
             return
         chosen = event if self.role is Role.ADMIN or public is None else public
+        if self.direct is not None:
+            if self.direct(chosen):
+                return
+            self.direct = None
         try:
             self.queue.put_nowait(chosen)
         except asyncio.QueueFull:

@@ -44,7 +44,7 @@ from .health_settings import (
     ServiceStartup,
     StartupCheckSpec,
 )
-from .scheduler import run_check
+from .scheduler import limit_for, run_check
 from .store.sqlite import SqlStore
 
 __all__ = ["READINESS_EVENT", "StartupRunner", "default_startup"]
@@ -235,7 +235,7 @@ class StartupRunner:
             case ProbeStartup():
                 checker = build_checker(spec.check, timeout=spec.timeout_seconds)
                 try:
-                    result = await run_check(checker, spec.timeout_seconds)
+                    result = await run_check(checker, limit_for(checker, spec.timeout_seconds))
                 finally:
                     await checker.aclose()
                 ok = result.status in (HealthStatus.HEALTHY, HealthStatus.DEGRADED)

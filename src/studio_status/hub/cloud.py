@@ -51,6 +51,7 @@ from studio_status.protocol.cloud import (
     DaySpend,
     PodsPushResult,
 )
+from studio_status.tlsdefault import verified_context
 
 from .checks.base import CheckResult
 from .config import CloudSettings
@@ -367,7 +368,9 @@ class CloudService:
             await self.sleep(self.settings.max_backoff_seconds)
             key = await self._find_key()
         async with httpx.AsyncClient(
-            transport=self.transport, timeout=self.settings.request_timeout_seconds
+            transport=self.transport,
+            timeout=self.settings.request_timeout_seconds,
+            verify=verified_context(),
         ) as http:
             client = RunPodClient(
                 http,

@@ -218,10 +218,33 @@ class HubConfig(_Model):
     @model_validator(mode="after")
     def _unique_names(self) -> HubConfig:
         seen: set[str] = set()
-        for svc in self.services:
+        for i, svc in enumerate(self.services):
             if svc.name in seen:
-                raise ValueError(f"duplicate service name {svc.name!r}")
+                raise ValueError(f"services.{i}.name: duplicate service name {svc.name!r}")
             seen.add(svc.name)
+        return self
+
+    @model_validator(mode="after")
+    def _known_services(self) -> HubConfig:
+        """Startup checks, maintenance windows and the connectivity service name services
+        that exist (the default ones when ``services`` is empty): a typo would otherwise
+        wait forever, hold nothing, or never apply."""
+        names = {s.name for s in self.services} or set(DEFAULT_SERVICE_NAMES)
+        known = ", ".join(sorted(names))
+        refs: list[tuple[str, str | None]] = [
+            ("health.connectivity_service", self.health.connectivity_service)
+        ]
+        refs += [
+            (f"health.startup.{i}.service", getattr(check, "service", None))
+            for i, check in enumerate(self.health.startup or [])
+        ]
+        refs += [
+            (f"health.maintenance.{i}.service", window.service)
+            for i, window in enumerate(self.health.maintenance)
+        ]
+        for field, name in refs:
+            if name is not None and name not in names:
+                raise ValueError(f"{field}: no service named {name!r} (services: {known})")
         return self
 
     def database(self) -> Path | str:
@@ -232,6 +255,10 @@ class HubConfig(_Model):
         """The SQLite file; with PostgreSQL, where it would be (its folder is the data dir)."""
         db = self.database()
         return db if isinstance(db, Path) else default_data_dir() / "hub.sqlite3"
+
+
+#: the services :func:`default_config` watches
+DEFAULT_SERVICE_NAMES = ("hub", "events", "disk")
 
 
 def default_config(self_url: str, data_dir: Path, *, interval: float = 30.0) -> list[ServiceConfig]:
@@ -283,7 +310,14 @@ def load_config(path: Path | None) -> tuple[HubConfig, bool]:
     try:
         return HubConfig.model_validate(raw), True
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]
-        )
-        raise ConfigError(f"{path}: {problems}") from None
+        raise ConfigError(f"{path}: {describe(exc)}") from None
+
+
+def describe(exc: ValidationError) -> str:
+    """The first few errors as ``field: cause``; a rule across fields names its own."""
+    problems = []
+    for e in exc.errors()[:5]:
+        loc = ".".join(str(p) for p in e["loc"])
+        msg = e["msg"].removeprefix("Value error, ")
+        problems.append(f"{loc}: {msg}" if loc else msg)
+    return "; ".join(problems)

@@ -139,6 +139,10 @@ class JobBoard:
         """Whether ``job_id`` is active or among the recent finished jobs."""
         return job_id in self.jobs or any(j.id == job_id for j in self.recent)
 
+    def vouched_at(self, job_id: str) -> datetime | None:
+        """When an active job's source last spoke of it (None for a job not active)."""
+        return self._vouched.get(job_id)
+
     def apply_job(self, ev: JobEventIn) -> Applied:
         if self._duplicate(ev.event_id):
             return Applied(reason="duplicate event_id")

@@ -1,21 +1,19 @@
-"""Request limits: body size for every request, and a rate per token for push and ingest.
+"""Request limits: body size for every request, and the token buckets the gate rates with.
 
-A pure ASGI middleware, so it runs before FastAPI reads or validates anything: an oversized
-body is refused with 413 without being held in memory (its declared length is checked
-first; a body sent without one is counted as it arrives and cut off at the limit), and a
-token that writes to ``/api/`` faster than its allowance gets 429 with ``Retry-After``.
+:class:`RequestLimits` is a pure ASGI middleware, so it runs before FastAPI reads anything:
+an oversized body is refused with 413 without being held in memory (its declared length is
+checked first; a body sent without one is counted as it arrives and cut off at the limit).
 
-The rate is a token bucket per bearer token (keyed by a hash, never the token itself;
-requests without one share a bucket per client address): ``burst`` writes at once, refilled
-at ``rate_per_second``. Admin actions under ``/admin`` are people clicking, not machines
-pushing, and are not rate limited; reads are never limited.
+:class:`RateLimiter` holds token buckets (``burst`` at once, refilled at
+``rate_per_second``), bounded in number; :mod:`studio_status.hub.gate` takes from them after
+it has authenticated the caller: one bucket per valid token for writes to ``/api/``, one per
+client address for callers without a valid token. Admin actions under ``/admin`` are people
+clicking, not machines pushing, and reads are never limited for a valid token.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,10 +21,9 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["LimitSettings", "RequestLimits"]
+__all__ = ["LimitSettings", "RateLimiter", "RequestLimits"]
 
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_RATED_PREFIX = "/api/"
 _MAX_BUCKETS = 10_000
 
 
@@ -49,17 +46,51 @@ class _TooLarge(Exception):
     pass
 
 
-class RequestLimits:
+class RateLimiter:
+    """Token buckets by key, at most ``_MAX_BUCKETS`` of them (full ones are forgotten first)."""
+
     def __init__(
-        self,
-        app: ASGIApp,
-        settings: LimitSettings = LimitSettings(),
-        clock: Callable[[], float] = time.monotonic,
+        self, settings: LimitSettings = LimitSettings(), clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self.app = app
         self.settings = settings
         self._clock = clock
         self._buckets: dict[str, _Bucket] = {}
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def take(self, key: str) -> float:
+        """Take one request from ``key``'s bucket; 0 if allowed, else seconds until it is."""
+        now = self._clock()
+        rate, burst = self.settings.rate_per_second, float(self.settings.burst)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= _MAX_BUCKETS:
+                self._forget_full(now)
+            bucket = self._buckets[key] = _Bucket(burst, now)
+        bucket.tokens = min(burst, bucket.tokens + (now - bucket.at) * rate)
+        bucket.at = now
+        if bucket.tokens >= 1.0:
+            bucket.tokens -= 1.0
+            return 0.0
+        return (1.0 - bucket.tokens) / rate
+
+    def _forget_full(self, now: float) -> None:
+        rate, burst = self.settings.rate_per_second, self.settings.burst
+        for key, bucket in list(self._buckets.items()):
+            if bucket.tokens + (now - bucket.at) * rate >= burst:
+                del self._buckets[key]
+        if len(self._buckets) >= _MAX_BUCKETS:  # all busy: forget the oldest half
+            for key in sorted(self._buckets, key=lambda k: self._buckets[k].at)[
+                : _MAX_BUCKETS // 2
+            ]:
+                del self._buckets[key]
+
+
+class RequestLimits:
+    def __init__(self, app: ASGIApp, settings: LimitSettings = LimitSettings()) -> None:
+        self.app = app
+        self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -67,16 +98,6 @@ class RequestLimits:
             return
         method = scope["method"]
         headers = {k.decode("latin-1").lower(): v for k, v in scope.get("headers", [])}
-        if method in _WRITES and scope["path"].startswith(_RATED_PREFIX):
-            wait = self._take(self._key(scope, headers))
-            if wait > 0:
-                await _answer(
-                    send,
-                    429,
-                    f"too many requests for this token; retry in {math.ceil(wait)} s",
-                    [(b"retry-after", str(math.ceil(wait)).encode())],
-                )
-                return
         limit = self.settings.max_body_bytes
         declared = headers.get("content-length")
         if declared is not None:
@@ -103,40 +124,6 @@ class RequestLimits:
             return next(replay, None) or await receive()
 
         await self.app(scope, replayed, send)
-
-    def _key(self, scope: Scope, headers: dict[str, bytes]) -> str:
-        auth = headers.get("authorization")
-        if auth:
-            return "t:" + hashlib.sha256(auth.strip()).hexdigest()
-        client = scope.get("client") or ("?", 0)
-        return f"a:{client[0]}"
-
-    def _take(self, key: str) -> float:
-        """Take one write from ``key``'s bucket; 0 if allowed, else seconds until it is."""
-        now = self._clock()
-        rate, burst = self.settings.rate_per_second, float(self.settings.burst)
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            if len(self._buckets) >= _MAX_BUCKETS:
-                self._forget_full(now)
-            bucket = self._buckets[key] = _Bucket(burst, now)
-        bucket.tokens = min(burst, bucket.tokens + (now - bucket.at) * rate)
-        bucket.at = now
-        if bucket.tokens >= 1.0:
-            bucket.tokens -= 1.0
-            return 0.0
-        return (1.0 - bucket.tokens) / rate
-
-    def _forget_full(self, now: float) -> None:
-        rate, burst = self.settings.rate_per_second, self.settings.burst
-        for key, bucket in list(self._buckets.items()):
-            if bucket.tokens + (now - bucket.at) * rate >= burst:
-                del self._buckets[key]
-        if len(self._buckets) >= _MAX_BUCKETS:  # all busy: forget the oldest half
-            for key in sorted(self._buckets, key=lambda k: self._buckets[k].at)[
-                : _MAX_BUCKETS // 2
-            ]:
-                del self._buckets[key]
 
 
 async def _read_body(receive: Receive, limit: int) -> list[Message]:

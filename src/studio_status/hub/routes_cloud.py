@@ -13,6 +13,8 @@ from studio_status.protocol import Role
 from studio_status.protocol.cloud import CloudCosts, CloudPodsPush, CloudPodsView, PodsPushResult
 
 from .deps import Access
+from .gate import GatedRoute
+from .openapi import errors
 from .service import Hub
 
 __all__ = ["cloud_router"]
@@ -31,7 +33,7 @@ class PodsPushEnvelope(BaseModel):
 
 
 def cloud_router(hub: Hub) -> APIRouter:
-    router = APIRouter(tags=["cloud"])
+    router = APIRouter(tags=["cloud"], route_class=GatedRoute)
     Admin = Annotated[Role, Depends(Access(hub).only(Role.ADMIN))]
 
     @router.get("/admin/cloud/pods", response_model=PodsEnvelope)
@@ -50,7 +52,11 @@ def cloud_router(hub: Hub) -> APIRouter:
         """The cost-rate series for the last ``hours`` and spend per day this month."""
         return CostsEnvelope(data=await hub.cloud.costs(hours))
 
-    @router.post("/api/v1/cloud/pods", response_model=PodsPushEnvelope)
+    @router.post(
+        "/api/v1/cloud/pods",
+        response_model=PodsPushEnvelope,
+        responses=errors(409, s409="The provider is polled by the hub"),
+    )
     async def push_pods(body: CloudPodsPush, _: Admin) -> PodsPushEnvelope:
         """A provider's complete pod list (any cloud). Pods missing from it are gone."""
         polled = hub.cloud.providers.get(body.provider)

@@ -11,7 +11,7 @@ import os
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
@@ -33,6 +33,7 @@ from .auth import split_token
 from .checks.disk import disk_usage
 from .checks.specs import DiskSpec
 from .deps import Access
+from .gate import GatedRoute
 from .service import Hub
 
 __all__ = ["dashboard_router", "disk_level", "project_colour"]
@@ -71,6 +72,19 @@ def project_colour(percent: float, blocked: bool) -> ProgressColour:
     return ProgressColour.GREEN if percent > 75 else ProgressColour.YELLOW
 
 
+def _measure(path: str) -> tuple[os.statvfs_result, str | None]:
+    """statvfs and the mount point holding ``path`` (the figures are that volume's), in one
+    worker thread: a hung mount blocks the thread, never the loop."""
+    st = os.statvfs(path)
+    current = os.path.realpath(path)
+    while not os.path.ismount(current):
+        parent = os.path.dirname(current)
+        if parent == current:
+            return st, None
+        current = parent
+    return st, current
+
+
 def disk_level(used_percent: float) -> Literal["ok", "warning", "critical"]:
     """Seed 002's thresholds: warning from 80 %, critical from 90 %."""
     if used_percent >= CRITICAL_PERCENT:
@@ -87,7 +101,7 @@ def _elapsed(job: JobInfo, now: datetime) -> int | None:
 
 
 def dashboard_router(hub: Hub) -> APIRouter:
-    router = APIRouter(tags=["dashboard"])
+    router = APIRouter(tags=["dashboard"], route_class=GatedRoute)
     deps = Access(hub)
     Reader = Annotated[Role, Depends(deps.any_role)]
     Admin = Annotated[Role, Depends(deps.only(Role.ADMIN))]
@@ -160,29 +174,37 @@ def dashboard_router(hub: Hub) -> APIRouter:
             )
         return ProjectsEnvelope(data=out)
 
-    def disk_paths() -> list[str]:
-        paths = [str(hub.config.database_path().parent)]
+    def disk_paths() -> dict[str, str]:
+        """Each watched folder with what it holds, in the words the app shows."""
+        paths = {str(hub.config.database_path().parent): "Hub data"}
         for service in hub.services:
             if isinstance(service.check, DiskSpec) and service.check.path not in paths:
-                paths.append(service.check.path)
+                paths[service.check.path] = service.label or service.name
         return paths
 
-    async def volume(path: str) -> DiskVolume:
+    async def volume(path: str, label: str) -> DiskVolume:
         if path in busy:  # a hung mount: never stack a second thread on it
-            return DiskVolume(path=path, level="unknown", error="statvfs still pending")
+            return DiskVolume(
+                path=path, label=label, level="unknown", error="still waiting for the disk"
+            )
         busy.add(path)
-        task = asyncio.create_task(asyncio.to_thread(os.statvfs, path))
+        task = asyncio.create_task(asyncio.to_thread(_measure, path))
         task.add_done_callback(lambda _: busy.discard(path))
         try:
             async with asyncio.timeout(_STATVFS_TIMEOUT):
-                st = await asyncio.shield(task)
+                measured = await asyncio.shield(task)
         except TimeoutError:
-            return DiskVolume(path=path, level="unknown", error="statvfs timed out")
+            return DiskVolume(
+                path=path, label=label, level="unknown", error="the disk did not answer"
+            )
         except OSError as exc:
-            return DiskVolume(path=path, level="unknown", error=str(exc))
+            return DiskVolume(path=path, label=label, level="unknown", error=str(exc))
+        st, mount = measured
         usage = disk_usage(st)
         return DiskVolume(
             path=path,
+            label=label,
+            mount=mount,
             total_bytes=usage.total_bytes,
             used_bytes=usage.used_bytes,
             free_bytes=usage.free_bytes,
@@ -193,7 +215,7 @@ def dashboard_router(hub: Hub) -> APIRouter:
     @router.get("/dashboard/widgets/disk-health", response_model=DiskEnvelope)
     async def disk_health(_: Admin) -> DiskEnvelope:
         """The hub's data disk and every disk-checked path, read now with statvfs."""
-        volumes = await asyncio.gather(*(volume(p) for p in disk_paths()))
+        volumes = await asyncio.gather(*(volume(p, n) for p, n in disk_paths().items()))
         return DiskEnvelope(
             data=DiskHealth(
                 volumes=list(volumes),
@@ -206,7 +228,7 @@ def dashboard_router(hub: Hub) -> APIRouter:
     async def activity_feed(
         role: Reader,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
         category: Literal["job", "workflow", "system", "service", "alert"] | None = None,
         project_id: Annotated[str | None, Query(max_length=200)] = None,
     ) -> ActivityEnvelope:
@@ -245,9 +267,6 @@ def dashboard_router(hub: Hub) -> APIRouter:
     @router.put("/user/dashboard", response_model=DashboardEnvelope)
     async def put_dashboard(body: DashboardConfigIn, token_id: Caller) -> DashboardEnvelope:
         """Save (replace) the caller's document; 422 names the offending field."""
-        names = [p.widget for p in body.layout]
-        if len(names) != len(set(names)):
-            raise HTTPException(422, "layout: each widget may appear once")
         at = utcnow()
         await hub.activity.db.save_dashboard(token_id, body.model_dump(mode="json"), at)
         return DashboardEnvelope(

@@ -37,6 +37,8 @@ from studio_status.protocol.uptime import UptimeReport
 from .actions import ActionError, QuickActions
 from .auth import split_token
 from .deps import Access
+from .gate import INT64_MAX, GatedRoute
+from .openapi import REQUEST_SCHEMA, errors
 from .service import Hub
 
 __all__ = ["health_router"]
@@ -105,7 +107,7 @@ _bearer = HTTPBearer(auto_error=False)
 
 
 def health_router(hub: Hub) -> APIRouter:
-    router = APIRouter(tags=["health"])
+    router = APIRouter(tags=["health"], route_class=GatedRoute)
     deps = Access(hub)
     Admin = Annotated[Role, Depends(deps.only(Role.ADMIN))]
     actions = QuickActions(hub)
@@ -129,7 +131,7 @@ def health_router(hub: Hub) -> APIRouter:
             raise HTTPException(404, f"no service named {service!r}")
         return service
 
-    @router.get("/admin/health/uptime", response_model=UptimeEnvelope)
+    @router.get("/admin/health/uptime", response_model=UptimeEnvelope, responses=errors(404))
     async def uptime(
         _: Admin,
         period: Literal["24h", "7d", "30d"] = "7d",
@@ -148,7 +150,7 @@ def health_router(hub: Hub) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         service: str | None = None,
         action: str | None = None,
-        before_id: int | None = None,
+        before_id: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None,
     ) -> AuditEnvelope:
         """The audit trail, newest first; page with ``before_id``."""
         return AuditEnvelope(
@@ -162,7 +164,9 @@ def health_router(hub: Hub) -> APIRouter:
         """Every service's alert config and open alert, plus mutes and maintenance."""
         return AlertsEnvelope(data=hub.alerts.view(list(hub.state.services)))
 
-    @router.put("/admin/health/alerts/{service}", response_model=AlertConfigEnvelope)
+    @router.put(
+        "/admin/health/alerts/{service}", response_model=AlertConfigEnvelope, responses=errors(404)
+    )
     async def put_alert_config(
         service: str, update: AlertConfigUpdate, actor: Actor
     ) -> AlertConfigEnvelope:
@@ -183,7 +187,7 @@ def health_router(hub: Hub) -> APIRouter:
         )
         return AlertConfigEnvelope(data=config)
 
-    @router.put("/admin/health/mute", response_model=MuteEnvelope)
+    @router.put("/admin/health/mute", response_model=MuteEnvelope, responses=errors(404))
     async def mute(body: MuteRequest, actor: Actor) -> MuteEnvelope:
         """Mute one service (or, without ``service``, everything) for 1 h / 4 h / 8 h or
         until cleared: no notices; ``muted_until`` shows on the service."""
@@ -195,7 +199,7 @@ def health_router(hub: Hub) -> APIRouter:
         await actions.record(actor, "mute", body.service, "ok", params=body.model_dump(mode="json"))
         return MuteEnvelope(data=result)
 
-    @router.delete("/admin/health/mute", status_code=204)
+    @router.delete("/admin/health/mute", status_code=204, responses=errors(404))
     async def unmute(actor: Actor, service: str | None = None) -> None:
         """Clear the mute of ``service`` (or the global one); notices held meanwhile for
         incidents still open go out now."""
@@ -207,20 +211,23 @@ def health_router(hub: Hub) -> APIRouter:
     async def maintenance(_: Admin) -> MaintenanceListEnvelope:
         return MaintenanceListEnvelope(data=list(hub.alerts.maintenance.windows.values()))
 
-    @router.post("/admin/health/maintenance", response_model=MaintenanceEnvelope, status_code=201)
+    @router.post(
+        "/admin/health/maintenance",
+        response_model=MaintenanceEnvelope,
+        status_code=201,
+        responses=errors(404),
+    )
     async def add_maintenance(body: MaintenanceIn, actor: Actor) -> MaintenanceEnvelope:
         """A maintenance window: checks run, notices are held, uptime leaves it out."""
         if body.service is not None:
             known(body.service)
-        if body.end <= body.start:
-            raise HTTPException(422, "end: must be after start")
         window = await hub.alerts.add_maintenance(body, actor)
         await actions.record(
             actor, "maintenance_add", body.service, "ok", params=body.model_dump(mode="json")
         )
         return MaintenanceEnvelope(data=window)
 
-    @router.delete("/admin/health/maintenance/{window_id}", status_code=204)
+    @router.delete("/admin/health/maintenance/{window_id}", status_code=204, responses=errors(404))
     async def delete_maintenance(window_id: str, actor: Actor) -> None:
         if not await hub.alerts.remove_maintenance(window_id):
             raise HTTPException(404, f"no maintenance window {window_id!r} set through the API")
@@ -232,7 +239,9 @@ def health_router(hub: Hub) -> APIRouter:
         return ChecklistEnvelope(data=hub.checklist.snapshot())
 
     @router.post(
-        "/admin/health/startup-checklist/{check}/override", response_model=StartupCheckEnvelope
+        "/admin/health/startup-checklist/{check}/override",
+        response_model=StartupCheckEnvelope,
+        responses=errors(404),
     )
     async def override_check(
         check: str, body: OverrideRequest, actor: Actor
@@ -252,7 +261,11 @@ def health_router(hub: Hub) -> APIRouter:
         )
         return StartupCheckEnvelope(data=result)
 
-    @router.post("/admin/health/{service}/recheck", response_model=CheckEnvelope)
+    @router.post(
+        "/admin/health/{service}/recheck",
+        response_model=CheckEnvelope,
+        responses=errors(404, 409, s409="The service's status is pushed, not checked"),
+    )
     async def recheck(service: str, actor: Actor) -> CheckEnvelope:
         """Check now, outside the interval; the result is applied like any check."""
         try:
@@ -261,7 +274,9 @@ def health_router(hub: Hub) -> APIRouter:
             raise HTTPException(exc.status, exc.message) from None
 
     @router.post(
-        "/admin/health/{service}/test-notification", response_model=NotificationTestEnvelope
+        "/admin/health/{service}/test-notification",
+        response_model=NotificationTestEnvelope,
+        responses=errors(404),
     )
     async def test_notification(service: str, actor: Actor) -> NotificationTestEnvelope:
         """Send a test notice to every external channel of the service (Apprise URLs, the
@@ -269,7 +284,11 @@ def health_router(hub: Hub) -> APIRouter:
         channels = await hub.alerts.send_test(known(service), actor)
         return NotificationTestEnvelope(data=NotificationTest(service=service, channels=channels))
 
-    @router.post("/admin/health/{service}/diagnose", response_model=DiagnoseEnvelope)
+    @router.post(
+        "/admin/health/{service}/diagnose",
+        response_model=DiagnoseEnvelope,
+        responses=errors(404, 409, s409="The service's status is pushed, not checked"),
+    )
     async def diagnose(service: str, actor: Actor) -> DiagnoseEnvelope:
         """The checker's extended probe with its detailed output."""
         try:
@@ -277,7 +296,25 @@ def health_router(hub: Hub) -> APIRouter:
         except ActionError as exc:
             raise HTTPException(exc.status, exc.message) from None
 
-    @router.post("/admin/health/{service}/restart", response_model=RestartEnvelope)
+    @router.post(
+        "/admin/health/{service}/restart",
+        response_model=RestartEnvelope,
+        responses=errors(
+            400,
+            404,
+            409,
+            s400='Not confirmed: send {"confirm": true}',
+            s409="No restart command configured, or a restart is already running",
+        ),
+        # what is accepted; anything else is refused with 400, and the refusal audited
+        openapi_extra={
+            REQUEST_SCHEMA: {
+                "type": "object",
+                "properties": {"confirm": {"const": True}},
+                "required": ["confirm"],
+            }
+        },
+    )
     async def restart(
         service: str, actor: Actor, body: Annotated[RestartRequest | None, Body()] = None
     ) -> RestartEnvelope:
@@ -291,7 +328,11 @@ def health_router(hub: Hub) -> APIRouter:
             raise HTTPException(exc.status, exc.message) from None
         return RestartEnvelope(data=outcome)
 
-    @router.get("/admin/health/{service}/logs", response_model=LogsEnvelope)
+    @router.get(
+        "/admin/health/{service}/logs",
+        response_model=LogsEnvelope,
+        responses=errors(404, 409, s404="No such service, or no log file to read"),
+    )
     async def logs(
         service: str, actor: Actor, lines: Annotated[int, Query(ge=1, le=5000)] = 100
     ) -> LogsEnvelope:

@@ -6,7 +6,7 @@ every role, since creators and reviewers watch their generations.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel
 
 from studio_status.protocol import (
@@ -19,6 +19,8 @@ from studio_status.protocol import (
 )
 
 from .deps import Access
+from .gate import GatedRoute
+from .openapi import errors
 from .service import Hub
 
 __all__ = ["jobs_router"]
@@ -39,7 +41,7 @@ class PushEnvelope(BaseModel):
 
 
 def jobs_router(hub: Hub) -> APIRouter:
-    router = APIRouter(tags=["jobs"])
+    router = APIRouter(tags=["jobs"], route_class=GatedRoute)
     deps = Access(hub)
     Pusher = Annotated[Role, Depends(deps.only(Role.ADMIN))]
     Reader = Annotated[Role, Depends(deps.any_role)]
@@ -47,7 +49,9 @@ def jobs_router(hub: Hub) -> APIRouter:
     @router.post(
         "/api/v1/jobs/events",
         response_model=PushEnvelope,
-        responses={503: {"description": "Not ready: new generation jobs are refused"}},
+        responses=errors(
+            503, s503="Not ready (new generation jobs are refused), or storage is failing"
+        ),
     )
     async def push_job(event: JobEventIn, _: Pusher) -> PushEnvelope:
         """One job event. A repeated ``event_id`` or an out-of-order event answers 200 with
@@ -70,8 +74,9 @@ def jobs_router(hub: Hub) -> APIRouter:
         return PushEnvelope(data=hub.push_workflow(event))
 
     @router.get("/api/v1/jobs", response_model=JobsEnvelope)
-    async def list_jobs(_: Reader, recent: int = 20) -> JobsEnvelope:
-        recent = max(0, min(recent, 200))
+    async def list_jobs(
+        _: Reader, recent: Annotated[int, Query(ge=0, le=200)] = 20
+    ) -> JobsEnvelope:
         finished = list(hub.jobs.recent)[-recent:] if recent else []
         return JobsEnvelope(
             data=JobsView(

@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from studio_status.protocol import Role
 
+from .gate import Gate
 from .service import Hub
 
 __all__ = ["metrics_router"]
@@ -53,8 +54,10 @@ def metrics_router(hub: Hub) -> APIRouter:
             and hmac.compare_digest(presented.encode(), scrape_token.encode())
         ):
             return
-        role = await hub.auth.authenticate(presented)
+        role = await hub.auth.authenticate(presented) if presented else None
         if role is None:
+            gate: Gate = request.app.state.gate
+            gate.refuse_anonymous(request)
             raise HTTPException(
                 401, "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"}
             )
@@ -68,6 +71,7 @@ def metrics_router(hub: Hub) -> APIRouter:
             200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}, "description": "Metrics"},
             401: {"description": "No token, or an unknown or revoked one"},
             403: {"description": "The token's role may not scrape"},
+            429: {"description": "Too many refused attempts from this address"},
         },
         dependencies=[Depends(allowed)],
     )

@@ -30,12 +30,14 @@ from studio_status.protocol.systems import (
 )
 
 from .deps import Access
+from .gate import GatedRoute
+from .openapi import errors
 from .service import Hub
 from .systems import SystemError
 
 __all__ = ["systems_router"]
 
-SystemName = Annotated[str, Path(max_length=64)]
+SystemName = Annotated[str, Path(max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
 
 
 class SnapshotEnvelope(BaseModel):
@@ -75,20 +77,25 @@ def _refuse(exc: SystemError) -> HTTPException:
 
 
 def systems_router(hub: Hub) -> APIRouter:
-    router = APIRouter(tags=["systems"])
+    router = APIRouter(tags=["systems"], route_class=GatedRoute)
     deps = Access(hub)
     Manager = Annotated[Role, Depends(deps.only(Role.ADMIN))]
     Reader = Annotated[Role, Depends(deps.any_role)]
 
-    @router.post("/api/v1/status/outage", response_model=OutageEnvelope)
+    @router.post("/api/v1/status/outage", response_model=OutageEnvelope, responses=errors(404, 409))
     async def report_outage(body: OutageIn, _: Manager) -> OutageEnvelope:
-        """Report an outage, or update one by ``id`` (``status: resolved`` closes it)."""
+        """Report an outage, or update one by ``id`` (``status: resolved`` closes it; 404
+        when no outage has that id)."""
         try:
             return OutageEnvelope(data=await hub.systems.report_outage(body))
         except SystemError as exc:
             raise _refuse(exc) from None
 
-    @router.post("/api/v1/status/reservation", response_model=ReservationEnvelope)
+    @router.post(
+        "/api/v1/status/reservation",
+        response_model=ReservationEnvelope,
+        responses={201: {"model": ReservationEnvelope}, **errors(409)},
+    )
     async def add_reservation(body: ReservationIn, _: Manager) -> JSONResponse:
         """Add or replace the reservation named ``name`` on ``system``."""
         try:
@@ -125,7 +132,10 @@ def systems_router(hub: Hub) -> APIRouter:
     @router.post(
         "/api/v1/status/{system}",
         response_model=SnapshotEnvelope,
-        responses={201: {"model": SnapshotEnvelope}},
+        responses={
+            201: {"model": SnapshotEnvelope},
+            **errors(404, 409, s404="A reserved word, not a system name"),
+        },
     )
     async def ingest(system: SystemName, body: SystemSnapshotIn, _: Manager) -> JSONResponse:
         """One snapshot. 201 when new; 200 when it replaced the snapshot with the same
@@ -139,7 +149,9 @@ def systems_router(hub: Hub) -> APIRouter:
             status_code=201 if result.created else 200,
         )
 
-    @router.get("/api/v1/status/{system}/latest", response_model=LatestEnvelope)
+    @router.get(
+        "/api/v1/status/{system}/latest", response_model=LatestEnvelope, responses=errors(404)
+    )
     async def latest(system: SystemName, _: Reader) -> LatestEnvelope:
         view = await hub.systems.latest_view(system)
         if view is None:

@@ -25,11 +25,19 @@ from studio_status.protocol import HealthStatus, utcnow
 from .checks.base import Checker, CheckResult
 from .config import ServiceConfig
 
-__all__ = ["Scheduler", "run_check", "spread"]
+__all__ = ["Scheduler", "limit_for", "run_check", "spread"]
 
 log = logging.getLogger("hub.checks")
 
 ResultSink = Callable[[str, CheckResult, datetime], None]
+
+#: beyond a checker's own bound (its timeout and grace), before the scheduler gives up on it
+REPORT_MARGIN = 0.5
+
+
+def limit_for(checker: Checker, timeout: float) -> float:
+    """The scheduler's limit: a safety net behind the checker's own bound, never before it."""
+    return timeout + checker.outer_grace + REPORT_MARGIN
 
 
 def spread(name: str) -> float:
@@ -118,7 +126,8 @@ class Scheduler:
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
             try:
-                result = await run_check(self._checkers[name], svc.timeout_seconds)
+                checker = self._checkers[name]
+                result = await run_check(checker, limit_for(checker, svc.timeout_seconds))
             finally:
                 self._in_flight -= 1
         self._sink(name, result, self._clock())

@@ -28,10 +28,14 @@ from studio_status.protocol import (
     ServiceHealthChanged,
     Snapshot,
     SnapshotMessage,
+    StabilityState,
+    StabilityStatus,
     WorkflowEventIn,
     utcnow,
 )
+from studio_status.protocol.contract import CONTRACT
 from studio_status.tasks import TaskSet
+from studio_status.tlsdefault import verified_context
 
 from .activity import ActivityLog
 from .alerts import AlertManager
@@ -47,6 +51,9 @@ from .jobs import Applied, JobBoard
 from .metrics import HubCounters, HubMetrics
 from .scheduler import Scheduler
 from .sources.configured import Source, build_sources
+from .sources.pg_notify import SERVICE_KIND as PG_SERVICE_KIND
+from .sources.pg_notify import PgNotifySource
+from .sources.pg_notify import service_name as pg_service_name
 from .state import HealthState
 from .store import create_store
 from .store.postgres import PostgresStore
@@ -111,7 +118,7 @@ class Hub:
         self.systems = SystemsService(self, config.systems, clock=clock)
         self.simulated = False
         self.sources: list[Source] = []  # configured job/stability sources, once started
-        self.activity = ActivityLog(self.store, clock=clock)
+        self.activity = ActivityLog(self.store, clock=clock, label=self._label)
         self.counters = HubCounters()
         self.metrics = HubMetrics(self)
         self._clock = clock
@@ -129,6 +136,11 @@ class Hub:
         self._feed: EventFeed | None = None
         self._leader_tasks = TaskSet(log)
         self._jobs_reload: asyncio.TimerHandle | None = None
+
+    def _label(self, name: str) -> str | None:
+        """A service's label (``DB``) for what the hub tells people (the activity feed)."""
+        svc = self.state.services.get(name)
+        return svc.label if svc is not None else None
 
     @property
     def bus(self) -> EventBus:
@@ -161,6 +173,10 @@ class Hub:
         # services that come from data, not config, join before the state is restored
         await self.systems.load()
         await self.cloud.load()
+        for spec in self.config.sources.postgres:  # each listener's own health (seed 003)
+            self.state.ensure_service(
+                pg_service_name(spec.name), f"{spec.name} notifications", PG_SERVICE_KIND
+            )
         self.state.restore(
             await self.store.open_windows(),
             await self.store.last_checks(),
@@ -182,6 +198,7 @@ class Hub:
         # room in the pool for every check in flight, and keep-alive for as many: a queue in
         # httpcore's pool is costly, and reconnecting per check wastes the targets' time too
         self._http = httpx.AsyncClient(
+            verify=verified_context(),
             follow_redirects=True,
             limits=httpx.Limits(max_connections=slots + 16, max_keepalive_connections=slots),
         )
@@ -584,7 +601,28 @@ class Hub:
                 workflows=list(self.jobs.workflows.values()),
                 heartbeat_seconds=self.heartbeat_seconds,
                 simulated=self.simulated,
+                stability=self.stability(),
+                contract=CONTRACT,
+                flapping=self.alerts.flapping() if admin else None,
             ),
+        )
+
+    def stability(self) -> StabilityStatus | None:
+        """What the ``pg_notify`` listeners know of seed 003's stability: processing if any
+        database says so, stable if all that know say so; None without listeners."""
+        listeners = [s for s in self.sources if isinstance(s, PgNotifySource)]
+        if not self.config.sources.postgres:
+            return None
+        known = [s.payloads for s in listeners if s.payloads.stable is not None]
+        state = None
+        if known:
+            stable = all(p.stable for p in known)
+            state = StabilityState.STABLE if stable else StabilityState.PROCESSING
+        counts = [p.active_jobs for p in known if p.active_jobs is not None]
+        return StabilityStatus(
+            state=state,
+            active_jobs=sum(counts) if counts else None,
+            listening=bool(listeners) and all(s.connected for s in listeners),
         )
 
     async def replay(self, sub: Subscriber, after: int) -> list[Any] | None:

@@ -57,7 +57,17 @@ log = logging.getLogger("hub.systems")
 SYSTEM_KIND = "system"
 #: Path words under /api/v1/status/ that cannot be system names.
 RESERVED_NAMES = frozenset(
-    {"footer", "outage", "outages", "reservation", "reservations", "systems", "cloud", "events"}
+    {
+        "footer",
+        "stability",
+        "outage",
+        "outages",
+        "reservation",
+        "reservations",
+        "systems",
+        "cloud",
+        "events",
+    }
 )
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 FUTURE_SLACK = timedelta(minutes=5)
@@ -303,6 +313,9 @@ class SystemsService:
         before = None
         if body.id is not None:
             before = self.outages.get(body.id) or await db.get_outage(self.hub.store, body.id)
+            if before is None and body.status is OutageStatus.RESOLVED:
+                # resolving what was never reported is a mistake (a mistyped id), not news
+                raise SystemError(f"id: no outage {body.id!r} to resolve", 404)
         end = body.end_time
         if body.status is OutageStatus.RESOLVED and end is None:
             end = now

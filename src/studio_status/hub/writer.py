@@ -83,6 +83,14 @@ class StoreWriter:
                 self.dropped_checks += 1
                 return
 
+    def note_failure(self, exc: StoreError) -> None:
+        """Storage failed, here or for a request that wrote directly (answered 503): one
+        log line per episode, which the next batch that commits ends."""
+        self.last_error = str(exc)
+        if not self.failing:
+            log.error("storage failing, serving from memory and retrying: %s", exc)
+            self.failing = True
+
     async def flush(self) -> None:
         """Wait until everything handed in so far is committed (tests, shutdown)."""
         await self._idle.wait()
@@ -108,11 +116,8 @@ class StoreWriter:
             try:
                 await self._store.write_batch(checks, events, jobs, workflows)
             except StoreError as exc:
-                self.last_error = str(exc)
                 self.errors += 1
-                if not self.failing:
-                    log.error("storage failing, serving from memory and retrying: %s", exc)
-                    self.failing = True
+                self.note_failure(exc)
                 await self._sleep(backoff.next())
                 continue
             for _ in batch:

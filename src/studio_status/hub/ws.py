@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import struct
 from collections import OrderedDict
+from collections.abc import Callable
 
 from fastapi import WebSocket, WebSocketDisconnect
 
@@ -38,15 +40,21 @@ from .bus import Subscriber
 from .service import Hub
 from .store.sqlite import StoreError
 
-__all__ = ["HELLO_TIMEOUT", "serve_events"]
+__all__ = ["FRAMES_EXTENSION", "HELLO_TIMEOUT", "FrameCache", "serve_events", "text_frame"]
 
 log = logging.getLogger("hub.events")
 
 HELLO_TIMEOUT = 10.0
 MAX_BAD_MESSAGES = 20
+#: topics one socket may hold at once: the light topics plus a window's worth of ``job:<id>``
+MAX_TOPICS = 64
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_PROTOCOL = 4400
 CLOSE_TOO_SLOW = 4408
+#: The ASGI scope extension our server adds (:mod:`studio_status.hub.server`): a call that
+#: writes a framed message straight to the socket, or returns False.
+FRAMES_EXTENSION = "studio_status.frames"
+FrameWriter = Callable[[bytes], bool]
 DEFAULT_TOPICS = (
     Topic.FOOTER,
     Topic.HEALTH,
@@ -58,31 +66,55 @@ DEFAULT_TOPICS = (
 )
 
 
-class FrameCache:
-    """The JSON of recent events, encoded once for every socket they go to.
+def text_frame(text: str) -> bytes:
+    """One complete, unmasked server-to-client text frame (RFC 6455 §5.2) holding ``text``."""
+    payload = text.encode()
+    n = len(payload)
+    if n < 126:
+        head = struct.pack("!BB", 0x81, n)
+    elif n < 1 << 16:
+        head = struct.pack("!BBH", 0x81, 126, n)
+    else:
+        head = struct.pack("!BBQ", 0x81, 127, n)
+    return head + payload
 
-    One status change goes to every connected desktop: encode it once, not once per socket
-    (a few per cent of a fan-out to a thousand; the rest is the per-socket send path of
-    the ASGI server). Keyed by the event object itself (its ``id`` plus an identity
-    check, so a recycled id never hits): a role's redacted copy is another object and gets
-    its own text. First in, first out, bounded.
+
+class FrameCache:
+    """The JSON of recent events, and their WebSocket frames, made once for every socket.
+
+    One status change goes to every connected desktop: encode and frame it once, not once
+    per socket. Keyed by the event object itself (its ``id`` plus an identity check, so a
+    recycled id never hits): a role's redacted copy is another object and gets its own
+    text. First in, first out, bounded.
     """
 
     def __init__(self, size: int = 1024) -> None:
         self._size = size
-        self._texts: OrderedDict[int, tuple[Event, str]] = OrderedDict()
+        self._texts: OrderedDict[int, tuple[Event, str, bytes | None]] = OrderedDict()
         self.encoded = 0
+        self.framed = 0
 
     def text(self, event: Event) -> str:
+        return self._entry(event)[1]
+
+    def frame(self, event: Event) -> bytes:
+        event_, text, frame = self._entry(event)
+        if frame is None:
+            frame = text_frame(text)
+            self.framed += 1
+            self._texts[id(event)] = (event_, text, frame)
+        return frame
+
+    def _entry(self, event: Event) -> tuple[Event, str, bytes | None]:
         hit = self._texts.get(id(event))
         if hit is not None and hit[0] is event:
-            return hit[1]
-        text = event.model_dump_json()
+            return hit
+        entry = (event, event.model_dump_json(), None)
         self.encoded += 1
-        self._texts[id(event)] = (event, text)
+        self._texts[id(event)] = entry
         if len(self._texts) > self._size:
             self._texts.popitem(last=False)
-        return text
+        return entry
 
 
 FRAMES = FrameCache()
@@ -110,6 +142,9 @@ async def serve_events(hub: Hub, ws: WebSocket) -> None:
         await _refuse(ws, "unauthorized", "missing or invalid token", CLOSE_UNAUTHORIZED)
         return
     topics = hello.topics or list(DEFAULT_TOPICS)
+    if len(set(topics)) > MAX_TOPICS:
+        await _refuse(ws, "too_many_topics", _too_many(len(set(topics))), CLOSE_PROTOCOL)
+        return
     if hello.last_seq is not None and hello.hub_id in (None, hub.bus.hub_id):
         await hub.catch_up(hello.last_seq)  # replicas: it may come from a faster one
     sub = hub.bus.subscribe(role, topics)
@@ -159,6 +194,8 @@ async def _start(hub: Hub, ws: WebSocket, sub: Subscriber, hello: HelloMessage) 
 async def _send_loop(hub: Hub, ws: WebSocket, sub: Subscriber, credential: str | None) -> None:
     loop = asyncio.get_running_loop()
     checked = loop.time()
+    writer: FrameWriter | None = ws.scope.get("extensions", {}).get(FRAMES_EXTENSION)
+    direct = None if writer is None else _direct(writer)
     while True:
         if loop.time() - checked >= hub.heartbeat_seconds:
             # a token revoked meanwhile (maybe by the CLI, another process) ends the socket
@@ -179,6 +216,9 @@ async def _send_loop(hub: Hub, ws: WebSocket, sub: Subscriber, credential: str |
             return
         getter = asyncio.ensure_future(sub.queue.get())
         overflow = asyncio.ensure_future(sub.wakeup.wait())
+        # idle with nothing queued: events go straight to the socket, framed once for all
+        # (the bus stops that the moment it has to queue one, so order always holds)
+        sub.direct = direct if sub.queue.empty() else None
         try:
             done, _ = await asyncio.wait(
                 {getter, overflow},
@@ -186,6 +226,7 @@ async def _send_loop(hub: Hub, ws: WebSocket, sub: Subscriber, credential: str |
                 return_when=asyncio.FIRST_COMPLETED,
             )
         finally:
+            sub.direct = None
             overflow.cancel()
             if not getter.done():
                 getter.cancel()
@@ -193,6 +234,13 @@ async def _send_loop(hub: Hub, ws: WebSocket, sub: Subscriber, credential: str |
             await _send(ws, getter.result())
         elif not done and sub.queue.empty():
             await _send(ws, HeartbeatMessage(seq=sub.cursor, ts=utcnow()))
+
+
+def _direct(writer: FrameWriter) -> Callable[[Event], bool]:
+    def send(event: Event) -> bool:
+        return writer(FRAMES.frame(event))
+
+    return send
 
 
 async def _receive_loop(ws: WebSocket, sub: Subscriber) -> None:
@@ -210,6 +258,13 @@ async def _receive_loop(ws: WebSocket, sub: Subscriber) -> None:
             await _send(ws, ErrorMessage(code="bad_message", message=str(exc)))
             continue
         if isinstance(msg, SubscribeMessage):
+            wanted = sub.topics.union(msg.topics)
+            if len(wanted) > MAX_TOPICS:
+                # refused whole, the socket stays: the client learns why and keeps its topics
+                await _send(
+                    ws, ErrorMessage(code="too_many_topics", message=_too_many(len(wanted)))
+                )
+                continue
             sub.topics.update(msg.topics)
         elif isinstance(msg, UnsubscribeMessage):
             sub.topics.difference_update(msg.topics)
@@ -220,6 +275,13 @@ async def _receive_loop(ws: WebSocket, sub: Subscriber) -> None:
                     code="bad_message", message=f"'{msg.type}' is only valid as the first message"
                 ),
             )
+
+
+def _too_many(count: int) -> str:
+    return (
+        f"too many topics: {count} asked, at most {MAX_TOPICS} per connection;"
+        " unsubscribe from some first"
+    )
 
 
 async def _refuse(ws: WebSocket, code: str, message: str, close_code: int) -> None:

@@ -46,7 +46,14 @@ from .footer import (
     JobsSummary,
     WorkflowsSummary,
 )
-from .health import CheckRecord, HealthOverview, ServiceDetail, ServiceHealth, UptimeWindow
+from .health import (
+    CheckRecord,
+    HealthOverview,
+    ServiceActions,
+    ServiceDetail,
+    ServiceHealth,
+    UptimeWindow,
+)
 from .messages import (
     ClientMessage,
     ErrorMessage,
@@ -57,6 +64,7 @@ from .messages import (
     ServerMessage,
     Snapshot,
     SnapshotMessage,
+    StabilityStatus,
     SubscribeMessage,
     Transition,
     UnsubscribeMessage,
@@ -104,12 +112,14 @@ __all__ = [
     "ResumedMessage",
     "Role",
     "ServerMessage",
+    "ServiceActions",
     "ServiceDetail",
     "ServiceHealth",
     "ServiceHealthChanged",
     "Snapshot",
     "SnapshotMessage",
     "StabilityState",
+    "StabilityStatus",
     "SubscribeMessage",
     "SystemSnapshotReceived",
     "SystemStabilityChanged",

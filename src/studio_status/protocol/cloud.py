@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from .activity import CloudPod
 from .common import HealthStatus, InputModel, WireModel
@@ -37,7 +37,21 @@ ERROR_POD_STATUSES = frozenset({"ERROR", "DEAD"})
 
 class CloudPodIn(InputModel):
     """One pod as any provider pushes it. Give the rate in USD (``cost_per_hour``) or in
-    cents (``cost_per_hour_cents``); statuses are upper-cased (``running`` → ``RUNNING``)."""
+    cents (``cost_per_hour_cents``), not both (422); statuses are upper-cased (``running``
+    → ``RUNNING``)."""
+
+    # the one rule across fields JSON Schema can state: not both rates
+    model_config = ConfigDict(
+        json_schema_extra={
+            "not": {
+                "required": ["cost_per_hour", "cost_per_hour_cents"],
+                "properties": {
+                    "cost_per_hour": {"type": "number"},
+                    "cost_per_hour_cents": {"type": "number"},
+                },
+            }
+        }
+    )
 
     id: str = Field(min_length=1, max_length=200)
     name: str | None = Field(default=None, max_length=200)
@@ -82,6 +96,7 @@ class CloudPodsPush(InputModel):
 
     A full list rather than deltas, so a lost push heals on the next one and a pod missing
     from the list is known to be gone. Costs accrue on the hub's clock, not the pusher's.
+    Pod ids are unique within the list (422).
     """
 
     provider: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")

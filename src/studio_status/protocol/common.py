@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from enum import StrEnum
-from typing import Any, TypeVar
+from enum import Enum, StrEnum
+from types import UnionType
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 
 from .errors import MessageTooLarge, ProtocolError
 
 __all__ = [
+    "INT64_MAX",
+    "INT64_MIN",
     "MAX_MESSAGE_BYTES",
     "HealthStatus",
     "InputModel",
+    "JsonTyped",
     "Role",
     "WireModel",
     "decode_json",
@@ -22,6 +26,9 @@ __all__ = [
     "utcnow",
     "worst_status",
 ]
+
+#: the integers the hub takes and stores (SQLite's): the document bounds every integer so
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 #: Largest frame either side accepts; a snapshot of hundreds of services stays far below it.
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
@@ -70,9 +77,40 @@ class WireModel(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
 
-class InputModel(BaseModel):
+class JsonTyped(BaseModel):
+    """A model whose values must have the JSON type its schema gives: pydantic would read
+    ``0`` as a date-time (1970), ``0`` / ``"yes"`` as a boolean, ``false`` or ``"7"`` as a
+    number; the document says otherwise, so such a value is a 422 naming the field.
+    (Pydantic's strict mode cannot do this: FastAPI validates decoded JSON, where a
+    date-time is a string.)
+    """
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _json_type(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name is None:
+            return value
+        kinds = _scalar_kinds(cls.model_fields[info.field_name].annotation)
+        if not kinds:
+            return value
+        numeric = bool(kinds & {int, float})
+        if isinstance(value, bool):
+            if bool not in kinds:
+                raise ValueError(f"{_expected(kinds)}, not true or false")
+        elif isinstance(value, int | float):
+            if not numeric:
+                raise ValueError(f"{_expected(kinds)}, not a number")
+            if float not in kinds and not INT64_MIN <= value <= INT64_MAX:
+                raise ValueError(f"should be between {INT64_MIN} and {INT64_MAX}")
+        elif isinstance(value, str) and not kinds & {str, datetime}:
+            raise ValueError(f"{_expected(kinds)}, not a string")
+        return value
+
+
+class InputModel(JsonTyped):
     """Base of what clients send in (push bodies, settings): an unknown field is an error,
-    so a typo is refused with a 422 instead of being silently ignored.
+    so a typo is refused with a 422 instead of being silently ignored; values have their
+    JSON types (:class:`JsonTyped`).
 
     Not ``defer_build`` (nor is :class:`WireModel`): FastAPI wraps a request body in an
     adapter with an alias, and over a deferred model that adapter is built on the first
@@ -80,6 +118,42 @@ class InputModel(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid")
+
+
+def _scalar_kinds(annotation: Any) -> set[type]:
+    """The JSON scalar kinds a field's type admits (``str`` for enums and string literals);
+    empty when it admits something else too (a list, a model, Any), which is left alone."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _scalar_kinds(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        kinds: set[type] = set()
+        for arg in get_args(annotation):
+            if arg is type(None):
+                continue
+            inner = _scalar_kinds(arg)
+            if not inner:
+                return set()
+            kinds |= inner
+        return kinds
+    if origin is Literal:
+        return {type(v) if not isinstance(v, Enum) else str for v in get_args(annotation)}
+    if isinstance(annotation, type):
+        if issubclass(annotation, Enum):
+            return {str} if issubclass(annotation, str) else set()
+        if issubclass(annotation, bool):
+            return {bool}
+        for kind in (datetime, int, float, str):
+            if issubclass(annotation, kind):
+                return {kind}
+    return set()
+
+
+def _expected(kinds: set[type]) -> str:
+    names = {bool: "true or false", int: "a number", float: "a number", str: "a string"}
+    if datetime in kinds:
+        return "should be an ISO 8601 date-time string"
+    return "should be " + " or ".join(sorted({names[k] for k in kinds if k in names}))
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from .activity import JobInfo
 from .common import InputModel, WireModel
@@ -95,7 +95,13 @@ class ProjectProgress(WireModel):
 
 
 class DiskVolume(WireModel):
+    """One disk the hub watches. ``label`` says what it holds in the user's words (the hub's
+    data, a service's label); ``mount`` is the volume the figures are for (statvfs measures
+    the whole volume, not the folder); older hubs send neither."""
+
     path: str
+    label: str | None = None
+    mount: str | None = None
     total_bytes: int | None = None
     used_bytes: int | None = None
     free_bytes: int | None = None
@@ -139,13 +145,22 @@ def _small(value: dict[str, Any]) -> dict[str, Any]:
 
 class DashboardConfigIn(InputModel):
     """What ``PUT /user/dashboard`` takes: the seed's layout and widget settings, and free
-    ``preferences`` (the app keeps its strip's segment order and collapse state there)."""
+    ``preferences`` (the app keeps its strip's segment order and collapse state there).
+    Each widget appears at most once in ``layout``; ``widget_settings`` and ``preferences``
+    are at most 32 KiB each as JSON."""
 
     layout: list[WidgetPlacement] = Field(default_factory=list, max_length=50)
     widget_settings: dict[str, Any] = Field(default_factory=dict)
     preferences: dict[str, Any] = Field(default_factory=dict)
 
     _small_settings = field_validator("widget_settings", "preferences")(_small)
+
+    @model_validator(mode="after")
+    def _once_each(self) -> DashboardConfigIn:
+        names = [p.widget for p in self.layout]
+        if len(names) != len(set(names)):
+            raise ValueError("layout: each widget may appear once")
+        return self
 
 
 class DashboardConfig(WireModel):

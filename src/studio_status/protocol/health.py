@@ -12,6 +12,7 @@ from .common import HealthStatus, WireModel
 __all__ = [
     "CheckRecord",
     "HealthOverview",
+    "ServiceActions",
     "ServiceDetail",
     "ServiceHealth",
     "UptimeWindow",
@@ -67,9 +68,23 @@ class HealthOverview(WireModel):
     services: list[ServiceHealth]
 
 
+class ServiceActions(WireModel):
+    """Which quick actions the hub can perform on a service: restart needs a configured
+    command, logs a configured file, and a pushed service is not checked by the hub at all.
+    The app shows what is not possible as disabled, with the reason, rather than failing."""
+
+    recheck: bool = True
+    diagnose: bool = True
+    restart: bool = False
+    logs: bool = False
+
+
 class ServiceDetail(WireModel):
-    """Body of ``GET /admin/health/{service}``'s ``data``: latest state plus recent history."""
+    """Body of ``GET /admin/health/{service}``'s ``data``: latest state plus recent history.
+
+    ``actions`` is None from a hub that does not say (the app then offers every action)."""
 
     service: ServiceHealth
     history: list[CheckRecord]
     window: UptimeWindow | None = None
+    actions: ServiceActions | None = None

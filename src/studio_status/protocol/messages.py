@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter, ValidationError
 
-from .activity import CloudPod, JobInfo, WorkflowInfo
+from .activity import CloudPod, JobInfo, StabilityState, WorkflowInfo
 from .common import HealthStatus, Role, WireModel, decode_json, parse_model
 from .errors import ProtocolError
 from .events import Event
@@ -34,6 +34,7 @@ __all__ = [
     "ServerMessage",
     "Snapshot",
     "SnapshotMessage",
+    "StabilityStatus",
     "SubscribeMessage",
     "Transition",
     "UnsubscribeMessage",
@@ -89,10 +90,28 @@ class Transition(WireModel):
     error_message: str | None = None
 
 
+class StabilityStatus(WireModel):
+    """Seed 003's system stability as the hub knows it now: sent on connect (in the
+    snapshot) and by ``GET /api/v1/status/stability``; changes follow as
+    ``system.stability_changed`` events.
+
+    ``state`` None: no listener has learnt it yet. ``listening`` False: a listener is not
+    connected, so the state may be stale (its own service says why).
+    """
+
+    state: StabilityState | None = None
+    active_jobs: int | None = None
+    listening: bool
+
+
 class Snapshot(WireModel):
     """Everything a client needs to paint, as its role may see it.
 
     ``simulated`` is True when the hub runs the studio simulator: every view says so.
+    ``stability`` is None when no ``pg_notify`` listener is configured.
+    ``contract`` is the hub's contract number (:mod:`.contract`; None from hubs older than
+    numbering). ``flapping`` names the services whose open incident the hub calls flapping
+    (admins), so a client that connects mid-episode notifies it once, not every flip.
     """
 
     role: Role
@@ -104,6 +123,9 @@ class Snapshot(WireModel):
     pods: list[CloudPod] | None = None
     heartbeat_seconds: float = 15.0
     simulated: bool = False
+    stability: StabilityStatus | None = None
+    contract: int | None = None
+    flapping: list[str] | None = None
 
 
 class SnapshotMessage(WireModel):

@@ -18,14 +18,14 @@ from typing import Literal
 
 from pydantic import Field
 
-from .common import WireModel
+from .common import JsonTyped, WireModel
 
 __all__ = ["JobEventIn", "PushResult", "WorkflowEventIn"]
 
 _Id = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:\-]+$")
 
 
-class JobEventIn(WireModel):
+class JobEventIn(WireModel, JsonTyped):
     event_id: str = _Id
     kind: Literal[
         "created",
@@ -56,7 +56,7 @@ class JobEventIn(WireModel):
     cached: bool = False
 
 
-class WorkflowEventIn(WireModel):
+class WorkflowEventIn(WireModel, JsonTyped):
     event_id: str = _Id
     kind: Literal["created", "stage_changed", "completed", "failed", "cancelled"]
     workflow_id: str = _Id

@@ -60,7 +60,10 @@ class LoginNode(InputModel):
 
 
 class ComputeGroup(InputModel):
-    """A compute partition (Derecho's cpu / gpu) or a node type (Casper's bigmem, gpu-a100)."""
+    """A compute partition (Derecho's cpu / gpu) or a node type (Casper's bigmem, gpu-a100).
+
+    No count exceeds ``nodes_total``, nor do ``nodes_available`` and ``nodes_down``
+    together (422)."""
 
     name: str = _NAME
     nodes_total: int = Field(ge=0)
@@ -114,6 +117,8 @@ class QueueRow(InputModel):
 
 
 class FilesystemRow(InputModel):
+    """``used_tb`` does not exceed ``capacity_tb`` (422)."""
+
     name: str = _NAME
     available: bool = True
     degraded: bool = False
@@ -145,7 +150,10 @@ class SystemSnapshotIn(InputModel):
 
     ``timestamp`` defaults to the hub's receive time; a naive one is read as UTC. The pair
     (system, timestamp) is unique: posting it again replaces that snapshot (a retrying
-    collector converges instead of duplicating).
+    collector converges instead of duplicating). Rules the schema cannot state (422 when
+    broken): ``timestamp`` is not in the future and not older than ``[systems]
+    retention_days``; the names in ``login_nodes``, ``compute``, ``queues`` and
+    ``filesystems`` are unique within each list.
     """
 
     timestamp: datetime | None = None
@@ -205,7 +213,8 @@ class OutageStatus(StrEnum):
 
 
 class OutageIn(InputModel):
-    """Body of ``POST /api/v1/status/outage``. With ``id`` it updates that outage."""
+    """Body of ``POST /api/v1/status/outage``. With ``id`` it updates that outage (404 to
+    resolve an ``id`` never reported). ``end_time`` is not before ``start_time`` (422)."""
 
     id: str | None = Field(default=None, min_length=1, max_length=100)
     system: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -240,7 +249,8 @@ class Outage(WireModel):
 
 
 class ReservationIn(InputModel):
-    """Body of ``POST /api/v1/status/reservation``; (system, name) identifies it."""
+    """Body of ``POST /api/v1/status/reservation``; (system, name) identifies it.
+    ``end_time`` is after ``start_time`` (422)."""
 
     system: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
     name: str = Field(min_length=1, max_length=100)

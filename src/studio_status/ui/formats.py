@@ -25,6 +25,7 @@ from collections.abc import Collection, Mapping
 from datetime import datetime, tzinfo
 from enum import StrEnum
 
+from studio_status.client.link import LinkProblem, ProblemKind
 from studio_status.client.state import ConnectionState, Notice, Segment, StatusState
 from studio_status.protocol import (
     BudgetStatus,
@@ -45,26 +46,33 @@ __all__ = [
     "SERVICE_LABELS",
     "STAGE_MAX",
     "STATUS_GLYPHS",
+    "WINDOW_TITLES",
     "WORKFLOWS_ICON",
     "Overall",
     "ago",
+    "click_hint",
     "clock",
     "cloud_text",
     "cloud_tooltip",
     "connection_text",
     "connection_tooltip",
     "cost_text",
+    "in_use_text",
     "jobs_parts",
     "jobs_text",
     "jobs_tooltip",
+    "link_banner",
+    "menu_header",
     "notice_line",
     "overall_status",
     "overall_text",
+    "problem_text",
     "service_label",
     "service_parts",
     "service_tooltip_line",
     "services_text",
     "services_tooltip",
+    "source_text",
     "tray_tooltip",
     "workflows_text",
     "workflows_tooltip",
@@ -85,12 +93,30 @@ STAGE_MAX = 24
 #: Abbreviated labels for the seed's three services; any other name is shown as is.
 SERVICE_LABELS: dict[str, str] = {"comfyui": "ComfyUI", "database": "DB", "workers": "Workers"}
 
-SEGMENT_TITLES: dict[Segment, str] = {
-    Segment.SERVICES: "Service health",
-    Segment.CLOUD_GPU: "Cloud GPU",
-    Segment.WORKFLOWS: "Workflows",
-    Segment.JOBS: "Jobs",
+#: One name per window (the opener's names), used by its title, the tray's menu entries,
+#: the strip's tooltips and the links between windows: what a menu entry or a tooltip
+#: promises is what the window that opens is called.
+WINDOW_TITLES: dict[str, str] = {
+    "services": "Service health",
+    "service": "Service",
+    "cloud_gpu": "Cloud GPU",
+    "workflows": "Workflows",
+    "jobs": "Jobs",
+    "uptime": "Uptime",
+    "checklist": "Startup checklist",
+    "activity": "Activity",
+    "pulse": "Studio pulse",
+    "systems": "External systems",
 }
+
+#: A segment is named after the window it opens.
+SEGMENT_TITLES: dict[Segment, str] = {seg: WINDOW_TITLES[seg.value] for seg in Segment}
+
+
+def click_hint(window: str) -> str:
+    """The last line of a segment's tooltip: where a click goes, in the window's name."""
+    return f"Click: open {WINDOW_TITLES[window]} · Right-click: recent changes"
+
 
 BUDGET_TEXT: dict[BudgetStatus, str] = {
     BudgetStatus.WITHIN_BUDGET: "within budget",
@@ -196,7 +222,13 @@ def services_tooltip(
     if not services:
         return "No service readings yet"
     lines = [service_tooltip_line(n, s, now, tz) for n, s in services.items()]
-    return "\n".join([*lines, "Click: System Health · Right-click: recent changes"])
+    return "\n".join(
+        [
+            *lines,
+            "Click a service: its history and actions",
+            click_hint("services").replace("Click:", "Click elsewhere:"),
+        ]
+    )
 
 
 # -- cloud GPU ----------------------------------------------------------------------------
@@ -225,8 +257,7 @@ def cloud_tooltip(cloud: CloudGpuSummary | None) -> str:
     return (
         f"{_plural(cloud.active_pods, 'active pod')}{SEP}"
         f"{cost_text(cloud.cost_per_hour_cents)}/hr\n"
-        f"{glyph} {BUDGET_TEXT[cloud.budget_status].capitalize()}\n"
-        "Click: Cloud GPU · Right-click: recent changes"
+        f"{glyph} {BUDGET_TEXT[cloud.budget_status].capitalize()}\n{click_hint('cloud_gpu')}"
     )
 
 
@@ -285,7 +316,7 @@ def jobs_tooltip(jobs: JobsSummary) -> str:
         lines.append(f"About {_duration(jobs.eta_seconds)} remaining{covers}")
     if jobs.stalled:
         lines.append(f"{jobs.stalled} stalled: no word from their source")
-    lines.append("Click: jobs · Right-click: recent changes")
+    lines.append(click_hint("jobs"))
     return "\n".join(lines)
 
 
@@ -314,22 +345,45 @@ def workflows_tooltip(workflows: WorkflowsSummary, state: StatusState | None = N
     if state is not None:
         for wf in list(state.workflows.values())[:5]:
             lines.append(f"• {wf.name}: {wf.stage or wf.status.value}")
-    lines.append("Click: Studio Pulse · Right-click: recent changes")
+    lines.append(click_hint("workflows"))
     return "\n".join(lines)
 
 
 # -- connection ---------------------------------------------------------------------------
 
 
+def _profile(state: StatusState) -> str | None:
+    return state.source.profile if state.source is not None else None
+
+
+def problem_text(problem: LinkProblem, profile: str | None = None) -> str:
+    """The strip's short form of a link problem: ``Token refused — check the token for
+    profile “Local” in Settings``; unreachable says why (``connection refused``)."""
+    if problem.kind is ProblemKind.UNREACHABLE:
+        return f"hub unreachable: {problem.cause}" if problem.cause else "hub unreachable"
+    if problem.kind is ProblemKind.NOT_ALLOWED:
+        return f"{problem.headline}: {problem.cause or problem.advice(profile)}"
+    if problem.kind is ProblemKind.TLS:
+        return f"{problem.headline}: {problem.cause}"
+    return f"{problem.headline} — {problem.advice(profile)}"
+
+
 def connection_text(state: StatusState, now: datetime, tz: tzinfo | None = None) -> str | None:
     """What the strip says about the link; None when live and fresh (nothing to say).
 
     ``Last update 3 min ago — hub unreachable since 12:04`` when offline, so old numbers are
-    never shown as if live.
+    never shown as if live; a known cause is said (``Token refused — check the token for
+    profile “Local” in Settings``, never "unreachable" for a refused token).
     """
     conn = state.connection
     last = f"Last update {ago(state.updated_at, now)}" if state.updated_at else "No data yet"
+    problem = state.problem
+    if problem is not None and problem.kind is not ProblemKind.UNREACHABLE:
+        return problem_text(problem, _profile(state))
     if conn is ConnectionState.OFFLINE:
+        if problem is not None and problem.cause:
+            since = f" since {clock(state.offline_since, tz)}" if state.offline_since else ""
+            return f"{last} — hub unreachable{since} ({problem.cause})"
         since = f" since {clock(state.offline_since, tz)}" if state.offline_since else ""
         return f"{last} — hub unreachable{since}"
     if conn is ConnectionState.CONNECTING:
@@ -349,6 +403,18 @@ def connection_text(state: StatusState, now: datetime, tz: tzinfo | None = None)
 SIMULATED_TEXT = "Simulated studio"
 
 
+def source_text(state: StatusState) -> str | None:
+    """The strip's right end: ``Local · admin`` — which profile (hub) and role are in use;
+    ``(--hub)`` when the command line replaced the profile's hub or token."""
+    source = state.source
+    if source is None:
+        return None
+    text = source.profile + (" (--hub)" if source.override else "")
+    if state.role is not None:
+        text += f"{SEP}{state.role.value}"
+    return text
+
+
 def connection_tooltip(
     state: StatusState, now: datetime, hub: str | None = None, tz: tzinfo | None = None
 ) -> str:
@@ -358,7 +424,16 @@ def connection_tooltip(
         ConnectionState.POLLING: "Event stream down: polling every 30 s",
         ConnectionState.OFFLINE: "Hub unreachable",
     }
-    lines = [words[state.connection] + (f" ({hub})" if hub else "")]
+    if hub is None and state.source is not None:
+        hub = state.source.hub
+    if state.problem is not None:
+        lines = [state.problem.line(_profile(state))]
+    else:
+        lines = [words[state.connection] + (f" ({hub})" if hub else "")]
+    if state.source is not None:
+        lines.append(_source_line(state))
+        if state.source.insecure:
+            lines.append("Certificate checks are OFF for this hub (profile setting verify)")
     if state.offline_since is not None:
         lines.append(f"Unreachable since {clock(state.offline_since, tz)}")
     if state.updated_at is not None:
@@ -369,6 +444,37 @@ def connection_tooltip(
     if state.role is not None:
         lines.append(f"Signed in as {state.role.value}")
     return "\n".join(lines)
+
+
+def _source_line(state: StatusState) -> str:
+    source = state.source
+    assert source is not None
+    how = " (from the command line, not saved)" if source.override else ""
+    return f"Profile “{source.profile}”{how} · {source.hub}"
+
+
+def in_use_text(state: StatusState) -> str | None:
+    """Settings' first line: the connection in use now, as the strip's tooltip names it."""
+    if state.source is None:
+        return None
+    role = f" · signed in as {state.role.value}" if state.role is not None else ""
+    return f"In use now: {_source_line(state)}{role}"
+
+
+def link_banner(state: StatusState, now: datetime, tz: tzinfo | None = None) -> str | None:
+    """A window's connection banner: the same words as the strip and the tray, or None
+    when the data is live (or from the simulator, which the banner says separately)."""
+    profile = _profile(state)
+    problem = state.problem
+    if problem is not None and problem.kind is not ProblemKind.UNREACHABLE:
+        return problem.line(profile) + "."
+    if state.connection is ConnectionState.OFFLINE:
+        since = f" since {clock(state.offline_since, tz)}" if state.offline_since else ""
+        hub = f" {state.source.hub}" if state.source is not None else ""
+        cause = f" ({problem.cause})" if problem is not None and problem.cause else ""
+        shown = " — showing the last known state" if state.footer is not None else ""
+        return f"Hub{hub} unreachable{since}{cause}{shown}."
+    return None
 
 
 # -- overall / tray -----------------------------------------------------------------------
@@ -397,6 +503,8 @@ _OVERALL_TEXT = {
 
 def overall_text(state: StatusState) -> str:
     overall = overall_status(state)
+    if state.problem is not None and state.problem.kind is not ProblemKind.UNREACHABLE:
+        return state.problem.headline
     if state.connection is ConnectionState.OFFLINE:
         return "Hub unreachable"
     if state.role is not Role.ADMIN and overall is Overall.HEALTHY:
@@ -404,9 +512,60 @@ def overall_text(state: StatusState) -> str:
     return _OVERALL_TEXT[overall]
 
 
+def _counts(state: StatusState) -> str | None:
+    """``1 down · 1 degraded · 2 healthy`` over the services the footer shows."""
+    services = state.footer.services if state.footer else None
+    if not services:
+        return None
+    order = (HealthStatus.DOWN, HealthStatus.DEGRADED, HealthStatus.UNKNOWN, HealthStatus.HEALTHY)
+    counts = {status: 0 for status in order}
+    for svc in services.values():
+        counts[svc.status] += 1
+    words = {HealthStatus.UNKNOWN: "not known"}
+    return SEP.join(f"{n} {words.get(st, st.value)}" for st, n in counts.items() if n)
+
+
+def menu_header(state: StatusState, now: datetime, tz: tzinfo | None = None) -> list[str]:
+    """The first lines of the tray menu, as menu-bar apps do: the state in words with its
+    counts (or the link's problem), then the profile, role and hub."""
+    glyph = STATUS_GLYPHS[_OVERALL_GLYPH[overall_status(state)]]
+    first = f"{glyph} {overall_text(state)}"
+    counts = _counts(state) if state.problem is None else None
+    if counts and state.role is Role.ADMIN:
+        first += f": {counts}"
+    elif state.footer is not None and state.role is not Role.ADMIN and state.problem is None:
+        running, _pct = jobs_parts(state.footer.jobs)
+        first += f": {running[0].lower()}{running[1:]}"
+    lines = [first]
+    conn = connection_text(state, now, tz)
+    if conn and conn != SIMULATED_TEXT:
+        lines.append(conn)
+    if state.source is not None:
+        role = f"{SEP}{state.role.value}" if state.role is not None else ""
+        how = " (command line)" if state.source.override else ""
+        lines.append(f"Profile {state.source.profile}{how}{role}{SEP}{state.source.hub}")
+    if state.simulated:
+        lines.append(SIMULATED_TEXT)
+    return lines
+
+
+_OVERALL_GLYPH = {
+    Overall.HEALTHY: HealthStatus.HEALTHY,
+    Overall.DEGRADED: HealthStatus.DEGRADED,
+    Overall.DOWN: HealthStatus.DOWN,
+    Overall.UNKNOWN: HealthStatus.UNKNOWN,
+    Overall.PROCESSING: HealthStatus.HEALTHY,
+}
+
+
 def tray_tooltip(state: StatusState, now: datetime, tz: tzinfo | None = None) -> str:
-    """Studio Status, the overall word, then one line per visible segment."""
+    """Studio Status, the overall word, the profile and role, then one line per visible
+    segment; the link's problem, in the strip's words."""
     lines = ["Studio Status", overall_text(state)]
+    source = source_text(state)
+    if source is not None:
+        hub = state.source.hub if state.source is not None else ""
+        lines.append(f"{source}{SEP}{hub}")
     footer = state.footer
     if footer is not None:
         if state.role is Role.ADMIN:

@@ -1,6 +1,7 @@
 """The Settings window: every app setting, profiles with their tokens, applied at once.
 
-Non-modal and instant-apply: each control writes through :class:`ConfigStore` as it
+Non-modal and instant-apply (the theme too: strip, tray icon and open windows repaint at
+once); Esc, Ctrl+W or Close closes it. Each control writes through :class:`ConfigStore` as it
 changes (profile fields on "Save profile", since a name half-typed is not a rename), and
 the window re-reads the store on ``changed`` so an edge chosen from the strip's own menu
 shows here too. The one question it asks (remove a profile?) is a :class:`QMessageBox`
@@ -17,7 +18,7 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import Qt, QTime, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -38,7 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio_status.appconfig import Edge, Profile, ThemeChoice, Transition
-from studio_status.client.state import Segment
+from studio_status.client.state import Segment, StatusState
 from studio_status.tokens import TokenStore, TokenStoreError
 
 from . import formats
@@ -94,11 +95,28 @@ class SettingsWindow(QWidget):
         self.problems.setVisible(bool(problems))
         self.problems.setStyleSheet("color: #b35c00")
         outer.addWidget(self.problems)
+        # the connection actually in use, which --hub / --token may make another than the
+        # saved profile's (they are never saved)
+        self.in_use = QLabel("", self)
+        self.in_use.setWordWrap(True)
+        outer.addWidget(self.in_use)
+        if feed is not None:
+            feed.changed.connect(self.on_feed_changed)
+            self.on_feed_changed(feed.state)
         self.tabs = QTabWidget(self)
         outer.addWidget(self.tabs)
         self.status = QLabel("", self)
         self.status.setWordWrap(True)
-        outer.addWidget(self.status)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.status, 1)
+        # every change is already saved: Close (or Esc) only closes
+        self.close_button = QPushButton("Close", self)
+        self.close_button.setToolTip("Changes are saved as you make them")
+        self.close_button.clicked.connect(self.close)
+        bottom.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignBottom)
+        outer.addLayout(bottom)
+        for key in (QKeySequence(Qt.Key.Key_Escape), QKeySequence(QKeySequence.StandardKey.Close)):
+            QShortcut(key, self).activated.connect(self.close)
         self.tabs.addTab(self._profiles_tab(), "Profiles")
         self.tabs.addTab(self._strip_tab(), "Strip")
         self.tabs.addTab(self._notifications_tab(), "Notifications")
@@ -106,6 +124,10 @@ class SettingsWindow(QWidget):
         config.changed.connect(self.on_config_changed)
         self._load()
         self.resize(560, 460)
+
+    def on_feed_changed(self, state: StatusState) -> None:
+        self.in_use.setText(formats.in_use_text(state) or "")
+        self.in_use.setVisible(bool(self.in_use.text()))
 
     # -- building ---------------------------------------------------------------------
 
@@ -240,12 +262,14 @@ class SettingsWindow(QWidget):
         self.poll_spin = QDoubleSpinBox(tab)
         self.poll_spin.setRange(5, 3600)
         self.poll_spin.setSuffix(" s")
+        self.poll_spin.setDecimals(0)  # "30 s", not "30.00 s"
         self.poll_spin.editingFinished.connect(self.on_general_control_changed)
         self.stale_spin = QDoubleSpinBox(tab)
         self.stale_spin.setRange(10, 3600)
         self.stale_spin.setSuffix(" s")
+        self.stale_spin.setDecimals(0)
         self.stale_spin.editingFinished.connect(self.on_general_control_changed)
-        form.addRow("Theme (applies at next start)", self.theme_combo)
+        form.addRow("Theme", self.theme_combo)
         form.addRow("", self.autostart_check)
         form.addRow("Poll every (stream down)", self.poll_spin)
         form.addRow("Stale after", self.stale_spin)

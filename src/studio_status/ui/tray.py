@@ -5,7 +5,10 @@
   seed 003) and the link. The icon is drawn with QPainter at every size trays ask for
   (16–64 px, at 1x and 2x), not one bitmap scaled, and carries an optional badge with the
   number of services down.
-* Every click action is also in the menu (AppIndicator trays pass no clicks).
+* Clicks follow the platform (:func:`click_action`): on macOS any click opens the menu;
+  elsewhere a left or double click opens the main window (service health for admins, jobs
+  for others), a middle click shows or hides the strip, a right click opens the menu.
+  Every click action is also in the menu (AppIndicator trays pass no clicks).
 * ``isSystemTrayAvailable()`` is checked again every few seconds, so the icon appears when
   a tray shows up later; with no tray the strip works alone.
 * Notifications: one per incident (:mod:`.notify`), filtered by the user's choices (which
@@ -14,6 +17,10 @@
   and "Mute 1 h" actions), else to Qt's tray balloon (:meth:`TrayIcon.show_balloon`, also
   the notifier's fallback). A click opens the window of the segment the notice is about.
 * Profiles: a "Profile" submenu switches the platform at once (radio items).
+* The menu starts with the current state, as menu-bar apps do: the worst state with its
+  counts (or the link's problem in the strip's words), the profile, role and hub, then any
+  problem of the app itself (a repaired settings file, no keyring), which stays there until
+  dealt with (a click opens Settings) rather than only flashing by in a balloon.
 """
 
 from __future__ import annotations
@@ -171,14 +178,32 @@ def services_down(state: StatusState) -> int:
 
 
 #: Detail windows beyond the segments' own (names as :mod:`studio_status.ui.windows` knows them).
-MORE_WINDOWS: tuple[tuple[str, str], ...] = (
-    ("uptime", "Uptime timeline…"),
-    ("checklist", "Startup checklist…"),
-    ("activity", "Activity feed…"),
-    ("pulse", "Studio pulse…"),
-    ("systems", "External systems…"),
+MORE_WINDOWS: tuple[tuple[str, str], ...] = tuple(
+    (name, f"{formats.WINDOW_TITLES[name]}…")
+    for name in ("uptime", "checklist", "activity", "pulse", "systems")
 )
 ADMIN_WINDOWS = frozenset({"uptime", "checklist"})
+
+
+#: What a click on the icon does, per platform (documented in the README).
+CLICKS = {
+    "cocoa": {},  # macOS: every click opens the menu, as menu-bar items do
+    "other": {
+        QSystemTrayIcon.ActivationReason.Trigger: "main",
+        QSystemTrayIcon.ActivationReason.DoubleClick: "main",
+        QSystemTrayIcon.ActivationReason.MiddleClick: "strip",
+    },
+}
+
+
+def click_action(reason: QSystemTrayIcon.ActivationReason, platform: str) -> str | None:
+    """``"main"`` (open the main window), ``"strip"`` (show / hide it) or None (the menu)."""
+    return CLICKS["cocoa" if platform == "cocoa" else "other"].get(reason)
+
+
+def main_window(state: StatusState) -> str:
+    """The window a click on the icon opens: service health for admins, jobs for others."""
+    return (Segment.SERVICES if state.role is Role.ADMIN else Segment.JOBS).value
 
 
 class TrayIcon(QObject):
@@ -192,6 +217,7 @@ class TrayIcon(QObject):
         settings_requested(): open settings.
         profile_requested(str): switch to the named profile.
         quit_requested(): quit the app.
+        app_problem_clicked(str): the user clicked an app problem's line (its key).
 
     Attributes:
         tray: the :class:`QSystemTrayIcon`.
@@ -208,6 +234,7 @@ class TrayIcon(QObject):
     settings_requested = Signal()
     profile_requested = Signal(str)
     quit_requested = Signal()
+    app_problem_clicked = Signal(str)
 
     def __init__(
         self,
@@ -224,8 +251,12 @@ class TrayIcon(QObject):
         self._theme = theme or current_theme()
         self._clock = clock
         self._local_time = local_time or (lambda: datetime.now().time())
-        self._gate = NotificationGate(clock())
         self.notifications = notifications or NotificationSettings()
+        self._gate = NotificationGate(clock(), frozenset(self.notifications.transitions))
+        # the policy holds bursts, batches and recoveries: this wakes it when one is due
+        self._due = QTimer(self)
+        self._due.setSingleShot(True)
+        self._due.timeout.connect(self.on_due_timeout)
         self.overall: Overall | None = None
         self.badge = -1
         self.shown: list[Notification] = []
@@ -235,6 +266,7 @@ class TrayIcon(QObject):
         self.notifier: Callable[[Notification], None] | None = None
         self.muted_until: datetime | None = None
         self._strip_visible = True
+        self._platform = QApplication.platformName()
 
         self.tray = QSystemTrayIcon(self)
         self.tray.activated.connect(self.on_tray_activated)
@@ -255,9 +287,12 @@ class TrayIcon(QObject):
 
     def _build_menu(self) -> None:
         m = self.menu
+        self.header_actions: list[QAction] = []
+        self.problem_actions: dict[str, QAction] = {}
+        self._header_end = m.addSeparator()
         self._open_actions: dict[Segment, QAction] = {}
         for seg in Segment:
-            action = m.addAction(f"Open {formats.SEGMENT_TITLES[seg]}…")
+            action = m.addAction(f"Open {formats.WINDOW_TITLES[seg.value]}…")
             action.triggered.connect(lambda _c=False, s=seg: self.open_requested.emit(s.value))
             self._open_actions[seg] = action
         self.windows_menu = m.addMenu("More windows")
@@ -284,6 +319,12 @@ class TrayIcon(QObject):
         m.addAction("Settings…").triggered.connect(self.settings_requested.emit)
         m.addAction("Quit Studio Status").triggered.connect(self.quit_requested.emit)
 
+    def set_theme(self, theme: Theme) -> None:
+        """Redraw the icon in ``theme`` at once (Settings → Theme)."""
+        self._theme = theme
+        if self.overall is not None:
+            self.tray.setIcon(render_tray_icon(theme, self.overall, max(0, self.badge)))
+
     def set_profiles(self, names: list[str], active: str) -> None:
         """Rebuild the quick switch: one radio item per profile, the active one checked."""
         for action in self.profile_actions.values():
@@ -306,10 +347,12 @@ class TrayIcon(QObject):
 
     def set_notification_settings(self, settings: NotificationSettings) -> None:
         self.notifications = settings
+        self._gate.kinds = frozenset(settings.transitions)
 
     def reset_notifications(self) -> None:
         """Another profile: its incidents are new news, the old ones are gone."""
-        self._gate = NotificationGate(self._clock())
+        self._gate = NotificationGate(self._clock(), frozenset(self.notifications.transitions))
+        self._due.stop()
         self._last_note = None
 
     def show_message(self, title: str, body: str) -> None:
@@ -352,8 +395,55 @@ class TrayIcon(QObject):
         for name in ADMIN_WINDOWS:
             self._more_actions[name].setVisible(admin)
         self._refresh_tooltip(state)
-        for note in self._gate.feed(state):
+        self._refresh_header(state)
+        for note in self._gate.feed(state, self._clock()):
             self._notify(note)
+        self._schedule()
+
+    def on_due_timeout(self) -> None:
+        for note in self._gate.flush(self._clock()):
+            self._notify(note)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        due = self._gate.next_due()
+        if due is None:
+            self._due.stop()
+            return
+        ms = max(0, int((due - self._clock()).total_seconds() * 1000)) + 1
+        self._due.start(ms)
+
+    def _refresh_header(self, state: StatusState) -> None:
+        """The menu's first lines: state, profile and role (disabled: information), then
+        the app's own problems (enabled: a click opens Settings)."""
+        lines = formats.menu_header(state, self._clock())
+        while len(self.header_actions) < len(lines):
+            action = QAction(self.menu)
+            action.setEnabled(False)
+            self.menu.insertAction(self._first_problem_or_end(), action)
+            self.header_actions.append(action)
+        while len(self.header_actions) > len(lines):
+            action = self.header_actions.pop()
+            self.menu.removeAction(action)
+            action.deleteLater()
+        for action, line in zip(self.header_actions, lines, strict=True):
+            action.setText(line)
+        problems = state.app_problems
+        for key in [k for k in self.problem_actions if k not in problems]:
+            action = self.problem_actions.pop(key)
+            self.menu.removeAction(action)
+            action.deleteLater()
+        for key, text in problems.items():
+            known = self.problem_actions.get(key)
+            if known is None:
+                known = QAction(self.menu)
+                known.triggered.connect(lambda _c=False, k=key: self.app_problem_clicked.emit(k))
+                self.menu.insertAction(self._header_end, known)
+                self.problem_actions[key] = known
+            known.setText(f"⚠ {text}")
+
+    def _first_problem_or_end(self) -> QAction:
+        return next(iter(self.problem_actions.values()), self._header_end)
 
     def _refresh_tooltip(self, state: StatusState) -> None:
         tip = formats.tray_tooltip(state, self._clock())
@@ -399,14 +489,14 @@ class TrayIcon(QObject):
             self.tray.hide()
 
     def on_tray_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
-        if reason in (
-            QSystemTrayIcon.ActivationReason.Trigger,
-            QSystemTrayIcon.ActivationReason.DoubleClick,
-        ):
+        """Clicks follow the platform's habit (see :data:`CLICKS`): on macOS any click opens
+        the menu (Qt shows it itself); elsewhere a left click or a double click opens the
+        main window, a middle click shows or hides the strip, a right click the menu."""
+        action = click_action(reason, self._platform)
+        if action == "main":
+            self.open_requested.emit(main_window(self._feed.state))
+        elif action == "strip":
             self.strip_toggle_requested.emit()
-        elif reason is QSystemTrayIcon.ActivationReason.MiddleClick:
-            admin = self._feed.state.role is Role.ADMIN
-            self.open_requested.emit((Segment.SERVICES if admin else Segment.JOBS).value)
 
     def on_tray_message_clicked(self) -> None:
         """A click on the notice opens the window of what it is about."""
@@ -415,5 +505,6 @@ class TrayIcon(QObject):
 
     def close(self) -> None:
         self._availability.stop()
+        self._due.stop()
         self.tray.hide()
         self.menu.deleteLater()

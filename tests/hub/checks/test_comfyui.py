@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from studio_status.hub.checks._common import TARGET_SHARE
 from studio_status.hub.checks.comfyui import ComfyUIChecker, parse_system_stats
 from studio_status.hub.checks.specs import ComfyUISpec
 from studio_status.protocol import HealthStatus
@@ -200,5 +201,5 @@ async def test_hung_instance_does_not_hide_a_healthy_one(
 
     assert result.status is HealthStatus.DEGRADED
     assert result.details["instances"] == 1
-    assert result.error_message == f"{hung.url}: no answer within {TIMEOUT:g} s"
+    assert result.error_message == f"{hung.url}: no answer within {TIMEOUT * TARGET_SHARE:g} s"
     assert elapsed < BOUND

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from studio_status.hub.checks.command import CommandChecker, parse_plugin_output
+from studio_status.hub.checks.command import CommandChecker, PluginOutput, parse_plugin_output
 from studio_status.hub.checks.specs import CommandSpec
 from studio_status.protocol import HealthStatus
 from tests.hub.checks.helpers import BOUND, TIMEOUT
@@ -159,8 +159,61 @@ async def test_hung_plugin_and_its_children_are_killed(tmp_path: Path) -> None:
 
 
 def test_parse_plugin_output() -> None:
-    assert parse_plugin_output(b"OK - fine | a=1\nmore\n") == ("OK - fine", "a=1")
-    assert parse_plugin_output(b"OK - fine\n") == ("OK - fine", None)
-    assert parse_plugin_output(b"") == ("", None)
-    assert parse_plugin_output(b"\n\n  DISK WARNING \n") == ("DISK WARNING", None)
-    assert parse_plugin_output(b"\xff bad bytes") == ("\ufffd bad bytes", None)
+    assert parse_plugin_output(b"OK - fine | a=1\nmore\n") == PluginOutput(
+        "OK - fine", "more", "a=1"
+    )
+    assert parse_plugin_output(b"OK - fine\n") == PluginOutput("OK - fine")
+    assert parse_plugin_output(b"") == PluginOutput("")
+    assert parse_plugin_output(b"\n\n  DISK WARNING \n") == PluginOutput("DISK WARNING")
+    assert parse_plugin_output(b"\xff bad bytes") == PluginOutput("\ufffd bad bytes")
+
+
+def test_long_output_and_its_perfdata_are_kept() -> None:
+    """The plugin API's full shape: status | perfdata, long output lines, then | and more
+    perfdata lines to the end."""
+    raw = (
+        b"DISK OK - free space: / 3326 MB (56%); | /=2643MB;5948;5958;0;5968\n"
+        b"/ 15272 MB (77%);\n"
+        b"/boot 68 MB (69%);\n"
+        b"/home 69357 MB (27%);\n"
+        b"/var/log 819 MB (84%); | /boot=68MB;88;93;0;98\n"
+        b"/home=69357MB;253404;253409;0;253414\n"
+        b"/var/log=818MB;970;975;0;980\n"
+    )
+    parsed = parse_plugin_output(raw)
+    assert parsed.message == "DISK OK - free space: / 3326 MB (56%);"
+    assert parsed.long_output == (
+        "/ 15272 MB (77%);\n/boot 68 MB (69%);\n/home 69357 MB (27%);\n/var/log 819 MB (84%);"
+    )
+    assert parsed.perfdata == (
+        "/=2643MB;5948;5958;0;5968 /boot=68MB;88;93;0;98"
+        " /home=69357MB;253404;253409;0;253414 /var/log=818MB;970;975;0;980"
+    )
+
+
+async def test_long_output_reaches_the_details(tmp_path: Path) -> None:
+    code = (
+        "import sys\nprint('WARNING - 2 of 5 queues slow | slow=2;1;3')\n"
+        "print('render: 40 s behind')\nprint('encode: 12 s behind | lag=40s lag2=12s')\n"
+        "sys.exit(1)\n"
+    )
+    status, message, details = await run(plugin(tmp_path, code))
+    assert status is HealthStatus.DEGRADED
+    assert message == "WARNING - 2 of 5 queues slow"
+    assert details["long_output"] == "render: 40 s behind\nencode: 12 s behind"
+    assert details["perfdata"] == "slow=2;1;3 lag=40s lag2=12s"
+
+
+async def test_hung_plugin_reports_what_it_printed(tmp_path: Path) -> None:
+    code = (
+        "import sys, time\nprint('CRITICAL - waiting on the license server', flush=True)\n"
+        "print('tried 10.0.0.5:27000', flush=True)\ntime.sleep(60)\n"
+    )
+    status, message, details = await run(plugin(tmp_path, code), budget=TIMEOUT * 2)
+    assert status is HealthStatus.DOWN
+    assert message == (
+        f"plugin timed out after {TIMEOUT * 2:g} s and was killed;"
+        " it had printed: CRITICAL - waiting on the license server"
+    )
+    assert details["long_output"] == "tried 10.0.0.5:27000"
+    assert details["argv"][-1].endswith("check_thing.py") and details["pid"] > 0

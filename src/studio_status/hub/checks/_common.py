@@ -20,8 +20,10 @@ import httpx
 
 from studio_status.hub.checks.base import Checker, CheckResult
 from studio_status.protocol import HealthStatus
+from studio_status.tlsdefault import verified_context
 
 __all__ = [
+    "TARGET_SHARE",
     "Clock",
     "GuardedChecker",
     "HttpClientHolder",
@@ -36,6 +38,12 @@ logger = logging.getLogger("hub.checks")
 #: A monotonic clock in seconds; injectable so that latency rules can be tested without
 #: depending on how fast the test machine happens to be.
 Clock = Callable[[], float]
+
+
+#: of a multi-target check's timeout (workers, ComfyUI instances), the share each target
+#: gets: a hung target then answers "no answer" while the check still has time to report
+#: the others, instead of the whole service timing out with its counts lost
+TARGET_SHARE = 0.8
 
 
 def elapsed_ms(start: float, clock: Clock = time.perf_counter) -> int:
@@ -93,8 +101,6 @@ class GuardedChecker(Checker):
     bound each target themselves, report per-target timeouts before the guard fires.
     """
 
-    outer_grace: float = 0.0
-
     def __init__(self, timeout: float, *, clock: Clock = time.perf_counter) -> None:
         super().__init__(timeout)
         self.clock = clock
@@ -139,7 +145,9 @@ class HttpClientHolder:
             # Made now rather than on first use: loading the CA bundle takes tens of
             # milliseconds, which would otherwise show up as the first check's latency.
             # Redirects are followed like a browser would; the final status is what counts.
-            self._own = self.client = httpx.AsyncClient(verify=verify, follow_redirects=True)
+            self._own = self.client = httpx.AsyncClient(
+                verify=verified_context() if verify else False, follow_redirects=True
+            )
 
     async def aclose(self) -> None:
         if self._own is not None:

@@ -28,6 +28,10 @@ class Checker(ABC):
     """Probes one service. ``timeout`` is the checker's own budget in seconds."""
 
     kind: str = "abstract"
+    #: how long past ``timeout`` the checker may take to report a timeout of its own (to
+    #: kill and reap a plugin); the scheduler's limit leaves it that room, so the checker's
+    #: own account (which target hung, what a plugin printed) is what gets reported
+    outer_grace: float = 0.0
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from studio_status.hub.checks._common import (
+    TARGET_SHARE,
     Clock,
     GuardedChecker,
     HttpClientHolder,
@@ -56,8 +57,8 @@ def parse_system_stats(body: Any) -> dict[str, Any]:
 
 class ComfyUIChecker(GuardedChecker):
     kind = "comfyui"
-    # Each instance is bounded by ``timeout``; the guard is only a safety net behind them.
-    outer_grace = 1.0
+    # Each instance is bounded by its share of ``timeout`` (``TARGET_SHARE``), so a hung one is
+    # one target down, reported with the others before the service's own timeout fires.
 
     def __init__(
         self,
@@ -68,6 +69,7 @@ class ComfyUIChecker(GuardedChecker):
         clock: Clock = time.perf_counter,
     ) -> None:
         super().__init__(timeout, clock=clock)
+        self.target_timeout = timeout * TARGET_SHARE
         self.spec = spec
         self.urls = [str(url).rstrip("/") for url in spec.urls]
         self._http = HttpClientHolder(http)
@@ -103,16 +105,16 @@ class ComfyUIChecker(GuardedChecker):
         start = self.clock()
         entry: dict[str, Any] = {"url": base_url, "online": False}
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(self.target_timeout):
                 client = self._http.client
                 request = client.build_request(
-                    "GET", f"{base_url}/system_stats", timeout=self.timeout
+                    "GET", f"{base_url}/system_stats", timeout=self.target_timeout
                 )
                 request.headers.pop("Origin", None)
                 response = await client.send(request)
                 latency = elapsed_ms(start, self.clock)
         except Exception as exc:
-            return self._offline(entry, start, describe_error(exc, timeout=self.timeout))
+            return self._offline(entry, start, describe_error(exc, timeout=self.target_timeout))
         entry["latency_ms"] = latency
         entry["status_code"] = response.status_code
         if response.status_code != 200:

@@ -1,8 +1,12 @@
 """Nagios-style plugin checker.
 
 Any of the thousands of existing ``check_*`` plugins can watch a service this way. The
-contract is Nagios's: exit 0/1/2/3 means OK/WARNING/CRITICAL/UNKNOWN, the first line of
-standard output is the status text, and anything after a ``|`` on it is performance data.
+contract is Nagios's plugin API: exit 0/1/2/3 means OK/WARNING/CRITICAL/UNKNOWN; the first
+line of standard output is the status text, and anything after a ``|`` on it performance
+data; the lines after it are the long output, and after a ``|`` among them come more
+performance data, to the end. All three are kept (``output``, ``long_output``,
+``perfdata``). A plugin that overruns its timeout is killed with what it started, and what
+it had printed by then is reported with the timeout.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import contextlib
 import os
 import signal
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from studio_status.hub.checks._common import Clock, GuardedChecker, elapsed_ms, format_seconds
@@ -19,7 +25,7 @@ from studio_status.hub.checks.base import CheckResult
 from studio_status.hub.checks.specs import CommandSpec
 from studio_status.protocol import HealthStatus
 
-__all__ = ["EXIT_STATUS", "CommandChecker", "parse_plugin_output"]
+__all__ = ["EXIT_STATUS", "CommandChecker", "PluginOutput", "parse_plugin_output"]
 
 EXIT_STATUS: dict[int, HealthStatus] = {
     0: HealthStatus.HEALTHY,
@@ -33,12 +39,25 @@ _OUTPUT_LIMIT = 4096
 _KILL_GRACE = 2.0
 
 
-def parse_plugin_output(raw: bytes) -> tuple[str, str | None]:
-    """The status text and performance data from a plugin's first output line."""
-    text = raw[:_OUTPUT_LIMIT].decode("utf-8", errors="replace")
-    first = text.strip().splitlines()[0].strip() if text.strip() else ""
-    message, sep, perfdata = first.partition("|")
-    return message.strip(), (perfdata.strip() or None) if sep else None
+@dataclass(frozen=True)
+class PluginOutput:
+    message: str
+    long_output: str | None = None
+    perfdata: str | None = None
+
+
+def parse_plugin_output(raw: bytes) -> PluginOutput:
+    """The status text, long output and performance data of a plugin's output."""
+    text = raw[:_OUTPUT_LIMIT].decode("utf-8", errors="replace").strip()
+    if not text:
+        return PluginOutput("")
+    first, _, rest = text.partition("\n")
+    message, _, perf_first = first.partition("|")
+    long_text, _, perf_rest = rest.partition("|")
+    perf = [p.strip() for p in (perf_first, *perf_rest.splitlines()) if p.strip()]
+    return PluginOutput(
+        message.strip(), long_text.strip() or None, " ".join(perf) if perf else None
+    )
 
 
 class CommandChecker(GuardedChecker):
@@ -75,29 +94,37 @@ class CommandChecker(GuardedChecker):
                 self.base_details(),
             )
 
+        # read as it comes, so a plugin that hangs still tells what it printed so far
+        assert proc.stdout is not None and proc.stderr is not None
+        stdout, stderr = bytearray(), bytearray()
+        readers = [
+            asyncio.ensure_future(_collect(proc.stdout, stdout)),
+            asyncio.ensure_future(_collect(proc.stderr, stderr)),
+        ]
         try:
             async with asyncio.timeout(self.timeout):
-                stdout, stderr = await proc.communicate()
+                await asyncio.gather(*readers)
+                await proc.wait()
         except TimeoutError:
-            await _kill(proc)
+            await _kill(proc, readers)
+            details = {**self.base_details(), "pid": proc.pid}
+            details.update(_described(bytes(stdout), bytes(stderr)))
+            said = f"; it had printed: {details['output']}" if details.get("output") else ""
             return CheckResult(
                 HealthStatus.DOWN,
                 elapsed_ms(start, self.clock),
-                f"plugin timed out after {format_seconds(self.timeout)} and was killed",
-                self.base_details(),
+                f"plugin timed out after {format_seconds(self.timeout)} and was killed{said}",
+                details,
             )
         except BaseException:
-            await _kill(proc)
+            await _kill(proc, readers)
             raise
         latency = elapsed_ms(start, self.clock)
 
         code = proc.returncode if proc.returncode is not None else -1
-        message, perfdata = parse_plugin_output(stdout)
-        if not message:
-            message, perfdata = parse_plugin_output(stderr)
-        details: dict[str, Any] = {**self.base_details(), "exit_code": code, "output": message}
-        if perfdata is not None:
-            details["perfdata"] = perfdata
+        details = {**self.base_details(), "exit_code": code}
+        details.update(_described(bytes(stdout), bytes(stderr)))
+        message = details["output"]
 
         status = EXIT_STATUS.get(code, HealthStatus.UNKNOWN)
         if code < 0:
@@ -113,7 +140,31 @@ class CommandChecker(GuardedChecker):
         return CheckResult(status, latency, message, details)
 
 
-async def _kill(proc: asyncio.subprocess.Process) -> None:
+def _described(stdout: bytes, stderr: bytes) -> dict[str, Any]:
+    """``output`` (the status line), ``long_output`` and ``perfdata`` from stdout, else
+    from stderr (a plugin that only complains there still says why)."""
+    parsed = parse_plugin_output(stdout)
+    if not parsed.message:
+        parsed = parse_plugin_output(stderr)
+    out: dict[str, Any] = {"output": parsed.message}
+    if parsed.long_output is not None:
+        out["long_output"] = parsed.long_output
+    if parsed.perfdata is not None:
+        out["perfdata"] = parsed.perfdata
+    return out
+
+
+async def _collect(stream: asyncio.StreamReader, into: bytearray) -> None:
+    """Read to EOF, keeping at most what is parsed (the rest is drained, not held)."""
+    while chunk := await stream.read(65536):
+        room = _OUTPUT_LIMIT - len(into)
+        if room > 0:
+            into += chunk[:room]
+
+
+async def _kill(
+    proc: asyncio.subprocess.Process, readers: Sequence[asyncio.Future[None]] = ()
+) -> None:
     """Kill the plugin (and its process group on POSIX) and reap it."""
     if proc.returncode is None:
         with contextlib.suppress(ProcessLookupError):
@@ -123,3 +174,11 @@ async def _kill(proc: asyncio.subprocess.Process) -> None:
                 proc.kill()
     # Reaping also lets asyncio close the pipe transports instead of warning about them.
     await proc.wait()
+    for reader in readers:
+        # the group is dead: the pipes reach EOF at once, unless a process escaped the group
+        if not reader.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(reader), 0.5)
+            reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError, OSError):
+            await reader

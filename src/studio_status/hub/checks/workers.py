@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from studio_status.hub.checks._common import (
+    TARGET_SHARE,
     Clock,
     GuardedChecker,
     HttpClientHolder,
@@ -28,8 +29,8 @@ __all__ = ["WorkersChecker"]
 
 class WorkersChecker(GuardedChecker):
     kind = "workers"
-    # Each worker is bounded by ``timeout``; the guard is only a safety net behind them.
-    outer_grace = 1.0
+    # Each worker is bounded by its share of ``timeout`` (``TARGET_SHARE``), so a hung one is
+    # one target down, reported with the others before the service's own timeout fires.
 
     def __init__(
         self,
@@ -40,6 +41,7 @@ class WorkersChecker(GuardedChecker):
         clock: Clock = time.perf_counter,
     ) -> None:
         super().__init__(timeout, clock=clock)
+        self.target_timeout = timeout * TARGET_SHARE
         self.spec = spec
         self.urls = [str(url) for url in spec.urls]
         self._http = HttpClientHolder(http)
@@ -70,11 +72,11 @@ class WorkersChecker(GuardedChecker):
         start = self.clock()
         entry: dict[str, Any] = {"url": url, "online": False}
         try:
-            async with asyncio.timeout(self.timeout):
-                response = await self._http.client.get(url, timeout=self.timeout)
+            async with asyncio.timeout(self.target_timeout):
+                response = await self._http.client.get(url, timeout=self.target_timeout)
         except Exception as exc:
             entry["latency_ms"] = elapsed_ms(start, self.clock)
-            entry["error"] = describe_error(exc, timeout=self.timeout)
+            entry["error"] = describe_error(exc, timeout=self.target_timeout)
             return entry
         entry["latency_ms"] = elapsed_ms(start, self.clock)
         entry["status_code"] = response.status_code

@@ -42,6 +42,7 @@ from websockets.exceptions import WebSocketException
 
 from studio_status.backoff import EQUAL, Backoff
 from studio_status.protocol import JobEventIn, JobInfo, JobStatus, PushResult, utcnow
+from studio_status.tlsdefault import verified_context
 
 from .specs import ComfyUISourceSpec
 
@@ -713,7 +714,9 @@ class ComfyUISource:
         self.tracker.adopt(active_jobs)
         self.client_id = CLIENT_PREFIX + uuid.uuid4().hex
         self._own_http = http is None
-        self._http = http or httpx.AsyncClient(timeout=spec.timeout_seconds, trust_env=False)
+        self._http = http or httpx.AsyncClient(
+            timeout=spec.timeout_seconds, trust_env=False, verify=verified_context()
+        )
         self._kick = asyncio.Event()
         self._kick.set()  # first poll at once
         self._answered = asyncio.Event()

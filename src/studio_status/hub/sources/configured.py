@@ -45,6 +45,7 @@ def build_sources(hub: Hub) -> list[Source]:
             spec,
             partial(hub.push_job, source=f"postgres:{spec.name}"),
             hub.bus.publish,
+            report=hub.record,
             active_job_ids=[j.id for j in active],
         )
         for spec in specs.postgres

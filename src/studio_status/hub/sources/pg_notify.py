@@ -10,9 +10,15 @@ job events through :meth:`Hub.push_job`, the same path as every other source.
 
 :class:`PgPayloads` holds the mapping rules without I/O; :class:`PgNotifySource` is the
 connection around it. A lost connection (server restart, ``pg_terminate_backend``, a dead
-network caught by the keepalive query) is reopened with backoff, and the stability query
-(e.g. ``SELECT public.is_system_stable()``) is run again so that nothing missed while away
-stays wrong.
+network caught by the keepalive query) is reopened with backoff (back to its first step
+after every connection that held), and the stability query (e.g.
+``SELECT public.is_system_stable()``) is run again so that nothing missed while away stays
+wrong.
+
+The listener is a service of its own (``pg_notify.<name>``, off the footer): healthy while
+it listens, down with the reason while it cannot, so its loss shows, alerts and counts in
+uptime like any other. The last stability state it learnt is kept (``payloads.stable``)
+for the snapshot every client gets on connect and for ``GET /api/v1/status/stability``.
 """
 
 from __future__ import annotations
@@ -24,22 +30,34 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
-import asyncpg
 from pydantic import BaseModel
 
 from studio_status.backoff import EQUAL, Backoff
+from studio_status.hub.checks.base import CheckResult
 from studio_status.protocol import (
+    HealthStatus,
     JobEventIn,
     PushResult,
     StabilityState,
     SystemStabilityChanged,
+    utcnow,
 )
 
 from .specs import PgNotifySpec
 
-__all__ = ["PgNotifySource", "PgPayloads", "job_state"]
+__all__ = ["SERVICE_KIND", "PgNotifySource", "PgPayloads", "job_state", "service_name"]
+
+#: the ``kind`` of a listener's own service
+SERVICE_KIND = "pg_notify"
+
+
+def service_name(source: str) -> str:
+    """The name of the service that tells the health of the listener named ``source``."""
+    return f"{SERVICE_KIND}.{source}"
+
 
 log = logging.getLogger("hub.sources.pg")
 
@@ -67,6 +85,7 @@ def job_state(state: str) -> str:
 
 Push = Callable[[JobEventIn], PushResult]
 Publish = Callable[[str, BaseModel], object]
+Report = Callable[[str, CheckResult, datetime], None]
 
 
 class PgPayloads:
@@ -75,6 +94,7 @@ class PgPayloads:
     def __init__(self, source: str, active_job_ids: Iterable[str] = ()) -> None:
         self.source = source
         self.stable: bool | None = None
+        self.active_jobs: int | None = None
         self._session = uuid.uuid4().hex[:8]
         self._n = 0
         prefix = f"pg:{source}:"
@@ -82,7 +102,32 @@ class PgPayloads:
             j: "running" for j in active_job_ids if j.startswith(prefix)
         }
         self._progress: dict[str, float] = {}
+        #: jobs heard of on the connection that is open now (see :meth:`vouch`)
+        self._heard: set[str] = set()
         self.ignored = 0
+
+    # -- leases -----------------------------------------------------------------------
+
+    def connected(self) -> None:
+        """A new connection: what was heard on the last one can no longer be vouched for."""
+        self._heard.clear()
+
+    def vouch(self, at: datetime) -> list[JobEventIn]:
+        """``alive`` for the active jobs heard of on the connection that is still open.
+
+        A job engine writes a row only when its state or progress changes, so a long import
+        can be silent for longer than the hub's stall lease. While the listener has held
+        its connection since it last heard of a job, no end of that job can have been
+        missed (LISTEN delivers every notification of a live session), so the source can
+        vouch for it. A connection that was lost may have missed the end: jobs known from
+        before are not vouched for again until a row of theirs arrives, so they stall and
+        are resolved as lost if the engine never speaks of them again.
+        """
+        return [
+            self._event("alive", job_id, {"at": at})
+            for job_id in sorted(self._heard)
+            if job_id in self._status
+        ]
 
     # -- stability --------------------------------------------------------------------
 
@@ -117,6 +162,8 @@ class PgPayloads:
     def set_stable(
         self, stable: bool, active_jobs: int | None = None
     ) -> SystemStabilityChanged | None:
+        if active_jobs is not None:
+            self.active_jobs = active_jobs
         if stable == self.stable:
             return None
         self.stable = stable
@@ -151,6 +198,7 @@ class PgPayloads:
             "submitted_by": _text(row.get("submitted_by") or row.get("user"), 200),
         }
         out: list[JobEventIn] = []
+        self._heard.add(job_id)
         before = self._status.get(job_id)
         if status == "queued":
             if before is None:
@@ -202,8 +250,9 @@ def _progress(row: dict[str, Any]) -> float | None:
 class PgNotifySource:
     """One database connection listening on the configured channels.
 
-    Attributes: spec, payloads, connected, connects, last_error, changed (set after every
-    notification handled and every connection change; tests and diagnostics wait on it).
+    Attributes: spec, payloads, connected, connects, last_error, service (the name its
+    health is reported under through ``report``), changed (set after every notification
+    handled and every connection change; tests and diagnostics wait on it).
     """
 
     def __init__(
@@ -212,40 +261,77 @@ class PgNotifySource:
         push: Push,
         publish: Publish,
         *,
+        report: Report | None = None,
         active_job_ids: Iterable[str] = (),
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.spec = spec
         self.name = f"postgres:{spec.name}"
+        self.service = service_name(spec.name)
         self._push = push
         self._publish = publish
+        self._report = report
+        self._clock = clock
         self._channels = {c.channel: c.kind for c in spec.resolved_channels()}
         self.payloads = PgPayloads(spec.name, active_job_ids)
         self.connected = False
         self.connects = 0
         self.notifications = 0
         self.last_error: str | None = None
+        #: the upper bound of the wait before the next attempt (the wait is jittered below it)
+        self.delay_cap = spec.reconnect_initial_seconds
         self.changed = asyncio.Event()
 
     async def run(self) -> None:
+        import asyncpg  # here, not at the top: a hub without this source never loads it
+
         backoff = Backoff(
             self.spec.reconnect_initial_seconds, self.spec.reconnect_max_seconds, spread=EQUAL
         )
         while True:
-            failed = False
+            before = self.connects
             try:
                 await self._session()
-                backoff.reset()
             except (OSError, TimeoutError, LookupError, asyncpg.PostgresError,
                     asyncpg.InterfaceError) as exc:  # fmt: skip
                 self.last_error = f"{type(exc).__name__}: {exc}"
-                failed = True
+            # a session ends only by a loss; one that listened makes this a new loss, not
+            # one more failed attempt in a row: the backoff starts over
+            if self.connects > before:
+                backoff.reset()
+            lost = backoff.attempts == 0
+            self.delay_cap = backoff.cap()
             delay = backoff.next()
-            if failed:
-                log.info("%s: %s; retrying in %.1fs", self.name, self.last_error, delay)
+            # one warning per loss; the retries that follow it are for the debug log
+            log.log(
+                logging.WARNING if lost else logging.DEBUG,
+                "%s: %s; retrying in %.1fs",
+                self.name,
+                self.last_error,
+                delay,
+            )
+            self._health(
+                HealthStatus.DOWN,
+                f"not listening: {self.last_error}; retrying in {delay:.1f} s",
+            )
             self.changed.set()
             await asyncio.sleep(delay)
 
+    def _health(self, status: HealthStatus, message: str | None) -> None:
+        if self._report is None:
+            return
+        details: dict[str, Any] = {
+            "channels": list(self._channels),
+            "connects": self.connects,
+            "notifications": self.notifications,
+        }
+        if self.payloads.stable is not None:
+            details["stable"] = self.payloads.stable
+        self._report(self.service, CheckResult(status, None, message, details), self._clock())
+
     async def _session(self) -> None:
+        import asyncpg
+
         conn = await asyncpg.connect(
             self.spec.resolved_dsn(),
             timeout=10,
@@ -260,9 +346,11 @@ class PgNotifySource:
                 value = await conn.fetchval(self.spec.stability_query)
                 if isinstance(value, bool):
                     self._publish_stability(self.payloads.set_stable(value))
+            self.payloads.connected()
             self.connected = True
             self.connects += 1
             log.info("%s: listening on %s", self.name, ", ".join(self._channels))
+            self._health(HealthStatus.HEALTHY, None)
             self.changed.set()
             while not lost.is_set():
                 with contextlib.suppress(TimeoutError):
@@ -270,6 +358,9 @@ class PgNotifySource:
                         await lost.wait()
                 if not lost.is_set():
                     await conn.fetchval("SELECT 1", timeout=10)  # a dead network shows here
+                    if not lost.is_set():
+                        self._apply(self.payloads.vouch(self._clock()))
+                        self.changed.set()
             raise ConnectionResetError("connection closed by the server")
         finally:
             self.connected = False
@@ -282,13 +373,16 @@ class PgNotifySource:
             if self._channels.get(channel) == "stability":
                 self._publish_stability(self.payloads.stability(payload))
             else:
-                for event in self.payloads.job(channel, payload):
-                    result = self._push(event)
-                    if not result.applied:
-                        log.debug("%s: %s not applied: %s", self.name, event.job_id, result.reason)
+                self._apply(self.payloads.job(channel, payload))
         except Exception:  # a bad payload must not take the listener down
             log.exception("%s: cannot handle a %s payload", self.name, channel)
         self.changed.set()
+
+    def _apply(self, events: list[JobEventIn]) -> None:
+        for event in events:
+            result = self._push(event)
+            if not result.applied:
+                log.debug("%s: %s not applied: %s", self.name, event.job_id, result.reason)
 
     def _publish_stability(self, event: SystemStabilityChanged | None) -> None:
         if event is not None:

@@ -80,6 +80,9 @@ class StudioScript:
         self._plant: dict[str, str] = {}
         self._last: datetime | None = None
         self._n_pods_started = 0
+        self._pod_started: dict[str, datetime] = {}
+        # a pod's GPU load has its own generator: the script's run stays what it was
+        self._util_rng = random.Random(seed * 7919 + 1)
 
     def _id(self, prefix: str) -> str:
         self._n += 1
@@ -100,7 +103,7 @@ class StudioScript:
         self._vouch(now, out)
         self._advance_workflows(now, out)
         self._flap(out)
-        self._pods_step(out)
+        self._pods_step(now, out)
         return out
 
     def _new_workflow(self, now: datetime, out: Step) -> None:
@@ -236,19 +239,22 @@ class StudioScript:
                 )
 
     def _flap(self, out: Step) -> None:
+        """Services trouble now and then: about one episode per service in three minutes,
+        lasting some 25 s, so the first minutes show every kind of notice at a rate a person
+        accepts (the README's ceiling), and a stretch of flips the hub calls flapping."""
         rng = self._rng
         for service in ("comfyui-2", "database", "worker-3"):
             mode = self._plant.get(service, "ok")
-            if mode == "ok" and rng.random() < 0.015:
+            if mode == "ok" and rng.random() < 0.006:
                 new = rng.choice(("slow", "down")) if service != "worker-3" else "down"
-            elif mode != "ok" and rng.random() < 0.12:
+            elif mode != "ok" and rng.random() < 0.04:
                 new = "ok"
             else:
                 continue
             self._plant[service] = new
             out.plant.append(PlantSetting(service, new))
 
-    def _pods_step(self, out: Step) -> None:
+    def _pods_step(self, now: datetime, out: Step) -> None:
         rng = self._rng
         running = [p for p in self._pods.values() if p.status == "RUNNING"]
         first = self._n_pods_started == 0
@@ -266,13 +272,23 @@ class StudioScript:
                 provider="simulated",
             )
             self._pods[pod.id] = pod
+            self._pod_started[pod.id] = now
             out.pods.append((pod, None))
         elif running and rng.random() < 0.03:
             pod = rng.choice(running)
             stopped = pod.model_copy(update={"status": "EXITED", "cost_per_hour_cents": 0})
             del self._pods[pod.id]
+            self._pod_started.pop(pod.id, None)
             out.pods.append((stopped, pod.status))
 
     @property
     def pods(self) -> list[CloudPod]:
-        return list(self._pods.values())
+        """The running pods as a provider reports them now: real uptime and a GPU load."""
+        now = self._last
+        out = []
+        for pod in self._pods.values():
+            started = self._pod_started.get(pod.id)
+            uptime = int((now - started).total_seconds()) if now and started else 0
+            util = round(self._util_rng.uniform(55.0, 98.0), 1)
+            out.append(pod.model_copy(update={"uptime_seconds": uptime, "gpu_util_percent": util}))
+        return out

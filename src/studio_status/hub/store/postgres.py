@@ -52,6 +52,10 @@ class PostgresStore(SqlStore):
         #: this replica's id, named in event notifications (set by the hub)
         self.replica_id: str | None = None
 
+    @property
+    def location(self) -> str:
+        return redact_dsn(self.dsn)
+
     def __repr__(self) -> str:
         return f"PostgresStore({redact_dsn(self.dsn)!r})"
 

@@ -98,6 +98,11 @@ class SqlStore(ABC):
     async def _run(self, fn: Callable[[Conn], T]) -> T:
         return await self.run(fn)
 
+    @property
+    @abstractmethod
+    def location(self) -> str:
+        """Where the data lives, for messages (never a password)."""
+
     @abstractmethod
     async def open(self) -> None: ...
 
@@ -420,6 +425,10 @@ class SqliteStore(SqlStore):
         self.path = path
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-store")
         self._conn: sqlite3.Connection | None = None
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
 
     # -- plumbing ---------------------------------------------------------------------
 

@@ -67,6 +67,8 @@ FLASH_RECENT = timedelta(seconds=60)
 HOVER_HEIGHT = 16
 #: How often relative times ("3 min ago") are refreshed without new data.
 TICK_MS = 15_000
+#: How often other panels' struts are read again on X11 (a few property reads).
+PANELS_CHECK_MS = 2000
 
 
 class _Separator(QWidget):
@@ -131,6 +133,10 @@ class StatusStrip(QWidget):
         self.painted = False
         self._screen: QScreen | None = None
         self._x11: X11Properties | None = None
+        self._x11_failed = False
+        self._stuck = False
+        self._other_struts: list[list[int]] = []
+        self._area: QRect | None = None
         self._drag_origin: QPoint | None = None
         self._dragged = False
         self.popover: HistoryPopover | None = None
@@ -214,6 +220,9 @@ class StatusStrip(QWidget):
             app.screenAdded.connect(self.on_app_screens_changed)
             app.screenRemoved.connect(self.on_app_screens_changed)
             app.primaryScreenChanged.connect(self.on_app_screens_changed)
+        self._panels = QTimer(self)
+        self._panels.setInterval(PANELS_CHECK_MS)
+        self._panels.timeout.connect(self.on_panels_timeout)
         self._tick = QTimer(self)
         self._tick.setInterval(TICK_MS)
         self._tick.timeout.connect(self.on_tick_timeout)
@@ -268,6 +277,22 @@ class StatusStrip(QWidget):
             self.global_shortcut.start(sequence)
         self._update_settings(shortcut=sequence)
 
+    def set_theme(self, theme: Theme) -> None:
+        """Repaint everything in ``theme`` at once (Settings → Theme)."""
+        self._theme = theme
+        for seg in (*self.segments.values(), self.connection):
+            seg.set_theme(theme)
+        self.collapsed_line.set_theme(theme)
+        for sep in self._separators:
+            sep.theme = theme
+            sep.update()
+        self._apply_style()
+        self.update()
+
+    @property
+    def theme(self) -> Theme:
+        return self._theme
+
     def current_screen(self) -> QScreen | None:
         return self._screen
 
@@ -310,8 +335,12 @@ class StatusStrip(QWidget):
         self._render(self._feed.state)
 
     def _allowed(self, role: Role | None) -> set[Segment]:
+        """Every segment for admins; the others for other roles. While the role is not
+        known yet (a first start, no cache) every place is kept with a placeholder, so the
+        strip does not jump when an admin's data arrives (the app's own hub is admin; any
+        later start knows the role from the cache at once)."""
         allowed = set(Segment)
-        if role is not Role.ADMIN:
+        if role is not None and role is not Role.ADMIN:
             allowed -= ADMIN_SEGMENTS
         return allowed
 
@@ -379,7 +408,8 @@ class StatusStrip(QWidget):
         screen = docking.pick_screen(screens, QGuiApplication.primaryScreen(), self.settings.screen)
         self._track_screen(screen)
         height = HOVER_HEIGHT if self._hover_grow else self.strip_height()
-        rect = docking.dock_rect(self._dock_area(screen, struts), self.settings.edge, height)
+        self._area = self._dock_area(screen, struts)
+        rect = docking.dock_rect(self._area, self.settings.edge, height)
         self.setFixedHeight(height)
         if self.docked:
             self.setGeometry(rect)
@@ -405,8 +435,37 @@ class StatusStrip(QWidget):
             return screen.availableGeometry()  # not an app bar: at least not under the taskbar
         if self._is_mac:
             return screen.availableGeometry()  # below the menu bar, above the Dock
-        # our own strut shrinks availableGeometry(): docking to it would walk inwards
+        if self._is_x11 and self.docked:
+            return self._x11_area(screen)
         return screen.geometry()
+
+    def _x11_area(self, screen: QScreen) -> QRect:
+        """The screen less other windows' struts (a panel at our edge, a side dock): our own
+        strut shrinks availableGeometry(), so docking to that would walk inwards."""
+        geom = screen.geometry()
+        x11 = self._x11_connection()
+        if x11 is None:
+            return geom
+        self._other_struts = x11.other_struts(int(self.winId()))
+        dpr = screen.devicePixelRatio()
+        native = docking.native_rect(geom, geom, dpr)
+        root = QRect(QPoint(0, 0), QSize(*x11.root_size()))
+        area = docking.work_area(native, self._other_struts, root)
+        return docking.logical_rect(area, geom, dpr)
+
+    def _x11_connection(self) -> X11Properties | None:
+        if self._x11 is None and not self._x11_failed:
+            self._x11 = X11Properties.open()
+            self._x11_failed = self._x11 is None
+        return self._x11
+
+    def on_panels_timeout(self) -> None:
+        """Re-dock when another panel appears, goes or changes what it reserves (a bare X
+        server or a window manager that does not update the work area tells us nothing)."""
+        if self._x11 is None or not self.isVisible():
+            return
+        if self._x11.other_struts(int(self.winId())) != self._other_struts:
+            self.dock()
 
     def open_appbar(self, hwnd: int) -> AppBar | None:
         """The shell's app bar for our window (replaced in tests by a model of the shell)."""
@@ -460,6 +519,7 @@ class StatusStrip(QWidget):
                 self._screen.geometryChanged,
                 self._screen.logicalDotsPerInchChanged,
                 self._screen.physicalDotsPerInchChanged,
+                self._screen.availableGeometryChanged,
             ):
                 with contextlib.suppress(RuntimeError, TypeError):  # the screen is gone
                     signal.disconnect(self.on_screen_changed)
@@ -467,6 +527,7 @@ class StatusStrip(QWidget):
         screen.geometryChanged.connect(self.on_screen_changed)
         screen.logicalDotsPerInchChanged.connect(self.on_screen_changed)
         screen.physicalDotsPerInchChanged.connect(self.on_screen_changed)
+        screen.availableGeometryChanged.connect(self.on_screen_changed)
         if self.windowHandle() is not None:
             self.windowHandle().setScreen(screen)
 
@@ -485,7 +546,8 @@ class StatusStrip(QWidget):
             return None
         geom = screen.geometry()
         dpr = screen.devicePixelRatio()
-        rect = docking.dock_rect(geom, self.settings.edge, self.strip_height())
+        area = self._area if self._area is not None else geom
+        rect = docking.dock_rect(area, self.settings.edge, self.strip_height())
         if self._x11 is not None:
             root = QRect(QPoint(0, 0), QSize(*self._x11.root_size()))
         else:
@@ -501,11 +563,15 @@ class StatusStrip(QWidget):
     def _apply_x11(self, screen: QScreen) -> None:
         if not (self._is_x11 and self.docked and self.isVisible()):
             return
-        if self._x11 is None:
-            self._x11 = X11Properties.open()
-            if self._x11 is None:
+        if not self._stuck:
+            x11 = self._x11_connection()
+            if x11 is None:
                 return
-            self._x11.stick(int(self.winId()))
+            x11.stick(int(self.winId()))
+            self._stuck = True
+            self._panels.start()
+        if self._x11 is None:
+            return
         values = self.strut_values()
         if values is None:
             return
@@ -532,9 +598,11 @@ class StatusStrip(QWidget):
         if self.global_shortcut is not None:
             self.global_shortcut.close()
             self.global_shortcut = None
+        self._panels.stop()
         if self._x11 is not None:
             self._x11.close()
             self._x11 = None
+            self._stuck = False
         super().closeEvent(event)
 
     # -- segments: click, history, drag to reorder ----------------------------------------

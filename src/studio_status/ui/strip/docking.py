@@ -6,9 +6,12 @@ Decisions, per desktop:
   width to the top or bottom edge of the chosen screen. It reserves its height with
   ``_NET_WM_STRUT_PARTIAL`` (and the legacy ``_NET_WM_STRUT``), so maximised windows stop
   short of it, and sets ``_NET_WM_DESKTOP`` to ``0xFFFFFFFF`` to stay on every virtual
-  desktop (see :mod:`.x11`). The dock rectangle uses the screen's full ``geometry()``, not
-  ``availableGeometry()``: our own strut shrinks the available area, and docking to it
-  would walk the strip inwards on every re-dock.
+  desktop (see :mod:`.x11`). The dock rectangle is the screen less what *other* windows
+  reserve (:func:`work_area` over their struts: a panel with its tray at the same edge, a
+  side dock), never Qt's ``availableGeometry()``: our own strut shrinks that, and docking to
+  it would walk the strip inwards on every re-dock. So the strip sits beside a panel, never
+  over it, on every edge, and the strut it reserves covers the panel's rows too (struts
+  count from the root window's edge).
 * **Wayland**: a client may not place itself or reserve space without the layer-shell
   protocol, which Qt does not offer. So when the session is Wayland and an X server is
   reachable (``DISPLAY`` is set: XWayland), the app asks Qt for the ``xcb`` platform
@@ -50,6 +53,7 @@ __all__ = [
     "pick_screen",
     "preferred_platform",
     "strut_partial",
+    "work_area",
 ]
 
 
@@ -114,6 +118,44 @@ def strut_partial(edge: Edge, dock: QRect, root_height: int) -> list[int]:
         values[3] = root_height - dock.y()
         values[10], values[11] = start, end
     return values
+
+
+def work_area(screen: QRect, struts: Sequence[Sequence[int]], root: QRect) -> QRect:
+    """``screen`` (root pixels) less the edges other windows reserve over it.
+
+    Each strut is the 12 values of ``_NET_WM_STRUT_PARTIAL``; a reservation counts for this
+    screen only where its span crosses the screen (a panel on another monitor does not move
+    the strip). What is left is never empty: a strut that would swallow the whole screen is
+    ignored rather than pushing the strip off it.
+    """
+    left, top = screen.left(), screen.top()
+    right, bottom = screen.right() + 1, screen.bottom() + 1
+
+    def spans(start: int, end: int, lo: int, hi: int) -> bool:
+        return start < hi and end >= lo
+
+    for s in struts:
+        if len(s) < 12:
+            continue
+        if s[0] > screen.left() and spans(s[4], s[5], screen.top(), screen.bottom() + 1):
+            left = max(left, s[0])
+        if (
+            s[1]
+            and root.right() + 1 - s[1] < screen.right() + 1
+            and spans(s[6], s[7], screen.top(), screen.bottom() + 1)
+        ):
+            right = min(right, root.right() + 1 - s[1])
+        if s[2] > screen.top() and spans(s[8], s[9], screen.left(), screen.right() + 1):
+            top = max(top, s[2])
+        if (
+            s[3]
+            and root.bottom() + 1 - s[3] < screen.bottom() + 1
+            and spans(s[10], s[11], screen.left(), screen.right() + 1)
+        ):
+            bottom = min(bottom, root.bottom() + 1 - s[3])
+    if right - left < screen.width() // 4 or bottom - top < screen.height() // 4:
+        return QRect(screen)
+    return QRect(left, top, right - left, bottom - top)
 
 
 def can_dock(platform_name: str) -> bool:

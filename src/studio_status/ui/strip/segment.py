@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
+from functools import cache
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -26,7 +27,16 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from studio_status.client.state import Segment, StatusState
-from studio_status.protocol import HealthStatus
+from studio_status.protocol import (
+    CloudGpuSummary,
+    FooterData,
+    FooterService,
+    HealthStatus,
+    JobsSummary,
+    Role,
+    WorkflowsSummary,
+    utcnow,
+)
 from studio_status.ui.theme import Theme
 
 __all__ = ["Run", "RunKind", "SegmentWidget", "paint_status_shape"]
@@ -47,6 +57,25 @@ class Run:
     status: HealthStatus = HealthStatus.UNKNOWN
     value: int | None = None
     gap_after: int = 0
+    #: the window a click on this run opens (``service:comfyui``); None: the segment's own
+    target: str | None = None
+
+
+@cache
+def typical_state() -> StatusState:
+    """Seed 000's example footer (``● ComfyUI  ● DB  ● Workers 3/4`` …): what a segment
+    usually shows, the width it reserves."""
+    footer = FooterData(
+        services={
+            "comfyui": FooterService(label="ComfyUI"),
+            "database": FooterService(label="DB"),
+            "workers": FooterService(label="Workers", online=3, total=4),
+        },
+        cloud_gpu=CloudGpuSummary(active_pods=2, cost_per_hour_cents=124),
+        jobs=JobsSummary(running=3, queued=5, overall_progress=72),
+        workflows=WorkflowsSummary(active=2, current_stage="generating"),
+    )
+    return StatusState(role=Role.ADMIN, footer=footer)
 
 
 def paint_status_shape(
@@ -88,7 +117,8 @@ class SegmentWidget(QWidget):
     """One clickable segment of the strip.
 
     Signals:
-        open_requested(str): left click; the segment's name (a :class:`Segment` value).
+        open_requested(str): left click; the window under the pointer: a run's own target
+            (one service), else the segment's name (a :class:`Segment` value).
         history_requested(str): right click; the bar shows the last-5 popover.
 
     Attributes:
@@ -113,6 +143,7 @@ class SegmentWidget(QWidget):
         self._flash_timer.setSingleShot(True)
         self._flash_timer.timeout.connect(self.on_flash_timer_timeout)
         self.paints = 0
+        self._reserve: int | None = None
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         # full size when there is room; on a narrow screen it shrinks (texts elided, the
         # tooltip and accessible name keep them whole) instead of pushing the strip wider
@@ -157,6 +188,7 @@ class SegmentWidget(QWidget):
 
     def set_theme(self, theme: Theme) -> None:
         self._theme = theme
+        self._reserve = None
         self._apply_fonts()
         self.updateGeometry()
         self.update()
@@ -196,8 +228,16 @@ class SegmentWidget(QWidget):
 
     def sizeHint(self) -> QSize:
         m = self._theme.metrics
-        width = sum(self._run_width(r) for r in self._runs) + 2 * m.padding_x
-        return QSize(width, m.strip_height)
+        width = max(sum(self._run_width(r) for r in self._runs), self.reserve_width())
+        return QSize(width + 2 * m.padding_x, m.strip_height)
+
+    def reserve_width(self) -> int:
+        """The width of this segment over seed 000's example footer: it keeps at least that
+        much, so a cold start's "…" does not make the strip jump when data arrives."""
+        if self._reserve is None:
+            _text, runs, _tip = self.build(typical_state(), utcnow())
+            self._reserve = sum(self._run_width(r) for r in runs)
+        return self._reserve
 
     def minimumSizeHint(self) -> QSize:
         """Room for the first run (the state shape or the icon) and the padding."""
@@ -242,10 +282,8 @@ class SegmentWidget(QWidget):
         elif self._hover:
             p.fillRect(rect, theme.color("surface_hover"))
         text_color = theme.color("text_dim" if self._dim else "text")
-        x = float(m.padding_x)
         mid = rect.height() / 2
-        for run, shown in self.fitted():
-            width = self._run_width(replace(run, text=shown)) - run.gap_after
+        for x, width, run, shown in self.placed():
             color = theme.color(run.color) if run.color else text_color
             if self._dim and run.kind is not RunKind.TEXT:
                 color = theme.color("text_dim") if run.color is None else color
@@ -269,8 +307,25 @@ class SegmentWidget(QWidget):
                 self._paint_bar(
                     p, QRectF(x, mid - m.progress_height / 2, width, m.progress_height), run.value
                 )
-            x += width + run.gap_after
         p.end()
+
+    def placed(self) -> list[tuple[float, int, Run, str]]:
+        """Each painted run with its left edge and width: what is drawn where, and clicked."""
+        x = float(self._theme.metrics.padding_x)
+        out = []
+        for run, shown in self.fitted():
+            width = self._run_width(replace(run, text=shown)) - run.gap_after
+            out.append((x, width, run, shown))
+            x += width + run.gap_after
+        return out
+
+    def target_at(self, x: float) -> str:
+        """The window a click at ``x`` opens: the run's own (one service), else the segment's.
+        A run's gap belongs to it, so a click between a shape and its name still hits."""
+        for left, width, run, _shown in self.placed():
+            if run.target is not None and left <= x < left + width + run.gap_after:
+                return run.target
+        return self.segment.value
 
     def _paint_bar(self, p: QPainter, rect: QRectF, value: int | None) -> None:
         theme = self._theme
@@ -310,7 +365,7 @@ class SegmentWidget(QWidget):
         if event.button() is Qt.MouseButton.LeftButton and self.rect().contains(
             event.position().toPoint()
         ):
-            self.open_requested.emit(self.segment.value)
+            self.open_requested.emit(self.target_at(event.position().x()))
             event.accept()
             return
         super().mouseReleaseEvent(event)

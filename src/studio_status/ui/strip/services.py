@@ -35,8 +35,11 @@ class ServicesSegment(SegmentWidget):
             # a muted service keeps its shape but goes grey and says so in words
             color = "unknown" if state.stale or name in muted else _COLOR[status]
             text = f"{label} {formats.MUTED_MARK}" if name in muted else label
-            runs.append(Run(RunKind.STATUS, status=status, color=color, gap_after=4))
-            runs.append(Run(RunKind.TEXT, text, gap_after=10 if i < len(parts) - 1 else 0))
+            target = f"service:{name}"  # a click on a service opens that service
+            runs.append(Run(RunKind.STATUS, status=status, color=color, gap_after=4, target=target))
+            runs.append(
+                Run(RunKind.TEXT, text, gap_after=10 if i < len(parts) - 1 else 0, target=target)
+            )
         if muted:
             tooltip += "\nMuted (no notices): " + ", ".join(sorted(muted))
         return formats.services_text(services, muted), runs, tooltip

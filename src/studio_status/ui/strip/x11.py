@@ -24,6 +24,37 @@ _PROP_MODE_REPLACE = 0
 _CLIENT_MESSAGE = 33
 _SUBSTRUCTURE_REDIRECT_MASK = 1 << 20
 _SUBSTRUCTURE_NOTIFY_MASK = 1 << 19
+_ANY_PROPERTY_TYPE = 0
+_IS_VIEWABLE = 2
+_SUCCESS = 0
+
+
+class _WindowAttributes(ctypes.Structure):
+    _fields_ = [
+        ("x", ctypes.c_int),
+        ("y", ctypes.c_int),
+        ("width", ctypes.c_int),
+        ("height", ctypes.c_int),
+        ("border_width", ctypes.c_int),
+        ("depth", ctypes.c_int),
+        ("visual", ctypes.c_void_p),
+        ("root", ctypes.c_ulong),
+        ("c_class", ctypes.c_int),
+        ("bit_gravity", ctypes.c_int),
+        ("win_gravity", ctypes.c_int),
+        ("backing_store", ctypes.c_int),
+        ("backing_planes", ctypes.c_ulong),
+        ("backing_pixel", ctypes.c_ulong),
+        ("save_under", ctypes.c_int),
+        ("colormap", ctypes.c_ulong),
+        ("map_installed", ctypes.c_int),
+        ("map_state", ctypes.c_int),
+        ("all_event_masks", ctypes.c_long),
+        ("your_event_mask", ctypes.c_long),
+        ("do_not_propagate_mask", ctypes.c_long),
+        ("override_redirect", ctypes.c_int),
+        ("screen", ctypes.c_void_p),
+    ]
 
 
 class _ClientMessage(ctypes.Structure):
@@ -44,6 +75,16 @@ class _XEvent(ctypes.Union):
         ("xclient", _ClientMessage),
         ("pad", ctypes.c_long * 24),
     ]
+
+
+_ERROR_HANDLER = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
+
+
+def _ignore(_display: int, _event: int) -> int:
+    return 0
+
+
+_ignore_errors = _ERROR_HANDLER(_ignore)  # kept referenced: libX11 holds the pointer
 
 
 class X11Properties:
@@ -94,6 +135,38 @@ class X11Properties:
         for size in (lib.XDisplayWidth, lib.XDisplayHeight):
             size.argtypes = [ctypes.c_void_p, ctypes.c_int]
         lib.XCloseDisplay.argtypes = [ctypes.c_void_p]
+        lib.XGetWindowProperty.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_ulong,
+            ctypes.c_ulong,
+            ctypes.c_long,
+            ctypes.c_long,
+            ctypes.c_int,
+            ctypes.c_ulong,
+            ctypes.POINTER(ctypes.c_ulong),
+            ctypes.POINTER(ctypes.c_int),
+            ctypes.POINTER(ctypes.c_ulong),
+            ctypes.POINTER(ctypes.c_ulong),
+            ctypes.POINTER(ctypes.c_void_p),
+        ]
+        lib.XQueryTree.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_ulong,
+            ctypes.POINTER(ctypes.c_ulong),
+            ctypes.POINTER(ctypes.c_ulong),
+            ctypes.POINTER(ctypes.POINTER(ctypes.c_ulong)),
+            ctypes.POINTER(ctypes.c_uint),
+        ]
+        lib.XGetWindowAttributes.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_ulong,
+            ctypes.POINTER(_WindowAttributes),
+        ]
+        lib.XFree.argtypes = [ctypes.c_void_p]
+        lib.XSync.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        # a window that vanishes between listing and reading must not kill the app
+        lib.XSetErrorHandler.argtypes = [ctypes.c_void_p]
+        lib.XSetErrorHandler.restype = ctypes.c_void_p
         display = lib.XOpenDisplay(None)
         if not display:
             log.info("cannot open the X display: no struts")
@@ -150,6 +223,94 @@ class X11Properties:
         mask = _SUBSTRUCTURE_REDIRECT_MASK | _SUBSTRUCTURE_NOTIFY_MASK
         self._x.XSendEvent(self._display, root, 0, mask, ctypes.byref(event))
         self._x.XFlush(self._display)
+
+    def cardinals(self, window: int, name: str) -> list[int] | None:
+        """A 32-bit property as a list, or None when the window has no such property."""
+        actual_type = ctypes.c_ulong()
+        fmt = ctypes.c_int()
+        count = ctypes.c_ulong()
+        after = ctypes.c_ulong()
+        data = ctypes.c_void_p()
+        status = self._x.XGetWindowProperty(
+            self._display,
+            window,
+            self._atom(name),
+            0,
+            1024,
+            0,
+            _ANY_PROPERTY_TYPE,
+            ctypes.byref(actual_type),
+            ctypes.byref(fmt),
+            ctypes.byref(count),
+            ctypes.byref(after),
+            ctypes.byref(data),
+        )
+        if status != _SUCCESS or not data.value:
+            return None
+        try:
+            if fmt.value != 32:
+                return None
+            # format 32 comes back as C longs, whatever the machine's long size
+            values = ctypes.cast(data, ctypes.POINTER(ctypes.c_long))
+            return [values[i] & 0xFFFFFFFF for i in range(count.value)]
+        finally:
+            self._x.XFree(data)
+
+    def _top_level_windows(self) -> list[int]:
+        """The managed windows (``_NET_CLIENT_LIST``), or the root's mapped children when no
+        window manager keeps that list (a bare X server, as in tests)."""
+        root = self._x.XDefaultRootWindow(self._display)
+        managed = self.cardinals(root, "_NET_CLIENT_LIST")
+        if managed is not None:
+            return managed
+        root_ret, parent_ret = ctypes.c_ulong(), ctypes.c_ulong()
+        children = ctypes.POINTER(ctypes.c_ulong)()
+        count = ctypes.c_uint()
+        if not self._x.XQueryTree(
+            self._display,
+            root,
+            ctypes.byref(root_ret),
+            ctypes.byref(parent_ret),
+            ctypes.byref(children),
+            ctypes.byref(count),
+        ):
+            return []
+        try:
+            windows = [int(children[i]) for i in range(count.value)]
+        finally:
+            if children:
+                self._x.XFree(children)
+        viewable = []
+        for window in windows:
+            attrs = _WindowAttributes()
+            if (
+                self._x.XGetWindowAttributes(self._display, window, ctypes.byref(attrs))
+                and attrs.map_state == _IS_VIEWABLE
+            ):
+                viewable.append(window)
+        return viewable
+
+    def other_struts(self, own: int) -> list[list[int]]:
+        """Every other window's reserved edges as 12 ``_NET_WM_STRUT_PARTIAL`` values (a
+        legacy ``_NET_WM_STRUT`` spans its whole edge): the panels the strip docks beside."""
+        previous = self._x.XSetErrorHandler(ctypes.cast(_ignore_errors, ctypes.c_void_p))
+        try:
+            found = []
+            for window in self._top_level_windows():
+                if window == own:
+                    continue
+                partial = self.cardinals(window, "_NET_WM_STRUT_PARTIAL")
+                if partial is not None and len(partial) >= 12:
+                    found.append(partial[:12])
+                    continue
+                legacy = self.cardinals(window, "_NET_WM_STRUT")
+                if legacy is not None and len(legacy) >= 4:
+                    full = [0, 0xFFFFFFFF]
+                    found.append([*legacy[:4], *full, *full, *full, *full])
+            self._x.XSync(self._display, 0)
+            return found
+        finally:
+            self._x.XSetErrorHandler(previous)
 
     def close(self) -> None:
         if self._display:

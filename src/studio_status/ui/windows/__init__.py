@@ -7,17 +7,20 @@ name               window                                      module
 =================  ==========================================  ==============
 ``services``       health grid                                 ``health``
 ``service:<n>``    one service: history, actions, logs         ``service``
-``jobs``           job progress (``workflows`` opens it too)   ``jobs``
+``jobs``           job progress                                ``jobs``
+``workflows``      workflows first, then the jobs              ``jobs``
 ``uptime``         uptime timeline                             ``uptime``
 ``checklist``      startup checklist                           ``checklist``
-``cloud_gpu``      GPU costs                                   ``costs``
+``cloud_gpu``      cloud GPU: pods and costs                   ``costs``
 ``activity``       activity feed                               ``activity``
 ``pulse``          studio pulse: projects, disk                ``pulse``
 ``systems``        external systems (seed 004)                 ``systems``
 =================  ==========================================  ==============
 
-An unknown name is logged and opens nothing. Each window offers "Open in browser" at its
-platform page when a web URL is configured (:mod:`.weblink`).
+Titles, menu entries and tooltips take each window's one name from
+:data:`studio_status.ui.formats.WINDOW_TITLES`. An unknown name is logged and opens nothing.
+Each window offers "Open in browser" at its platform page when a web URL is configured
+(:mod:`.weblink`).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ import time
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
+
+from studio_status.ui.theme import Theme
 
 from .base import WindowContext
 
@@ -40,6 +45,7 @@ WINDOWS: dict[str, tuple[str, str]] = {
     "services": ("health", "HealthWindow"),
     "service": ("service", "ServiceWindow"),
     "jobs": ("jobs", "JobsWindow"),
+    "workflows": ("jobs", "WorkflowsWindow"),
     "uptime": ("uptime", "UptimeWindow"),
     "checklist": ("checklist", "ChecklistWindow"),
     "cloud_gpu": ("costs", "CostsWindow"),
@@ -48,7 +54,7 @@ WINDOWS: dict[str, tuple[str, str]] = {
     "systems": ("systems", "SystemsWindow"),
 }
 #: names that open another window
-ALIASES: dict[str, str] = {"workflows": "jobs", "health": "services"}
+ALIASES: dict[str, str] = {"health": "services"}
 
 
 class WindowOpener(QObject):
@@ -77,7 +83,7 @@ class WindowOpener(QObject):
             if window is None:
                 log.warning("no window named %r", name)
                 return None
-            window.destroyed.connect(lambda *_a, n=name: self.windows.pop(n, None))
+            window.destroyed.connect(lambda *_a, n=name, w=window: self._forget(n, w))
             self.windows[name] = window
         window.show()
         window.raise_()
@@ -85,6 +91,10 @@ class WindowOpener(QObject):
         self.open_ms = (time.perf_counter() - started) * 1000
         log.debug("opened %s in %.0f ms", name, self.open_ms)
         return window
+
+    def _forget(self, name: str, window: QWidget) -> None:
+        if self.windows.get(name) is window:  # not a newer window under the same name
+            del self.windows[name]
 
     def _create(self, name: str) -> QWidget | None:
         spec = WINDOWS.get(name.partition(":")[0])
@@ -95,6 +105,15 @@ class WindowOpener(QObject):
         window: QWidget = getattr(module, spec[1])(self._ctx, name)
         window.open_requested.connect(self.on_open_requested)  # type: ignore[attr-defined]
         return window
+
+    def set_theme(self, theme: Theme) -> None:
+        """New windows take ``theme``; open ones are built again in it, where they were (a
+        window's colours are set as it is built, so a rebuild is the one honest repaint)."""
+        self._ctx.theme = theme
+        for name, window in list(self.windows.items()):
+            window.close()
+            self.windows.pop(name, None)
+            self.open(name)
 
     def close_all(self) -> None:
         for window in list(self.windows.values()):

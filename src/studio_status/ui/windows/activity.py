@@ -51,7 +51,7 @@ class ActivityWindow(DetailWindow):
     """
 
     kind = "activity"
-    title = "Activity"
+    title = formats.WINDOW_TITLES["activity"]
     default_size = (760, 600)
 
     def __init__(self, ctx: WindowContext, key: str | None = None) -> None:
@@ -157,9 +157,11 @@ class ActivityWindow(DetailWindow):
         )
         if not items:
             self.pane.show_empty(
-                "No activity yet."
+                "No activity yet. Finished jobs, workflow stages and service changes are "
+                "listed here as they happen."
                 if not category and not project
-                else "Nothing matches these filters."
+                else "Nothing matches these filters. Choose “All categories” and “All "
+                "projects” to see everything."
             )
         else:
             self.pane.show_content()

@@ -22,17 +22,28 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QColor,
     QDesktopServices,
+    QGuiApplication,
     QKeySequence,
     QPalette,
     QShortcut,
     QShowEvent,
 )
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QGraphicsOpacityEffect,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio_status.client.state import ConnectionState, DetailEntry, StatusState, StatusStore
 from studio_status.protocol import Role, utcnow
@@ -40,8 +51,10 @@ from studio_status.ui import formats
 from studio_status.ui.feed import StateFeed
 from studio_status.ui.theme import Theme, current_theme
 from studio_status.ui.widgets import Banner, StatePane
+from studio_status.ui.workarea import available_geometry, fit_rect
 
 from .geometry import GeometryStore
+from .texts import plain_error
 from .weblink import web_link
 
 if TYPE_CHECKING:
@@ -53,6 +66,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 __all__ = ["DetailWindow", "WindowContext", "apply_palette", "entry_problem"]
+
+#: Opacity of a window's data while it is not live (cached, or the link is down).
+STALE_OPACITY = 0.45
 
 log = logging.getLogger("ui.windows")
 
@@ -123,13 +139,12 @@ def apply_palette(widget: QWidget, theme: Theme) -> None:
     widget.setPalette(pal)
 
 
-def entry_problem(entry: DetailEntry, what: str) -> str | None:
-    """The sentence an error page shows for a failed fetch, or None when there is none."""
+def entry_problem(entry: DetailEntry, what: str, role: Role | None = None) -> str | None:
+    """The sentence an error page shows for a failed fetch, or None when there is none
+    (plain words, :func:`~.texts.plain_error`: no HTTP codes or API paths)."""
     if entry.error is None:
         return None
-    if entry.missing:
-        return f"This hub does not provide {what} (it may be an older version)."
-    return f"Could not load {what}: {entry.error}"
+    return plain_error(entry.error, what, role, missing=entry.missing)
 
 
 class DetailWindow(QWidget):
@@ -160,6 +175,12 @@ class DetailWindow(QWidget):
         self.theme = ctx.theme
         self.key = key or self.kind
         self.renders = 0
+        #: True while the data shown is not live (drawn greyed, see :meth:`_dim_stale`)
+        self.dimmed = False
+        #: the scrolling content a window at its default size shrinks to (None: keep size)
+        self.trim: QScrollArea | None = None
+        self._trimmed = False
+        self._remembered = False
         self._watching: list[str] = []
         self._holding: list[str] = []
         self._started = False
@@ -168,6 +189,8 @@ class DetailWindow(QWidget):
         self.setAccessibleName(self.title)
 
         self.root = QVBoxLayout(self)
+        # the minimum is set by fit_to_screen: the content's, but never past the screen
+        self.root.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         self.root.setContentsMargins(14, 12, 14, 12)
         self.root.setSpacing(8)
         head = QHBoxLayout()
@@ -251,8 +274,9 @@ class DetailWindow(QWidget):
             buttons[value] = button
         return buttons
 
-    def add_link(self, text: str, target: str) -> QPushButton:
-        """A header button opening another window (routed by the opener)."""
+    def add_link(self, target: str) -> QPushButton:
+        """A header button opening another window (routed by the opener), by its one name."""
+        text = formats.WINDOW_TITLES[target]
         return self.add_action(text, lambda: self.open_requested.emit(target), f"Open {text}")
 
     def entry(self, key: str) -> DetailEntry:
@@ -266,7 +290,7 @@ class DetailWindow(QWidget):
             pane.show_error(f"{what.capitalize()} needs a connection to the hub.", retry=False)
             return None
         if entry.value is None:
-            problem = entry_problem(entry, what)
+            problem = entry_problem(entry, what, self.ctx.feed.state.role)
             if problem is not None:
                 pane.show_error(problem, retry=not entry.missing)
             else:
@@ -310,20 +334,42 @@ class DetailWindow(QWidget):
         self.renders += 1
         self._update_banner(state)
         self.show_state(state)
+        if self.trim is not None and not self._trimmed and self.isVisible():
+            self._trim_empty_space()
+
+    def _trim_empty_space(self) -> None:
+        """A window opened at its default size shrinks to its content the first time it
+        has some (three service cards do not sit above a half-empty panel); a size the
+        user chose (remembered) is kept."""
+        scroll = self.trim
+        pane = getattr(self, "pane", None)
+        if scroll is None or (pane is not None and pane.state.value != "content"):
+            return
+        self._trimmed = True
+        if not self._remembered:
+            QTimer.singleShot(0, self._apply_trim)  # once the layout has its final width
+
+    def _apply_trim(self) -> None:
+        scroll = self.trim
+        inner = scroll.widget() if scroll is not None else None
+        if scroll is None or inner is None:
+            return
+        extra = scroll.viewport().height() - inner.minimumSizeHint().height()
+        if extra > 24:
+            self.resize(self.width(), max(self.minimumHeight(), self.height() - extra + 8))
 
     def _update_banner(self, state: StatusState) -> None:
         now = self.now()
-        if state.connection is ConnectionState.OFFLINE:
-            since = state.offline_since
-            when = f" since {formats.clock(since)}" if since else ""
+        link = formats.link_banner(state, now)
+        if link is not None:
+            needs_user = state.problem is not None and state.problem.needs_user
             self.banner.say(
-                f"Hub unreachable{when} — showing the last known state.",
-                severity="down",
-                retry=self.ctx.reconnect is not None,
+                link, severity="down", retry=self.ctx.reconnect is not None and not needs_user
             )
         elif state.stale and state.updated_at is not None:
+            cached = " (saved from an earlier run)" if state.cached else ""
             self.banner.say(
-                f"Not live — last update {formats.ago(state.updated_at, now)}.",
+                f"Not live — last update {formats.ago(state.updated_at, now)}{cached}.",
                 severity="degraded",
                 retry=self.ctx.reconnect is not None,
             )
@@ -336,13 +382,46 @@ class DetailWindow(QWidget):
             )
         else:
             self.banner.say("")
+        self._dim_stale(state.stale and state.footer is not None)
+
+    def _dim_stale(self, stale: bool) -> None:
+        """Data that is not live is drawn greyed, every card of it: a stale "healthy" must
+        never look like a live one (the banner says how old it is)."""
+        for widget in self._content_widgets():
+            faded = isinstance(widget.graphicsEffect(), QGraphicsOpacityEffect)
+            if stale and not faded:
+                fade = QGraphicsOpacityEffect(widget)
+                fade.setOpacity(STALE_OPACITY)
+                widget.setGraphicsEffect(fade)
+            elif not stale and faded:
+                widget.setGraphicsEffect(None)  # type: ignore[arg-type]
+        self.dimmed = stale
+
+    def _content_widgets(self) -> list[QWidget]:
+        """The widgets below the banner: what the window shows of the hub's data."""
+        out: list[QWidget] = []
+        start = self.root.indexOf(self.banner) + 1
+        items = [self.root.itemAt(i) for i in range(start, self.root.count())]
+        while items:
+            item = items.pop()
+            if item is None:
+                continue
+            widget, layout = item.widget(), item.layout()
+            if widget is not None:
+                out.append(widget)
+            elif layout is not None:
+                items.extend(layout.itemAt(i) for i in range(layout.count()))
+        return out
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if not self._started:
+        first = not self._started
+        if first:
             self._started = True
             self._start()
         self._render(self.ctx.feed.state)
+        if first:
+            self.fit_to_screen()
 
     def _start(self) -> None:
         details = self.ctx.details
@@ -395,5 +474,29 @@ class DetailWindow(QWidget):
 
     def _restore_geometry(self) -> None:
         saved = self.ctx.geometry.load(self.kind)
-        if saved is None or not self.restoreGeometry(saved):
+        self._remembered = saved is not None and self.restoreGeometry(saved)
+        if not self._remembered:
             self.resize(*self.default_size)
+            screen = self.screen() or QGuiApplication.primaryScreen()
+            if screen is not None:  # centred on its screen's free area
+                area = available_geometry(screen)
+                self.move(area.center() - self.rect().center())
+        self.fit_to_screen()
+
+    def fit_to_screen(self) -> None:
+        """Shrink and move the window into its screen's free area, at any scale: a default
+        size or a remembered place that does not fit is made to fit (never under the strip)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        area = available_geometry(screen)
+        frame = self.frameGeometry().size() - self.geometry().size()
+        fitted = fit_rect(self.geometry(), area, frame if frame.isValid() else None)
+        # the layout's minimum must not hold the window bigger than the screen
+        least = self.root.totalMinimumSize()
+        self.setMinimumSize(
+            min(least.width(), area.width() - max(0, frame.width())),
+            min(least.height(), area.height() - max(0, frame.height())),
+        )
+        if fitted != self.geometry():
+            self.setGeometry(fitted)

@@ -28,6 +28,7 @@ from studio_status.ui import formats
 from studio_status.ui.widgets import Pill, Spinner, StatePane
 
 from .base import DetailWindow, WindowContext
+from .texts import plain_error
 
 __all__ = ["ChecklistWindow"]
 
@@ -103,7 +104,7 @@ class ChecklistWindow(DetailWindow):
     """
 
     kind = "checklist"
-    title = "Startup checklist"
+    title = formats.WINDOW_TITLES["checklist"]
     default_size = (720, 520)
     admin_only = True
 
@@ -123,6 +124,7 @@ class ChecklistWindow(DetailWindow):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(body)
+        self.trim = scroll
         self.pane = StatePane(scroll, theme=self.theme)
         self.pane.retry_requested.connect(self.on_pane_retry_requested)
         self.root.addWidget(self.pane, 1)
@@ -142,7 +144,10 @@ class ChecklistWindow(DetailWindow):
             return
         checklist = entry.value
         if not checklist.checks:
-            self.pane.show_empty("This hub runs no startup checks.")
+            self.pane.show_empty(
+                "This hub runs no startup checks: it is ready as soon as it starts. An admin "
+                "can add checks to the hub's configuration."
+            )
             return
         if checklist is not self._shown:
             self._shown = checklist
@@ -153,7 +158,11 @@ class ChecklistWindow(DetailWindow):
             if isinstance(last, ActionRecord):
                 self.last_action.setText(
                     f"{formats.clock(last.at, seconds=True)} {last.action}: "
-                    + ("done" if last.ok else last.error or "failed")
+                    + (
+                        "done"
+                        if last.ok
+                        else plain_error(last.error or "failed", last.action, state.role)
+                    )
                 )
         self.pane.show_content()
 

@@ -8,7 +8,7 @@ the client layer when a pod changes. Budget colours are the footer's (seed 000, 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -23,22 +23,23 @@ from PySide6.QtWidgets import (
 )
 
 from studio_status.client.state import StatusState
-from studio_status.protocol import BudgetStatus, CloudPod
+from studio_status.protocol import BudgetStatus, CloudPod, HealthStatus
 from studio_status.protocol.cloud import (
     RUNNING_POD_STATUSES,
     BudgetState,
     CloudCosts,
     CloudPodsView,
+    CloudProvider,
 )
 from studio_status.ui import formats
 from studio_status.ui.widgets import Chart, ChartData, Gauge, Line, MetricCard, StatePane
 
 from .base import DetailWindow, WindowContext
-from .texts import duration
+from .texts import PERIOD_LABELS, duration, plain_error
 
 __all__ = ["PERIODS", "CostsWindow"]
 
-PERIODS = {"24 h": 24, "7 d": 168}
+PERIODS = {PERIOD_LABELS["24h"]: 24, PERIOD_LABELS["7d"]: 168}
 _BUDGET_COLOR = {
     BudgetStatus.WITHIN_BUDGET: "healthy",
     BudgetStatus.APPROACHING: "degraded",
@@ -51,6 +52,47 @@ def _money(cents: float) -> str:
     return formats.cost_text(round(cents))
 
 
+_SOURCE_STATE = {
+    HealthStatus.HEALTHY: "answering",
+    HealthStatus.DEGRADED: "failing, last pods kept",
+    HealthStatus.DOWN: "failing",
+    HealthStatus.UNKNOWN: "silent",
+}
+
+
+def source_text(s: CloudProvider, now: datetime) -> str:
+    """``runpod (asked by the hub, answering, last report 20 s ago)``: words, not enums."""
+    how = "asked by the hub" if s.mode == "poll" else "sends its pods"
+    bits = [how, _SOURCE_STATE.get(s.status, s.status.value)]
+    if s.last_ok_at is not None:
+        bits.append(f"last report {formats.ago(s.last_ok_at, now)}")
+    if s.error:
+        bits.append(plain_error(s.error, f"{s.name}'s pods"))
+    return f"{s.name} ({', '.join(bits)})"
+
+
+def merge_pods(fetched: list[CloudPod], live: dict[str, CloudPod]) -> dict[str, CloudPod]:
+    """The hub's last list, with a live change where the status moved since: a live pod from
+    a status event is only as fresh as that event, so it must not hide the provider's later
+    readings (uptime, GPU load) of a pod whose status is unchanged."""
+    pods = {p.id: p for p in fetched}
+    for pod_id, pod in live.items():
+        known = pods.get(pod_id)
+        if known is None or known.status != pod.status:
+            pods[pod_id] = pod
+    return pods
+
+
+def pod_uptime(pod: CloudPod, reported_at: datetime | None, now: datetime) -> float | None:
+    """Uptime now: the provider's figure plus the time since it reported it (a running pod
+    keeps running between reports; a stopped one's figure is final)."""
+    if pod.uptime_seconds is None:
+        return None
+    if reported_at is None or pod.status not in RUNNING_POD_STATUSES:
+        return float(pod.uptime_seconds)
+    return pod.uptime_seconds + max(0.0, (now - reported_at).total_seconds())
+
+
 class CostsWindow(DetailWindow):
     """Attributes:
     pods: the pods table; gauge: the budget gauge; cards: spend / forecast cards by name;
@@ -58,7 +100,7 @@ class CostsWindow(DetailWindow):
     """
 
     kind = "cloud_gpu"
-    title = "GPU costs"
+    title = formats.WINDOW_TITLES["cloud_gpu"]
     default_size = (940, 640)
     admin_only = True
 
@@ -121,12 +163,12 @@ class CostsWindow(DetailWindow):
         view = entry.value if entry is not None else None
         if not isinstance(view, CloudPodsView):
             return
-        pods = {p.id: p for p in view.pods}
-        pods.update(state.pods)  # live pod changes win over the last fetch
+        pods = merge_pods(view.pods, state.pods)
+        reported = {p.name: p.last_ok_at for p in view.providers}
         running = [p for p in pods.values() if p.status in RUNNING_POD_STATUSES]
         others = [p for p in pods.values() if p.status not in RUNNING_POD_STATUSES]
         shown = [p for p in others if p.status in {"ERROR", "DEAD", "STARTING", "PENDING"}]
-        self._fill_pods(sorted(running, key=lambda p: p.name or p.id) + shown)
+        self._fill_pods(sorted(running, key=lambda p: p.name or p.id) + shown, reported)
         self._budget(view.budget, sum(p.cost_per_hour_cents for p in running), len(running))
         costs = self.entry(f"costs:{self.hours}").value
         if isinstance(costs, CloudCosts):
@@ -141,21 +183,17 @@ class CostsWindow(DetailWindow):
                 )
             )
         self.sources.setText(
-            "Sources: "
+            "Pods come from: "
             + (
-                " · ".join(
-                    f"{s.name} ({s.mode}, {s.status.value}"
-                    + (f": {s.error}" if s.error else "")
-                    + ")"
-                    for s in view.providers
-                )
-                or "none configured"
+                " · ".join(source_text(s, self.now()) for s in view.providers)
+                or "no provider configured"
             )
         )
         self.pane.show_content()
 
-    def _fill_pods(self, pods: list[CloudPod]) -> None:
+    def _fill_pods(self, pods: list[CloudPod], reported: dict[str, datetime | None]) -> None:
         self.pods.clear()
+        now = self.now()
         for p in pods:
             gpu = p.gpu_type or "—"
             if p.gpu_count:
@@ -167,7 +205,7 @@ class CostsWindow(DetailWindow):
                         p.name or p.id,
                         gpu,
                         f"{formats.cost_text(p.cost_per_hour_cents)}/hr",
-                        duration(p.uptime_seconds),
+                        duration(pod_uptime(p, reported.get(p.provider), now)),
                         p.status.lower(),
                         util,
                     ]

@@ -13,10 +13,11 @@ from PySide6.QtWidgets import QGridLayout, QScrollArea, QWidget
 
 from studio_status.client.state import StatusState
 from studio_status.protocol import HealthStatus, ServiceHealth, worst_status
+from studio_status.ui import formats
 from studio_status.ui.widgets import ServiceCard, StatePane
 
 from .base import DetailWindow, WindowContext
-from .texts import service_lines, service_title, service_tooltip
+from .texts import live_services, service_lines, service_title, service_tooltip
 
 __all__ = ["HealthWindow"]
 
@@ -29,7 +30,7 @@ class HealthWindow(DetailWindow):
     """
 
     kind = "services"
-    title = "System Health"
+    title = formats.WINDOW_TITLES["services"]
     default_size = (820, 480)
     admin_only = True
 
@@ -37,9 +38,9 @@ class HealthWindow(DetailWindow):
         super().__init__(ctx, key)
         self.cards: dict[str, ServiceCard] = {}
         self._columns = 0
-        self.add_link("Uptime", "uptime")
-        self.add_link("Startup checklist", "checklist")
-        self.add_link("Activity", "activity")
+        self.add_link("uptime")
+        self.add_link("checklist")
+        self.add_link("activity")
         self._grid_host = QWidget()
         self._grid = QGridLayout(self._grid_host)
         self._grid.setContentsMargins(0, 0, 0, 0)
@@ -49,12 +50,13 @@ class HealthWindow(DetailWindow):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(self._grid_host)
+        self.trim = scroll
         self.pane = StatePane(scroll, theme=self.theme)
         self.pane.retry_requested.connect(self.on_pane_retry_requested)
         self.root.addWidget(self.pane, 1)
 
     def show_state(self, state: StatusState) -> None:
-        services = _services(state)
+        services = live_services(state)
         if not self.is_admin and state.role is not None:
             self.subtitle.setText("")
             self.pane.show_empty("Service health is visible to admins only.")
@@ -67,7 +69,10 @@ class HealthWindow(DetailWindow):
                 else:
                     self.pane.show_loading("Waiting for the hub…")
             else:
-                self.pane.show_empty("No services are watched by this hub yet.")
+                self.pane.show_empty(
+                    "This hub watches no services yet. An admin adds them to the hub's "
+                    "configuration; they appear here at its next start."
+                )
             return
         now = self.now()
         names = list(services)
@@ -112,37 +117,6 @@ class HealthWindow(DetailWindow):
 
     def on_card_open_requested(self, name: str) -> None:
         self.open_requested.emit(f"service:{name}")
-
-
-def _services(state: StatusState) -> dict[str, ServiceHealth]:
-    """Full readings from the stream, with the time and latency of the latest check from the
-    footer (the hub sends those with the footer, not as an event per check); the footer's
-    dots alone when only a polled footer is known."""
-    footer = state.footer
-    if state.services:
-        out = dict(state.services)
-        dots = footer.services if footer is not None and footer.services else {}
-        for name, dot in dots.items():
-            svc = out.get(name)
-            if svc is None or dot.checked_at is None or dot.status is not svc.status:
-                continue
-            if svc.checked_at is None or dot.checked_at > svc.checked_at:
-                out[name] = svc.model_copy(
-                    update={"checked_at": dot.checked_at, "latency_ms": dot.latency_ms}
-                )
-        return out
-    if footer is None or not footer.services:
-        return {}
-    return {
-        name: ServiceHealth(
-            name=name,
-            label=s.label,
-            status=s.status,
-            latency_ms=s.latency_ms,
-            checked_at=s.checked_at,
-        )
-        for name, s in footer.services.items()
-    }
 
 
 def _summary(services: list[ServiceHealth]) -> str:

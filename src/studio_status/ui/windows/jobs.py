@@ -12,6 +12,8 @@ while this window is open and released when it closes (seed 003's light / detail
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHeaderView,
@@ -32,7 +34,7 @@ from studio_status.ui.widgets import Bar, StatePane
 from .base import DetailWindow, WindowContext, entry_problem
 from .texts import duration, elapsed
 
-__all__ = ["JobsWindow"]
+__all__ = ["JobsWindow", "WorkflowsWindow"]
 
 _RESULT = {
     JobStatus.COMPLETED: ("✓ completed", "healthy"),
@@ -102,52 +104,46 @@ class JobsWindow(DetailWindow):
     """
 
     kind = "jobs"
-    title = "Jobs"
+    title = formats.WINDOW_TITLES["jobs"]
     default_size = (900, 620)
+    #: the sections, top to bottom
+    sections: ClassVar[tuple[str, ...]] = ("Running", "Queued", "Recently completed", "Workflows")
 
     def __init__(self, ctx: WindowContext, key: str | None = None) -> None:
         super().__init__(ctx, key)
-        self.add_link("Activity", "activity")
-        self.add_link("Studio pulse", "pulse")
+        self.add_link("activity")
+        self.add_link("pulse")
         self.bars: dict[str, Bar] = {}
         body = QWidget()
         lay = QVBoxLayout(body)
         lay.setContentsMargins(0, 0, 6, 0)
         lay.setSpacing(6)
         self.headings: dict[str, QLabel] = {}
-
-        def section(name: str, table: _Table) -> _Table:
-            label = QLabel(f"<b>{name}</b>")
-            self.headings[name] = label
-            lay.addWidget(label)
-            lay.addWidget(table)
-            return table
-
-        self.running = section(
-            "Running",
-            _Table(
-                "Running jobs",
-                ["Job", "Project", "Status", "Progress", "", "Elapsed", "ETA", "Worker"],
-            ),
+        self.running = _Table(
+            "Running jobs", ["Job", "Project", "Status", "Progress", "", "Elapsed", "ETA", "Worker"]
         )
         self.running.header().setSectionResizeMode(3, QHeaderView.ResizeMode.Fixed)
         self.running.setColumnWidth(3, 150)
-        self.queued = section(
-            "Queued",
-            _Table("Queued jobs", ["#", "Job", "Project", "Submitted by", "Waiting"]),
+        self.queued = _Table("Queued jobs", ["#", "Job", "Project", "Submitted by", "Waiting"])
+        self.recent = _Table(
+            "Recently completed jobs", ["Job", "Project", "Result", "Duration", "Ended", "Note"]
         )
-        self.recent = section(
-            "Recently completed",
-            _Table(
-                "Recently completed jobs", ["Job", "Project", "Result", "Duration", "Ended", "Note"]
-            ),
-        )
-        self.workflows = section(
-            "Workflows", _Table("Workflows", ["Workflow", "Stage", "Status", "Jobs"])
-        )
+        self.workflows = _Table("Workflows", ["Workflow", "Stage", "Status", "Jobs"])
         self.recent_note = QLabel()
         self.recent_note.setStyleSheet(f"color: {self.theme.text_dim};")
-        lay.insertWidget(lay.indexOf(self.recent) + 1, self.recent_note)
+        tables = {
+            "Running": self.running,
+            "Queued": self.queued,
+            "Recently completed": self.recent,
+            "Workflows": self.workflows,
+        }
+        for name in self.sections:
+            label = QLabel(f"<b>{name}</b>")
+            self.headings[name] = label
+            lay.addWidget(label)
+            lay.addWidget(tables[name])
+            if name == "Recently completed":
+                lay.addWidget(self.recent_note)
         lay.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -212,7 +208,7 @@ class JobsWindow(DetailWindow):
         ):
             self.headings[name].setText(f"<b>{name}</b> ({count})")
             table.setVisible(count > 0)
-        problem = entry_problem(entry, "recently completed jobs")
+        problem = entry_problem(entry, "recently completed jobs", self.ctx.feed.state.role)
         if problem:
             self.recent_note.setText(problem)
         elif not recent:
@@ -224,7 +220,10 @@ class JobsWindow(DetailWindow):
         self.recent_note.setVisible(bool(self.recent_note.text()))
         self.subtitle.setText(_subtitle(state, len(running), len(queued)))
         if not running and not queued and not recent and not workflows:
-            self.pane.show_empty("No active jobs, nothing queued, and nothing finished yet.")
+            self.pane.show_empty(
+                "No jobs right now: nothing runs, waits or has finished lately. Jobs appear "
+                "here as soon as the platform starts them."
+            )
         else:
             self.pane.show_content()
 
@@ -320,3 +319,12 @@ def _subtitle(state: StatusState, running: int, queued: int) -> str:
             else:
                 parts.append(f"all done in about {eta}")
     return " · ".join(parts)
+
+
+class WorkflowsWindow(JobsWindow):
+    """The workflows segment's window: the same live tables, workflows at the top (what the
+    segment's tooltip promises is what the window shows first)."""
+
+    kind = "workflows"
+    title = formats.WINDOW_TITLES["workflows"]
+    sections = ("Workflows", "Running", "Queued", "Recently completed")

@@ -8,13 +8,22 @@ refetched when a job finishes (project counts move) and on F5.
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from studio_status.client.state import StatusState
-from studio_status.protocol.dashboard import DiskHealth, ProgressColour, ProjectProgress
+from studio_status.protocol.dashboard import (
+    DiskHealth,
+    DiskVolume,
+    ProgressColour,
+    ProjectProgress,
+)
+from studio_status.ui import formats
 from studio_status.ui.widgets import Bar, Gauge, StatePane
 
 from .base import DetailWindow, WindowContext, entry_problem
+from .texts import size_text
 
 __all__ = ["PulseWindow"]
 
@@ -28,15 +37,19 @@ PROJECTS = "widget:project-progress"
 DISK = "widget:disk-health"
 
 
-def _bytes(n: int | None) -> str:
-    if n is None:
-        return "—"
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
-        if value < 1024 or unit == "PB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"
+def disk_lines(vol: DiskVolume) -> list[str]:
+    """Where the figures come from and what they are, adding up to the whole volume: what
+    is neither used nor free is reserved (for the system, as ``df`` does)."""
+    where = f"{vol.path}" + (f" (on the volume at {vol.mount})" if vol.mount else "")
+    lines = [where]
+    if vol.total_bytes is not None and vol.used_bytes is not None and vol.free_bytes is not None:
+        reserved = max(0, vol.total_bytes - vol.used_bytes - vol.free_bytes)
+        parts = [f"{size_text(vol.used_bytes)} used", f"{size_text(vol.free_bytes)} free"]
+        if reserved >= vol.total_bytes * 0.001:
+            parts.append(f"{size_text(reserved)} reserved for the system")
+        lines.append(" · ".join(parts))
+        lines.append(f"of {size_text(vol.total_bytes)} in all")
+    return lines
 
 
 class PulseWindow(DetailWindow):
@@ -45,19 +58,19 @@ class PulseWindow(DetailWindow):
     """
 
     kind = "pulse"
-    title = "Studio pulse"
+    title = formats.WINDOW_TITLES["pulse"]
     default_size = (820, 520)
 
     def __init__(self, ctx: WindowContext, key: str | None = None) -> None:
         super().__init__(ctx, key)
-        self.add_link("Jobs", "jobs")
-        self.add_link("Activity", "activity")
+        self.add_link("jobs")
+        self.add_link("activity")
         self.bars: dict[str, Bar] = {}
         self.gauges: dict[str, Gauge] = {}
         body = QWidget()
         lay = QVBoxLayout(body)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(QLabel("<b>Project progress</b> (approved / total, last 30 days)"))
+        lay.addWidget(QLabel("<b>Project progress</b> (approved / total, last 30 d)"))
         self._projects = QGridLayout()
         self._projects.setColumnStretch(1, 1)
         lay.addLayout(self._projects)
@@ -78,7 +91,8 @@ class PulseWindow(DetailWindow):
         self._shown: tuple[object, object] = (None, None)
 
     def resources(self) -> list[str]:
-        return [PROJECTS, DISK]
+        # disk paths are infrastructure: only admins may see them, others are told so
+        return [PROJECTS, DISK] if self.is_admin else [PROJECTS]
 
     def show_state(self, state: StatusState) -> None:
         projects, disk = self.entry(PROJECTS), self.entry(DISK)
@@ -89,8 +103,11 @@ class PulseWindow(DetailWindow):
             self._shown = (projects.value, disk.value)
             self._fill_projects(projects.value)
             self._fill_disks(disk.value)
-        self.projects_note.setText(entry_problem(projects, "project progress") or "")
-        self.disk_note.setText(entry_problem(disk, "disk health") or "")
+        self.projects_note.setText(entry_problem(projects, "project progress", state.role) or "")
+        if not self.is_admin and state.role is not None:
+            self.disk_note.setText("Disk health is visible to admins.")
+        else:
+            self.disk_note.setText(entry_problem(disk, "disk health", state.role) or "")
         self.pane.show_content()
 
     def _fill_projects(self, value: object) -> None:
@@ -125,7 +142,7 @@ class PulseWindow(DetailWindow):
                 self._projects.addWidget(widget, i, col)
             self.bars[p.project_id] = bar
         if not rows and isinstance(value, tuple):
-            self.projects_note.setText("No projects with jobs in the last 30 days.")
+            self.projects_note.setText("No projects with jobs in the last 30 d.")
         done = sum(p.approved for p in rows)
         total = sum(p.total for p in rows)
         self.subtitle.setText(f"{len(rows)} projects · {done}/{total} jobs done")
@@ -147,15 +164,14 @@ class PulseWindow(DetailWindow):
             holder = QWidget()
             inner = QVBoxLayout(holder)
             inner.addWidget(gauge)
-            caption = QLabel(
-                f"<b>{vol.path}</b><br>{_bytes(vol.used_bytes)} used · {_bytes(vol.free_bytes)} "
-                f"free<br>of {_bytes(vol.total_bytes)}"
-                + (
-                    f"<br><span style='color:{self.theme.down}'>{vol.error}</span>"
-                    if vol.error
-                    else ""
+            lines = [f"<b>{html.escape(vol.label or vol.path)}</b>"]
+            lines += [html.escape(line) for line in disk_lines(vol)]
+            if vol.error:
+                lines.append(
+                    f"<span style='color:{self.theme.down}'>{html.escape(vol.error)}</span>"
                 )
-            )
+            caption = QLabel("<br>".join(lines))
+            caption.setToolTip(vol.path)
             inner.addWidget(caption)
             self._disks.addWidget(holder)
             self.gauges[vol.path] = gauge

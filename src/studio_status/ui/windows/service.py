@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import partial
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -32,16 +32,32 @@ from PySide6.QtWidgets import (
 
 from studio_status.client.details import ActionRecord, LogLines, actions_key
 from studio_status.client.state import StatusState
-from studio_status.protocol import CheckRecord, HealthStatus, ServiceDetail, ServiceHealth
+from studio_status.protocol import (
+    CheckRecord,
+    HealthStatus,
+    ServiceActions,
+    ServiceDetail,
+    ServiceHealth,
+)
 from studio_status.ui import formats
 from studio_status.ui.widgets import Band, Chart, ChartData, Line, Span, StatePane, status_pill
 
 from .base import DetailWindow, WindowContext, entry_problem
-from .texts import duration, service_lines, service_title
+from .texts import (
+    PERIOD_LABELS,
+    diagnose_findings,
+    duration,
+    live_services,
+    plain_error,
+    service_lines,
+    service_title,
+)
 
 __all__ = ["ServiceWindow", "history_spans"]
 
 HOURS = 24
+#: The tabs' height when a window at its default size first shows its content.
+COMPACT_TABS = 180
 ACTION_TEXTS = {
     "recheck": "Recheck",
     "diagnose": "Diagnose",
@@ -89,16 +105,18 @@ class ServiceWindow(DetailWindow):
     """
 
     kind = "service"
-    title = "Service"
+    title = formats.WINDOW_TITLES["service"]
     default_size = (860, 640)
     admin_only = True
 
     def __init__(self, ctx: WindowContext, key: str) -> None:
         super().__init__(ctx, key)
         self.service = key.partition(":")[2]
-        self.setWindowTitle(f"{self.service} — System Health — Studio Status")
-        self.heading.setText(self.service)
+        self._set_label(formats.SERVICE_LABELS.get(self.service, self.service))
         self.action_buttons: dict[str, QPushButton] = {}
+        #: what the hub can do for this service (None: the hub does not say; all offered)
+        self.can: ServiceActions | None = None
+        self._compacted = False
         self._admin_built = False
         self._confirm: QMessageBox | None = None
         self._pill = status_pill(HealthStatus.UNKNOWN, theme=self.theme)
@@ -112,7 +130,7 @@ class ServiceWindow(DetailWindow):
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay.addWidget(self.summary)
         self.chart = Chart(self.theme)
-        self.chart.setAccessibleName(f"{self.service}: status and latency, last {HOURS} hours")
+        self.chart.setAccessibleName(f"{self.label}: status and latency, last {HOURS} hours")
         self.chart.span_clicked.connect(self.on_chart_span_clicked)
         lay.addWidget(self.chart)
         self.selection = QLabel()
@@ -133,7 +151,9 @@ class ServiceWindow(DetailWindow):
         self.diagnose_view.setReadOnly(True)
         self.diagnose_view.setFont(mono)
         self.diagnose_view.setAccessibleName("Diagnose output")
-        self.diagnose_view.setPlaceholderText("Run Diagnose to see the checker's extended output.")
+        self.diagnose_view.setPlaceholderText(
+            "Diagnose runs the check once more, in depth, and lists what it found."
+        )
         self.tabs.addTab(self.diagnose_view, "Diagnose")
         logs = QWidget()
         llay = QVBoxLayout(logs)
@@ -162,9 +182,22 @@ class ServiceWindow(DetailWindow):
 
     def resources(self) -> list[str]:
         keys = [f"service:{self.service}"]
-        if self.is_admin and self.tabs.currentIndex() == self._logs_tab:
+        if self.is_admin and self._logs_allowed() and self.tabs.currentIndex() == self._logs_tab:
             keys.append(f"logs:{self.service}")
         return keys
+
+    def _compact(self) -> None:
+        """At its default size the window does not open on a large empty Actions list:
+        the tabs start a few lines tall (they grow with the window; a size the user chose
+        is kept)."""
+        if self._remembered or self.tabs.currentIndex() != 0:
+            return
+        extra = self.tabs.height() - COMPACT_TABS
+        if extra > 24:
+            self.resize(self.width(), max(self.minimumHeight(), self.height() - extra))
+
+    def _logs_allowed(self) -> bool:
+        return cannot(self.can, "logs", self.label) is None
 
     def on_tabs_current_changed(self, _index: int) -> None:
         self.rewatch()
@@ -176,7 +209,7 @@ class ServiceWindow(DetailWindow):
         self.tabs.setVisible(admin)
         if admin and not self._admin_built:
             self._build_actions()
-        live = state.services.get(self.service)
+        live = live_services(state).get(self.service)
         entry = self.show_entry(self.pane, f"service:{self.service}", "the check history")
         detail = entry.value if entry is not None else None
         current = live or (detail.service if isinstance(detail, ServiceDetail) else None)
@@ -185,7 +218,7 @@ class ServiceWindow(DetailWindow):
                 f"{formats.STATUS_GLYPHS[current.status]} {current.status.value}",
                 current.status.value,
             )
-            self.heading.setText(service_title(current))
+            self._set_label(service_title(current))
             self.summary.setText(self._summary(current))
         if not admin and state.role is not None:
             self.pane.show_empty("Service details are visible to admins only.")
@@ -193,9 +226,27 @@ class ServiceWindow(DetailWindow):
         if isinstance(detail, ServiceDetail):
             self._draw(detail)
             self.pane.show_content()
+            if not self._compacted:
+                self._compacted = True
+                QTimer.singleShot(0, self._compact)
+            if admin and detail.actions != self.can:
+                self.can = detail.actions
+                if self.tabs.currentIndex() == self._logs_tab and not self._logs_allowed():
+                    self.tabs.setCurrentIndex(0)  # rewatches without the logs
         if admin:
             self._render_audit(state)
             self._render_logs()
+
+    @property
+    def label(self) -> str:
+        return self.heading.text()
+
+    def _set_label(self, label: str) -> None:
+        """The service's label (``DB``), never its id, in the heading and the title bar."""
+        if self.heading.text() != label:
+            self.heading.setText(label)
+            self.setWindowTitle(f"{label} — {formats.WINDOW_TITLES['services']} — Studio Status")
+            self.setAccessibleName(label)
 
     def _summary(self, svc: ServiceHealth) -> str:
         lines = service_lines(svc, self.now())
@@ -223,7 +274,7 @@ class ServiceWindow(DetailWindow):
                 end=now,
                 bands=(Band("Status", spans),),
                 line=Line(points, " ms", color="processing"),
-                empty_text="No checks in the last 24 hours",
+                empty_text=f"No checks in the last {PERIOD_LABELS['24h']}",
             )
         )
         since = formats.clock(history[0].checked_at) if history else "—"
@@ -249,10 +300,10 @@ class ServiceWindow(DetailWindow):
         self._admin_built = True
         for action, text in ACTION_TEXTS.items():
             button = self.add_action(
-                text, partial(self.on_action_clicked, action), f"{text.rstrip('…')} {self.service}"
+                text, partial(self.on_action_clicked, action), f"{text.rstrip('…')} {self.label}"
             )
             self.action_buttons[action] = button
-        self.add_link("Uptime", "uptime")
+        self.add_link("uptime")
 
     def on_action_clicked(self, action: str) -> None:
         if action == "restart":
@@ -271,7 +322,7 @@ class ServiceWindow(DetailWindow):
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle("Restart service")
-        box.setText(f"Restart {self.service}?")
+        box.setText(f"Restart {self.label}?")
         box.setInformativeText(
             "Running work on this service may be interrupted. The restart is recorded in the "
             "audit trail."
@@ -303,21 +354,36 @@ class ServiceWindow(DetailWindow):
             (r for r in records if isinstance(r, ActionRecord) and r.action == "diagnose"), None
         )
         if diagnose is not None:
-            text = diagnose.error or diagnose.output or "(no output)"
+            found = diagnose.data.get("output")
+            if diagnose.error:
+                text = plain_error(diagnose.error, "the diagnosis")
+            elif isinstance(found, dict | list) and found:
+                took = diagnose.data.get("duration_ms")
+                head = f"Diagnosis at {formats.clock(diagnose.at, seconds=True)}" + (
+                    f", took {took} ms" if took is not None else ""
+                )
+                text = "\n".join([head, *diagnose_findings(found)])
+            else:
+                text = diagnose.output or "The diagnosis found nothing to report."
             if self.diagnose_view.toPlainText() != text:
                 self.diagnose_view.setPlainText(text)
         running = {
             r.action for r in records if isinstance(r, ActionRecord) and r.output == "running…"
         }
         for action, button in self.action_buttons.items():
-            button.setEnabled(action not in running)
+            why = cannot(self.can, action, self.label)
+            button.setEnabled(action not in running and why is None)
+            button.setToolTip(why or "")
+        why = cannot(self.can, "logs", self.label)
+        self.tabs.setTabEnabled(self._logs_tab, why is None)
+        self.tabs.setTabToolTip(self._logs_tab, why or "")
 
     def _render_logs(self) -> None:
         key = f"logs:{self.service}"
         if self.tabs.currentIndex() != self._logs_tab:
             return
         entry = self.entry(key)
-        problem = entry_problem(entry, "logs")
+        problem = entry_problem(entry, "logs", self.ctx.feed.state.role)
         if isinstance(entry.value, LogLines):
             lines = entry.value.lines
             where = f" from {entry.value.source}" if entry.value.source else ""
@@ -341,13 +407,34 @@ class ServiceWindow(DetailWindow):
         bar.setValue(bar.maximum() if self.follow.isChecked() else keep)
 
 
+def cannot(can: ServiceActions | None, action: str, label: str) -> str | None:
+    """Why ``action`` is not offered for the service, or None when it is. An action the hub
+    cannot perform is shown disabled with this reason, not offered and then refused."""
+    if can is None:
+        return None
+    if action in ("recheck", "diagnose") and not getattr(can, action):
+        return f"{label} reports its own state to the hub; the hub does not check it."
+    if action == "restart" and not can.restart:
+        return (
+            f"The hub has no restart command for {label}. An admin can set one "
+            "(restart = [...]) in the hub's configuration."
+        )
+    if action == "logs" and not can.logs:
+        return (
+            f"The hub has no log file for {label}. An admin can set one "
+            "(log_file = ...) in the hub's configuration."
+        )
+    return None
+
+
 def _record_text(r: ActionRecord) -> str:
     at = formats.clock(r.at, seconds=True)
     if r.output == "running…" and not r.ok and r.error is None:
         return f"{at}  ⏳ {r.action} — running…"
     mark = "✓" if r.ok else "✗"
     text = f"{at}  {mark} {r.action.replace('-', ' ')}"
-    first = (r.error or r.output or "").strip().splitlines()
+    reason = plain_error(r.error, f"the {r.action.replace('-', ' ')}") if r.error else None
+    first = (reason or r.output or "").strip().splitlines()
     output = r.data.get("output")
     if r.error is None and isinstance(output, dict):  # diagnose: say what it found
         found = output.get("status") or output.get("result")

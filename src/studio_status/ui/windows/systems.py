@@ -253,7 +253,7 @@ class SystemsWindow(DetailWindow):
     """
 
     kind = "systems"
-    title = "Systems"
+    title = formats.WINDOW_TITLES["systems"]
     default_size = (960, 680)
 
     def __init__(self, ctx: WindowContext, key: str | None = None) -> None:
@@ -284,8 +284,8 @@ class SystemsWindow(DetailWindow):
         systems = [s for s in entry.value if isinstance(s, SystemSummary)]
         if not systems:
             self.pane.show_empty(
-                "No external systems have reported yet. Collectors push snapshots to "
-                "POST /api/v1/status/<system>."
+                "No external systems yet. A system (an HPC cluster, a render farm) appears "
+                "here as soon as its collector sends this hub its first report."
             )
             return
         self._sync_tabs(systems)

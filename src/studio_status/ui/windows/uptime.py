@@ -27,7 +27,7 @@ from studio_status.ui import formats
 from studio_status.ui.widgets import Band, Chart, ChartData, Span, StatePane
 
 from .base import DetailWindow, WindowContext
-from .texts import duration, percent
+from .texts import PERIOD_LABELS, degraded_weight_text, duration, label_of, percent
 
 __all__ = ["PERIODS", "UptimeWindow", "span_color"]
 
@@ -62,7 +62,7 @@ class UptimeWindow(DetailWindow):
     """
 
     kind = "uptime"
-    title = "Uptime"
+    title = formats.WINDOW_TITLES["uptime"]
     default_size = (980, 560)
     admin_only = True
 
@@ -70,7 +70,10 @@ class UptimeWindow(DetailWindow):
         super().__init__(ctx, key)
         self.period = "24h"
         self.period_buttons: dict[str, QPushButton] = self.add_choices(
-            [(p, p) for p in PERIODS], self.period, self.set_period, lambda t: f"Show {t}"
+            [(PERIOD_LABELS[p], p) for p in PERIODS],
+            self.period,
+            self.set_period,
+            lambda t: f"Show {t}",
         )
 
         body = QWidget()
@@ -90,7 +93,7 @@ class UptimeWindow(DetailWindow):
             SpanState.NO_DATA,
         ):
             color = getattr(self.theme, _COLORS[state])
-            label = QLabel(f"<span style='color:{color}'>■</span> {state.value.replace('_', ' ')}")
+            label = QLabel(f"<span style='color:{color}'>■</span> {_WORDS.get(state, state.value)}")
             legend.addWidget(label)
         legend.addStretch(1)
         lay.addLayout(legend)
@@ -109,7 +112,7 @@ class UptimeWindow(DetailWindow):
         self.table.setAccessibleName("Uptime percentages")
         self.table.setRootIsDecorated(False)
         self.table.setHeaderLabels(
-            ["Service", "This period", "24 h", "7 days", "30 days", "Down", "Degraded"]
+            ["Service", "This period", *PERIOD_LABELS.values(), "Down", "Degraded"]
         )
         lay.addWidget(self.table, 1)
         self.pane = StatePane(body, theme=self.theme)
@@ -138,7 +141,10 @@ class UptimeWindow(DetailWindow):
         if not isinstance(report, UptimeReport):
             return
         if not report.services:
-            self.pane.show_empty("No services are watched by this hub yet.")
+            self.pane.show_empty(
+                "This hub watches no services yet, so there is no uptime to show. An admin "
+                "adds services to the hub's configuration."
+            )
             return
         self._draw(report)
         self.pane.show_content()
@@ -148,11 +154,7 @@ class UptimeWindow(DetailWindow):
         for svc in report.services:
             spans = tuple(self._span(svc, s.state, s.start, s.end) for s in svc.timeline or [])
             note = f"7 d {percent(svc.uptime_7d)} · 30 d {percent(svc.uptime_30d)}"
-            label = svc.service
-            live = self.ctx.feed.state.services.get(svc.service)
-            if live is not None and live.label:
-                label = live.label
-            bands.append(Band(label, spans, note))
+            bands.append(Band(self._label(svc.service), spans, note))
         self.chart.set_data(
             ChartData(
                 start=report.start,
@@ -163,7 +165,7 @@ class UptimeWindow(DetailWindow):
         )
         rows = [
             [
-                svc.service,
+                self._label(svc.service),
                 percent(svc.uptime_percent),
                 percent(svc.uptime_24h),
                 percent(svc.uptime_7d),
@@ -187,24 +189,27 @@ class UptimeWindow(DetailWindow):
         )
         outages = sum(len(s.outages or []) for s in report.services)
         self.subtitle.setText(
-            f"{report.period} · {len(report.services)} services · lowest {percent(worst)} · "
-            f"{outages} outage{'s' if outages != 1 else ''} · degraded counts "
-            f"{report.degraded_weight:g}"
+            f"{PERIOD_LABELS.get(report.period, report.period)} · {len(report.services)} services"
+            f" · lowest {percent(worst)} · {outages} outage{'s' if outages != 1 else ''} · "
+            f"{degraded_weight_text(report.degraded_weight)}"
         )
 
     def _span(self, svc: ServiceUptime, state: SpanState, start: datetime, end: datetime) -> Span:
         words = _WORDS.get(state, state.value)
         label = (
-            f"{svc.service}: {words}\n{_fmt_time(start, self.period)} – "
+            f"{self._label(svc.service)}: {words}\n{_fmt_time(start, self.period)} – "
             f"{_fmt_time(end, self.period)} ({duration((end - start).total_seconds())})"
         )
         payload: object = None
         if state in (SpanState.DOWN, SpanState.DEGRADED):
             outage = _outage_for(svc.outages or [], start, end)
-            payload = (svc.service, outage, start, end, state)
+            payload = (self._label(svc.service), outage, start, end, state)
             if outage is not None and outage.errors:
                 label += "\n" + outage.errors[0].message
         return Span(start, end, _COLORS[state], label, payload)
+
+    def _label(self, name: str) -> str:
+        return label_of(self.ctx.feed.state, name)
 
     def on_chart_span_clicked(self, payload: object) -> None:
         if not isinstance(payload, tuple) or len(payload) != 5:
@@ -213,7 +218,7 @@ class UptimeWindow(DetailWindow):
         if isinstance(outage, OutageWindow):
             start, end = outage.start, outage.end
         lines = [
-            f"<b>{service}</b> — {state.value}"
+            f"<b>{service}</b> — {_WORDS.get(state, state.value)}"
             + (" (ongoing)" if isinstance(outage, OutageWindow) and outage.ongoing else ""),
             f"From {_fmt_time(start, '7d')} to {_fmt_time(end, '7d')} · "
             f"{duration((end - start).total_seconds())}",
