@@ -144,7 +144,13 @@ def normalize_order(order: list[str] | tuple[str, ...]) -> tuple[Segment, ...]:
 def hub_url(value: str) -> str:
     """A hub address as people type it, made a URL: ``127.0.0.1:8765`` and
     ``studio.lan`` mean ``http://`` (as browsers read them); anything else that is not an
-    ``http(s)://host`` URL raises ValueError saying what is wrong."""
+    ``http(s)://host`` URL raises ValueError saying what is wrong. Several replicas of one
+    hub are their addresses separated by commas, each made a URL."""
+    if "," in value:
+        parts = [p for p in value.split(",") if p.strip()]
+        if not parts:
+            raise ValueError("must be an http:// or https:// URL with a host")
+        return ", ".join(hub_url(p) for p in parts)
     value = value.strip()
     if value and "://" not in value:
         value = "http://" + value

@@ -103,6 +103,9 @@ def test_hub_and_token_come_from_the_profile(
     assert token not in result.stdout + result.stderr
     named = _status(tmp_path, "--profile", "Studio")
     assert named.returncode == 1
+    # the same on the command line, as people type addresses
+    listed = _status(tmp_path, "--hub", f"127.0.0.1:{free_port()}, {url}", "--token", token)
+    assert listed.returncode == 1, listed.stderr
     wrong = cli(tmp_path, "status", "--profile", "Nope")
     assert wrong.returncode == 3 and "no profile named 'Nope'" in wrong.stderr
     # a non-admin sees no services: healthy as far as it can tell, never "down"
