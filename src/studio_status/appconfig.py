@@ -147,10 +147,10 @@ def hub_url(value: str) -> str:
     ``http(s)://host`` URL raises ValueError saying what is wrong. Several replicas of one
     hub are their addresses separated by commas, each made a URL."""
     if "," in value:
-        parts = [p for p in value.split(",") if p.strip()]
-        if not parts:
+        replicas = [p for p in value.split(",") if p.strip()]
+        if not replicas:
             raise ValueError("must be an http:// or https:// URL with a host")
-        return ", ".join(hub_url(p) for p in parts)
+        return ", ".join(hub_url(p) for p in replicas)
     value = value.strip()
     if value and "://" not in value:
         value = "http://" + value
