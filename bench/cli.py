@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
-from . import app_benches, hub_benches
+from . import app_benches, hub_benches, replica_benches
 from .core import ROOT, Context, Figure, methods, table
 from .procs import xvfb
 
@@ -32,6 +32,7 @@ BENCHES: dict[str, Bench] = {
     "app-memory": app_benches.bench_memory,
     "app-idle": app_benches.bench_idle,
     "hub-schedule": hub_benches.bench_schedule,
+    "replicas": replica_benches.bench_replicas,
 }
 
 

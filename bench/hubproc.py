@@ -24,14 +24,13 @@ import os
 import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 from studio_status.hub.checks.base import CheckResult
 from studio_status.hub.config import HubConfig, HubSettings, ServiceConfig
 from studio_status.hub.server import bind, serve
 from studio_status.hub.service import Hub
-from studio_status.protocol import HealthStatus, utcnow
+from studio_status.protocol import HealthStatus, Role, Topic, utcnow
 
 STATES = (HealthStatus.HEALTHY, HealthStatus.DEGRADED)
 
@@ -75,9 +74,29 @@ class Control:
     async def flip(self, count: int, gap: float) -> dict[str, Any]:
         changes = []
         for _ in range(count):
-            changes.append(self.change("svc-0"))
+            if self.hub.bus.numbered_by_store:
+                changes.append(await self.change_replicated("svc-0"))
+            else:
+                changes.append(self.change("svc-0"))
             await asyncio.sleep(gap)
         return {"changes": changes}
+
+    async def change_replicated(self, name: str) -> tuple[int, float, str]:
+        """As :meth:`change`, on a replica: the seq is the database's, known once the
+        event comes back committed (``t`` is still taken before the hub took it)."""
+        sub = self.hub.bus.subscribe(Role.ADMIN, [Topic.HEALTH])
+        try:
+            n = self.flips.get(name, 0) + 1
+            self.flips[name] = n
+            result = CheckResult(STATES[n % 2], latency_ms=3 + n % 5)
+            t = time.monotonic()
+            self.hub.record(name, result, utcnow())
+            while True:
+                event = await sub.queue.get()
+                if event.data.get("service") == name:
+                    return event.seq, t, result.status.value
+        finally:
+            self.hub.bus.unsubscribe(sub)
 
     async def burst(self, events: int, seconds: float) -> dict[str, Any]:
         names = [s.name for s in self.hub.services if s.name.startswith("svc-")]
@@ -161,7 +180,7 @@ async def main(args: argparse.Namespace) -> None:
 
 def cli() -> None:
     p = argparse.ArgumentParser(prog="bench.hubproc")
-    p.add_argument("--db", type=Path, required=True)
+    p.add_argument("--db", required=True, help="SQLite file or postgresql:// URL (a replica)")
     p.add_argument("--services", type=int, default=8)
     p.add_argument("--footer", type=int, default=8, help="how many services the footer shows")
     p.add_argument("--kind", choices=["tcp", "http"], default="tcp")

@@ -1,6 +1,7 @@
 """Runs a real hub on a loopback port inside the test's event loop.
 
-Tests get the real uvicorn server, the real socket endpoint and the real SQLite file;
+Tests get the real uvicorn server, the real socket endpoint and the real database (a SQLite
+file, or PostgreSQL);
 nothing is mocked. ``interval_seconds`` is long by default so that checks happen only at
 start and when a test asks (``hub.recheck``): deterministic, no racing sleeps.
 """
@@ -88,14 +89,15 @@ async def run_hub(
     health: HealthSettings | None = None,
     metrics: MetricsSettings | None = None,
     port: int = 0,
-    database: Path | None = None,
+    database: Path | str | None = None,
     jobs: JobsSettings | None = None,
     serve_kw: dict[str, Any] | None = None,
     **settings: Any,
 ) -> AsyncIterator[RunningHub]:
     """``port`` 0 picks a free one; a fixed port lets a test stop the hub and start it again
-    where its clients expect it. ``serve_kw`` goes to :func:`serve` (a replay's ``clock``
-    and ``sleep``)."""
+    where its clients expect it. ``database``: a SQLite file or a PostgreSQL URL (the
+    ``database`` fixture gives each in turn). ``serve_kw`` goes to :func:`serve` (a
+    replay's ``clock`` and ``sleep``)."""
     config = HubConfig(
         hub=HubSettings(
             host="127.0.0.1", port=port, database=database or tmp_path / "hub.sqlite3", **settings

@@ -144,7 +144,13 @@ def normalize_order(order: list[str] | tuple[str, ...]) -> tuple[Segment, ...]:
 def hub_url(value: str) -> str:
     """A hub address as people type it, made a URL: ``127.0.0.1:8765`` and
     ``studio.lan`` mean ``http://`` (as browsers read them); anything else that is not an
-    ``http(s)://host`` URL raises ValueError saying what is wrong."""
+    ``http(s)://host`` URL raises ValueError saying what is wrong. Several replicas of one
+    hub are their addresses separated by commas, each made a URL."""
+    if "," in value:
+        replicas = [p for p in value.split(",") if p.strip()]
+        if not replicas:
+            raise ValueError("must be an http:// or https:// URL with a host")
+        return ", ".join(hub_url(p) for p in replicas)
     value = value.strip()
     if value and "://" not in value:
         value = "http://" + value
@@ -216,7 +222,9 @@ class Profile(_Section):
         description="Name shown in the tray and settings; also the keyring user name.",
     )
     hub_url: str | None = Field(
-        default=None, description="Hub to connect to; unset: run a hub on this machine."
+        default=None,
+        description="Hub to connect to; unset: run a hub on this machine. Several replicas"
+        " of one hub: their URLs separated by commas, tried in turn.",
     )
     web_url: str | None = Field(
         default=None, description="The platform's web UI, for 'Open in browser'."
@@ -240,10 +248,18 @@ class Profile(_Section):
             return str(Path(value).expanduser())
         return value
 
-    @field_validator("hub_url", "web_url")
+    @field_validator("web_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
         return _check_url(value)
+
+    @field_validator("hub_url")
+    @classmethod
+    def _hub_urls(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        urls = [_check_url(part) for part in value.split(",") if part.strip()]
+        return ", ".join(u for u in urls if u) or None
 
     @field_validator("name")
     @classmethod

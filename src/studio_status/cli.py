@@ -113,7 +113,12 @@ def _parser() -> argparse.ArgumentParser:
     hub.add_argument("--config", type=Path, help="hub TOML config (default: user config dir)")
     hub.add_argument("--host", help="listen address (default 127.0.0.1)")
     hub.add_argument("--port", type=int, help="listen port (default 8765; 0 picks a free one)")
-    hub.add_argument("--database", type=Path, help="SQLite database path")
+    hub.add_argument(
+        "--database",
+        type=_database_arg,
+        metavar="PATH|URL",
+        help="SQLite database path, or a postgresql:// URL (shared by several hubs)",
+    )
     hub.add_argument(
         "--simulate",
         action="store_true",
@@ -135,6 +140,24 @@ def _parser() -> argparse.ArgumentParser:
     token_sub.add_parser("list", help="list tokens (ids and roles, never secrets)")
     revoke = token_sub.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("token_id")
+
+    copy = hub_sub.add_parser(
+        "migrate-db",
+        help="copy a SQLite hub database (history, alerts, tokens, settings) into PostgreSQL",
+    )
+    copy.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        metavar="FILE",
+        help="the SQLite database (default: the configured or default one)",
+    )
+    copy.add_argument(
+        "--to",
+        dest="target",
+        metavar="URL",
+        help="the postgresql:// database to fill (default: the configured --database URL)",
+    )
 
     status = sub.add_parser(
         "status",
@@ -165,6 +188,12 @@ def _parser() -> argparse.ArgumentParser:
     conf.add_argument("--reference", action="store_true", help="print every setting (Markdown)")
     conf.add_argument("--config", dest="app_config", type=Path, metavar="FILE")
     return p
+
+
+def _database_arg(value: str) -> Path | str:
+    from studio_status.hub.store.postgres import is_postgres_url
+
+    return value if is_postgres_url(value) else Path(value)
 
 
 #: Installed packages that a library imports only because they are there, and that no
@@ -291,7 +320,7 @@ def _hub(args: argparse.Namespace) -> int:
             database=args.database,
             simulate=args.simulate,
         )
-        if args.hub_command == "token":
+        if args.hub_command == "token" and isinstance(config.database(), Path):
             problem = check_database(config.database_path())
             if problem:
                 raise ConfigError(f"{origin}: hub.database: {problem}")
@@ -302,6 +331,8 @@ def _hub(args: argparse.Namespace) -> int:
         return 2
     if args.hub_command == "token":
         return asyncio.run(_token(config, args))
+    if args.hub_command == "migrate-db":
+        return asyncio.run(_migrate_db(config, args))
     return _serve(config, embedded=args.embedded, seed=args.seed if args.simulate else None)
 
 
@@ -315,6 +346,8 @@ def _serve(config: object, *, embedded: bool, seed: int | None) -> int:
 
     def ready(hub: Hub, url: str) -> None:
         line = {"event": "ready", "url": url, "pid": os.getpid(), "hub_id": hub.bus.hub_id}
+        if hub.ownership is not None:  # one of several replicas on PostgreSQL
+            line["replica"] = hub.replica_id
         print(json.dumps(line), flush=True)
 
     async def run() -> None:
@@ -349,11 +382,12 @@ def _serve(config: object, *, embedded: bool, seed: int | None) -> int:
 async def _token(config: object, args: argparse.Namespace) -> int:
     from studio_status.hub.auth import TokenAuth
     from studio_status.hub.config import HubConfig
-    from studio_status.hub.store.sqlite import SqliteStore, StoreError
+    from studio_status.hub.store import create_store
+    from studio_status.hub.store.sqlite import StoreError
     from studio_status.protocol import Role
 
     assert isinstance(config, HubConfig)
-    store = SqliteStore(config.database_path())
+    store = create_store(config.database())
     try:
         await store.open()
         if args.token_command == "create":
@@ -361,7 +395,7 @@ async def _token(config: object, args: argparse.Namespace) -> int:
             print(token)
             # a token lives in one database: say which, so one made for the wrong hub shows
             print(
-                f"studio-status hub token: created in {store.path};"
+                f"studio-status hub token: created in {store.location};"
                 " valid for the hub that uses this database",
                 file=sys.stderr,
             )
@@ -377,4 +411,33 @@ async def _token(config: object, args: argparse.Namespace) -> int:
         return 1
     finally:
         await store.close()
+    return 0
+
+
+async def _migrate_db(config: object, args: argparse.Namespace) -> int:
+    from studio_status.hub.config import HubConfig, default_data_dir
+    from studio_status.hub.store.copy import copy_sqlite_to_postgres
+    from studio_status.hub.store.postgres import is_postgres_url
+    from studio_status.hub.store.sqlite import StoreError
+
+    assert isinstance(config, HubConfig)
+    configured = config.database()
+    target = args.target or (configured if isinstance(configured, str) else None)
+    if target is None or not is_postgres_url(target):
+        print(
+            "studio-status hub migrate-db: name the PostgreSQL database with"
+            " --to postgresql://user:password@host/database",
+            file=sys.stderr,
+        )
+        return 2
+    source = args.source or (
+        configured if isinstance(configured, Path) else default_data_dir() / "hub.sqlite3"
+    )
+
+    try:
+        report = await copy_sqlite_to_postgres(source, target)
+    except StoreError as exc:
+        print(f"studio-status hub migrate-db: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(report.lines()))
     return 0

@@ -171,11 +171,21 @@ def one_line(footer: FooterData) -> str:
 async def _fetch(target: Target) -> tuple[bytes, FooterData]:
     import httpx
 
+    from studio_status.client.errors import HubUnavailable
     from studio_status.client.rest import RestClient
-    from studio_status.client.stream import http_verify
+    from studio_status.client.stream import http_verify, hub_urls
 
+    urls = hub_urls(target.url)  # several replicas of one hub: the first that answers
     async with httpx.AsyncClient(verify=http_verify(target.verify), timeout=5.0) as http:
-        rest = RestClient(target.url, http, token=target.token, timeout=5.0)
+        for url in urls[:-1]:
+            try:
+                footer, raw = await RestClient(
+                    url, http, token=target.token, timeout=5.0
+                ).fetch_footer_body()
+                return raw, footer
+            except HubUnavailable:
+                continue
+        rest = RestClient(urls[-1], http, token=target.token, timeout=5.0)
         footer, raw = await rest.fetch_footer_body()
     return raw, footer
 

@@ -17,7 +17,8 @@ from studio_status.hub.alerts import RETRY_BASE, RETRY_MAX, AlertManager
 from studio_status.hub.config import ServiceConfig
 from studio_status.hub.health_settings import HealthSettings
 from studio_status.hub.state import HealthState
-from studio_status.hub.store.sqlite import SqliteStore
+from studio_status.hub.store import create_store
+from studio_status.hub.store.sqlite import SqlStore
 from studio_status.protocol import HealthStatus
 from studio_status.protocol.alerts import FOREVER, MaintenanceIn
 from tests.hub.checks.servers import LoopbackServer, Request, Response
@@ -78,15 +79,15 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    s = SqliteStore(tmp_path / "hub.sqlite3")
+async def store(database: Path | str) -> AsyncIterator[SqlStore]:
+    s = create_store(database)
     await s.open()
     yield s
     await s.close()
 
 
 class Rig:
-    def __init__(self, store: SqliteStore, receiver: Receiver, **alerts: Any) -> None:
+    def __init__(self, store: SqlStore, receiver: Receiver, **alerts: Any) -> None:
         self.clock = FakeClock()
         self.bus = Bus()
         self.receiver = receiver
@@ -116,7 +117,7 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(store: SqliteStore, receiver: Receiver) -> AsyncIterator[Rig]:
+async def rig(store: SqlStore, receiver: Receiver) -> AsyncIterator[Rig]:
     r = Rig(store, receiver)
     await r.mgr.start()
     yield r
@@ -220,7 +221,7 @@ async def test_pending_send_survives_a_restart(rig: Rig) -> None:
     assert rig.receiver.kinds == ["alert.fired"]
 
 
-async def test_flapping_is_one_notice(store: SqliteStore, receiver: Receiver) -> None:
+async def test_flapping_is_one_notice(store: SqlStore, receiver: Receiver) -> None:
     rig = Rig(store, receiver, flap_transitions=4, flap_window_seconds=600)
     await rig.mgr.start()
     try:
@@ -244,7 +245,7 @@ async def test_flapping_is_one_notice(store: SqliteStore, receiver: Receiver) ->
         await rig.mgr.stop()
 
 
-async def test_thresholds_absorb_single_blips(store: SqliteStore, receiver: Receiver) -> None:
+async def test_thresholds_absorb_single_blips(store: SqlStore, receiver: Receiver) -> None:
     rig = Rig(store, receiver, failures_before_down=3, successes_before_healthy=2)
     await rig.mgr.start()
     try:
@@ -338,7 +339,7 @@ async def test_mutes_persist(rig: Rig) -> None:
     assert rig.state.services["api"].muted_until == FOREVER
 
 
-async def test_slack_body_and_reminders(store: SqliteStore, receiver: Receiver) -> None:
+async def test_slack_body_and_reminders(store: SqlStore, receiver: Receiver) -> None:
     rig = Rig(store, receiver, channels=["dashboard", "slack"], reminder_seconds=3600)
     await rig.mgr.start()
     try:
@@ -358,7 +359,7 @@ async def test_slack_body_and_reminders(store: SqliteStore, receiver: Receiver) 
 
 
 async def test_no_webhook_configured_means_dashboard_only(
-    store: SqliteStore, receiver: Receiver
+    store: SqlStore, receiver: Receiver
 ) -> None:
     rig = Rig(store, receiver, webhook_url=None)
     await rig.mgr.start()

@@ -11,7 +11,8 @@ from pydantic import BaseModel
 from studio_status.hub.checklist import READINESS_EVENT, StartupRunner, default_startup
 from studio_status.hub.config import ServiceConfig
 from studio_status.hub.health_settings import HealthSettings
-from studio_status.hub.store.sqlite import SqliteStore
+from studio_status.hub.store import create_store
+from studio_status.hub.store.sqlite import SqlStore
 from studio_status.protocol import HealthStatus, ServiceHealth
 from studio_status.protocol.checklist import ReadinessChanged, StartupCheckState
 from tests.hub.checks.servers import free_port, tcp_listener
@@ -19,8 +20,8 @@ from tests.hub.fakeclock import FakeClock
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    s = SqliteStore(tmp_path / "hub.sqlite3")
+async def store(database: Path | str) -> AsyncIterator[SqlStore]:
+    s = create_store(database)
     await s.open()
     yield s
     await s.close()
@@ -55,7 +56,7 @@ def health(name: str, status: HealthStatus, **details: object) -> ServiceHealth:
     return ServiceHealth(name=name, status=status, details=details, error_message="boom")
 
 
-def runner(store: SqliteStore, startup: list[dict[str, object]], pub: Published) -> StartupRunner:
+def runner(store: SqlStore, startup: list[dict[str, object]], pub: Published) -> StartupRunner:
     settings = HealthSettings.model_validate({"startup": startup})
     return StartupRunner(
         settings.startup,
@@ -66,7 +67,7 @@ def runner(store: SqliteStore, startup: list[dict[str, object]], pub: Published)
     )
 
 
-async def test_required_checks_gate_ready_and_latch(store: SqliteStore, tmp_path: Path) -> None:
+async def test_required_checks_gate_ready_and_latch(store: SqlStore, tmp_path: Path) -> None:
     model = tmp_path / "model.safetensors"
     pub = Published()
     r = runner(
@@ -104,7 +105,7 @@ async def test_required_checks_gate_ready_and_latch(store: SqliteStore, tmp_path
     assert pub.flips == [True]
 
 
-async def test_override_unblocks_and_is_kept(store: SqliteStore) -> None:
+async def test_override_unblocks_and_is_kept(store: SqlStore) -> None:
     pub = Published()
     r = runner(store, [{"name": "models", "kind": "files", "paths": ["/nope/m.bin"]}], pub)
     await r.run_once()
@@ -119,7 +120,7 @@ async def test_override_unblocks_and_is_kept(store: SqliteStore) -> None:
         r.override("nope", "alice", "typo")
 
 
-async def test_probe_check_runs_a_real_checker(store: SqliteStore) -> None:
+async def test_probe_check_runs_a_real_checker(store: SqlStore) -> None:
     pub = Published()
     async with tcp_listener() as port:
         r = runner(
@@ -155,6 +156,6 @@ def test_default_checklist() -> None:
     ]
 
 
-def test_no_required_checks_is_ready_at_once(store: SqliteStore) -> None:
+def test_no_required_checks_is_ready_at_once(store: SqlStore) -> None:
     r = runner(store, [], Published())
     assert r.ready and r.blocking == []

@@ -186,7 +186,7 @@ def recorded_pod(**changes: Any) -> dict[str, Any]:
 
 @contextlib.asynccontextmanager
 async def cloud_hub(
-    tmp_path: Path,
+    database: Path | str,
     clock: Clock,
     *,
     replay: RunPodReplay | None = None,
@@ -194,9 +194,7 @@ async def cloud_hub(
     key: Callable[[], str | None] = lambda: "rp_test",
     **cloud: Any,
 ) -> AsyncIterator[Hub]:
-    config = HubConfig(
-        hub=HubSettings(database=tmp_path / "hub.sqlite3"), cloud=CloudSettings(**cloud)
-    )
+    config = HubConfig(hub=HubSettings(database=database), cloud=CloudSettings(**cloud))
     hub = Hub(config, [], clock=clock, bootstrap_token=ADMIN)
     hub.cloud.rng = random.Random(7)  # the jittered backoff, reproducible
     if replay is not None:
@@ -211,14 +209,17 @@ async def cloud_hub(
         await hub.stop()
 
 
-def drain(queue: asyncio.Queue[Event]) -> list[Event]:
+async def drain(hub: Hub, queue: asyncio.Queue[Event]) -> list[Event]:
+    """What reached ``queue`` once everything published is committed and delivered (on
+    PostgreSQL events are numbered and fanned out at commit)."""
+    await hub.settle()
     out = []
     while not queue.empty():
         out.append(queue.get_nowait())
     return out
 
 
-async def test_poll_errors_degrade_the_source_keep_pods_and_back_off(tmp_path: Path) -> None:
+async def test_poll_errors_degrade_the_source_keep_pods_and_back_off(database: Path | str) -> None:
     clock, replay, sleeper = Clock(), RunPodReplay(), Sleeper()
     replay.responses = [
         graphql(recorded_pod()),
@@ -228,7 +229,7 @@ async def test_poll_errors_degrade_the_source_keep_pods_and_back_off(tmp_path: P
         graphql(recorded_pod(), recorded_pod(id="p2", costPerHr=3.5, name="big")),
     ]
     async with cloud_hub(
-        tmp_path, clock, replay=replay, sleeper=sleeper, provider="runpod", budget_per_hour=4
+        database, clock, replay=replay, sleeper=sleeper, provider="runpod", budget_per_hour=4
     ) as hub:
         sub = hub.bus.subscribe(Role.ADMIN, ["cloud", "health"])
         wake = await sleeper.next()
@@ -236,7 +237,7 @@ async def test_poll_errors_degrade_the_source_keep_pods_and_back_off(tmp_path: P
         assert hub.state.cloud_gpu.active_pods == 1
         assert hub.state.cloud_gpu.cost_per_hour_cents == 74
         assert hub.state.services["cloud"].status is HealthStatus.HEALTHY
-        events = drain(sub.queue)
+        events = await drain(hub, sub.queue)
         added = [e for e in events if e.type == "cloud.pod_status_changed"]
         assert [e.data["pod"]["id"] for e in added] == ["ldl1dxirsim64n"]
         assert added[0].data["previous"] is None
@@ -250,7 +251,7 @@ async def test_poll_errors_degrade_the_source_keep_pods_and_back_off(tmp_path: P
         assert "Something went wrong" in str(
             [
                 e.data["current"]["error_message"]
-                for e in drain(sub.queue)
+                for e in await drain(hub, sub.queue)
                 if e.type.startswith("service")
             ]
         )
@@ -285,10 +286,10 @@ async def test_poll_errors_degrade_the_source_keep_pods_and_back_off(tmp_path: P
         wake.cancel()
 
 
-async def test_missing_key_is_down_not_empty(tmp_path: Path) -> None:
+async def test_missing_key_is_down_not_empty(database: Path | str) -> None:
     sleeper = Sleeper()
     async with cloud_hub(
-        tmp_path, Clock(), sleeper=sleeper, key=lambda: None, provider="runpod"
+        database, Clock(), sleeper=sleeper, key=lambda: None, provider="runpod"
     ) as hub:
         wake = await sleeper.next()
         cloud = hub.state.services["cloud"]
@@ -297,9 +298,9 @@ async def test_missing_key_is_down_not_empty(tmp_path: Path) -> None:
         wake.cancel()
 
 
-async def test_pushed_pods_costs_forecast_staleness_and_restart(tmp_path: Path) -> None:
+async def test_pushed_pods_costs_forecast_staleness_and_restart(database: Path | str) -> None:
     clock = Clock(datetime(2026, 3, 10, 0, 0, tzinfo=UTC))
-    async with cloud_hub(tmp_path, clock, budget_per_month=2.9) as hub:
+    async with cloud_hub(database, clock, budget_per_month=2.9) as hub:
         assert hub.state.cloud_gpu is None  # nothing configured, nothing pushed yet
         sub = hub.bus.subscribe(Role.ADMIN, ["cloud"])
         await hub.cloud.apply("lambda", [pod("a", 100), pod("b", 50, "EXITED")])
@@ -312,7 +313,7 @@ async def test_pushed_pods_costs_forecast_staleness_and_restart(tmp_path: Path) 
         await hub.cloud.apply("lambda", [pod("b", 50)])  # 50 c at 250 c/h; a is gone
         changes = [
             (e.data["pod"]["id"], e.data["pod"]["status"], e.data["previous"])
-            for e in drain(sub.queue)
+            for e in await drain(hub, sub.queue)
         ]
         assert changes == [
             ("a", "RUNNING", None),
@@ -338,7 +339,7 @@ async def test_pushed_pods_costs_forecast_staleness_and_restart(tmp_path: Path) 
         assert [p.cost_per_hour_cents for p in costs.series] == [100, 100, 250, 50, 50, 50]
         assert [d.day for d in costs.days] == ["2026-03-10"]
     clock.advance(minutes=1)
-    async with cloud_hub(tmp_path, clock, budget_per_month=2.9) as again:
+    async with cloud_hub(database, clock, budget_per_month=2.9) as again:
         assert again.cloud.view().pods[0].id == "b"  # last known pods survive a restart
         assert again.state.cloud_gpu is not None and again.state.cloud_gpu.active_pods == 1
         await again.cloud.tick()  # a one-minute restart gap is charged at the last rate
@@ -348,7 +349,7 @@ async def test_pushed_pods_costs_forecast_staleness_and_restart(tmp_path: Path) 
 
 
 async def test_pods_route_reads_the_polled_source_and_refuses_pushes_for_it(
-    tmp_path: Path,
+    database: Path | str,
 ) -> None:
     clock, replay, sleeper = Clock(), RunPodReplay(), Sleeper()
     replay.responses = [
@@ -356,7 +357,7 @@ async def test_pods_route_reads_the_polled_source_and_refuses_pushes_for_it(
         httpx.Response(503, text="upstream down"),
     ]
     async with cloud_hub(
-        tmp_path, clock, replay=replay, sleeper=sleeper, provider="runpod", budget_per_hour=0.9
+        database, clock, replay=replay, sleeper=sleeper, provider="runpod", budget_per_hour=0.9
     ) as hub:
         wake = await sleeper.next()
         clock.advance(seconds=30)

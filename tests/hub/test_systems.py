@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,8 +14,8 @@ import pytest
 
 from studio_status.hub.config import HubConfig, HubSettings
 from studio_status.hub.service import Hub
+from studio_status.hub.store import create_store
 from studio_status.hub.store import systems as db
-from studio_status.hub.store.sqlite import SqliteStore
 from studio_status.hub.systems import SystemError, flag_status
 from studio_status.protocol import Event, HealthStatus, Role
 from studio_status.protocol.systems import (
@@ -41,8 +40,8 @@ class Clock:
 
 
 @contextlib.asynccontextmanager
-async def systems_hub(tmp_path: Path, clock: Clock) -> AsyncIterator[Hub]:
-    hub = Hub(HubConfig(hub=HubSettings(database=tmp_path / "hub.sqlite3")), [], clock=clock)
+async def systems_hub(database: Path | str, clock: Clock) -> AsyncIterator[Hub]:
+    hub = Hub(HubConfig(hub=HubSettings(database=database)), [], clock=clock)
     await hub.start(run_checks=False)
     try:
         yield hub
@@ -83,7 +82,10 @@ def statuses(events: list[Event]) -> list[tuple[str, str]]:
     ]
 
 
-def drain(queue: asyncio.Queue[Event]) -> list[Event]:
+async def drain(hub: Hub, queue: asyncio.Queue[Event]) -> list[Event]:
+    """What reached ``queue`` once everything published is committed and delivered (on
+    PostgreSQL events are numbered and fanned out at commit)."""
+    await hub.settle()
     out = []
     while not queue.empty():
         out.append(queue.get_nowait())
@@ -116,15 +118,15 @@ def test_flags(fields: dict[str, Any], status: HealthStatus, why: str | None) ->
     assert (reason is None) if why is None else (why in (reason or ""))
 
 
-async def test_staleness_outages_and_restart(tmp_path: Path) -> None:
+async def test_staleness_outages_and_restart(database: Path | str) -> None:
     clock = Clock()
-    async with systems_hub(tmp_path, clock) as hub:
+    async with systems_hub(database, clock) as hub:
         sub = hub.bus.subscribe(Role.ADMIN, ["health", "system"])
         result = await hub.systems.ingest("derecho", snapshot())
         assert result.created and result.status is HealthStatus.HEALTHY
         derecho = hub.state.services["derecho"]
         assert (derecho.kind, derecho.status) == ("system", HealthStatus.HEALTHY)
-        events = drain(sub.queue)
+        events = await drain(hub, sub.queue)
         assert statuses(events) == [("derecho", "healthy")]
         [snap] = [e for e in events if e.type == "system.snapshot"]
         assert snap.data["summary"]["jobs_pending"] == 340
@@ -138,7 +140,7 @@ async def test_staleness_outages_and_restart(tmp_path: Path) -> None:
         assert stale.status is HealthStatus.UNKNOWN and "no snapshot for 10 min" in (
             stale.error_message or ""
         )
-        assert statuses(drain(sub.queue)) == [("derecho", "unknown")]
+        assert statuses(await drain(hub, sub.queue)) == [("derecho", "unknown")]
         assert hub.systems.summaries()[0].stale
 
         await hub.systems.ingest("derecho", snapshot(timestamp=clock.now))
@@ -181,12 +183,12 @@ async def test_staleness_outages_and_restart(tmp_path: Path) -> None:
             )
         )
         assert resolved.start_time == outage.start_time and resolved.end_time == clock.now
-        changed = [e for e in drain(sub.queue) if e.type == "system.outage_changed"]
+        changed = [e for e in await drain(hub, sub.queue) if e.type == "system.outage_changed"]
         assert [e.data["previous_status"] for e in changed] == [None, None, "investigating"]
         assert [o.id for o in await hub.systems.outages_view(None, None)] == [planned.id]
         assert len(await hub.systems.outages_view("derecho", 1)) == 1
         await hub.writer.flush()
-    async with systems_hub(tmp_path, clock) as again:
+    async with systems_hub(database, clock) as again:
         # known systems are services again at once, with their reading restored
         assert again.state.services["derecho"].kind == "system"
         assert again.state.services["casper"].status is HealthStatus.DEGRADED
@@ -194,9 +196,9 @@ async def test_staleness_outages_and_restart(tmp_path: Path) -> None:
         assert again.state.services["derecho"].status is HealthStatus.UNKNOWN  # 1 h old
 
 
-async def test_names_validation_and_retention(tmp_path: Path) -> None:
+async def test_names_validation_and_retention(database: Path | str) -> None:
     clock = Clock()
-    async with systems_hub(tmp_path, clock) as hub:
+    async with systems_hub(database, clock) as hub:
         hub.state.ensure_service("database", "DB", "http")
         for name, status in [
             ("Derecho", 422),
@@ -242,11 +244,11 @@ async def test_names_validation_and_retention(tmp_path: Path) -> None:
 
 
 async def test_concurrent_writers_keep_one_row_per_timestamp_and_component(
-    tmp_path: Path,
+    database: Path | str,
 ) -> None:
-    """Two stores on one file (two threads, two connections) race on the same keys."""
-    path = tmp_path / "hub.sqlite3"
-    stores = [SqliteStore(path), SqliteStore(path)]
+    """Two stores on one database (two threads or pools, their own connections) race on the
+    same keys."""
+    stores = [create_store(database), create_store(database)]
     for store in stores:
         await store.open()
     try:
@@ -266,12 +268,13 @@ async def test_concurrent_writers_keep_one_row_per_timestamp_and_component(
             *(db.put_snapshot(stores[n % 2], *snap(n)) for n in range(40))
         )
         assert created.count(True) == 1
-        conn = sqlite3.connect(path)
-        try:
-            assert conn.execute("SELECT COUNT(*) FROM system_snapshots").fetchone()[0] == 1
-            rows = conn.execute("SELECT name, data_json FROM system_components").fetchall()
-        finally:
-            conn.close()
+        count = await stores[0].run(
+            lambda c: c.execute("SELECT COUNT(*) FROM system_snapshots").fetchone()[0]
+        )
+        assert count == 1
+        rows = await stores[0].run(
+            lambda c: c.execute("SELECT name, data_json FROM system_components").fetchall()
+        )
         assert sorted(r[0] for r in rows) == ["develop", "gpu", "main"]
         winner = await db.latest(stores[0], "casper")
         assert winner is not None

@@ -32,9 +32,9 @@ def service(name: str) -> ServiceConfig:
     )
 
 
-def make_hub(tmp_path: Path, clock: FakeClock, **health: object) -> Hub:
+def make_hub(database: Path | str, clock: FakeClock, **health: object) -> Hub:
     config = HubConfig(
-        hub=HubSettings(database=tmp_path / "hub.sqlite3"),
+        hub=HubSettings(database=database),
         services=[service("api"), service("gateway")],
         health=HealthSettings.model_validate(health),
     )
@@ -47,8 +47,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def hub(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Hub]:
-    h = make_hub(tmp_path, clock, connectivity_service="gateway")
+async def hub(database: Path | str, clock: FakeClock) -> AsyncIterator[Hub]:
+    h = make_hub(database, clock, connectivity_service="gateway")
     await h.start(run_checks=False)
     yield h
     await h.stop()
@@ -70,7 +70,7 @@ async def play_day(hub: Hub, clock: FakeClock) -> None:
         clock.advance(hours=hours / 2)
         rec(hub, clock, "api", status, "refused" if status is HealthStatus.DOWN else "")
         clock.advance(hours=hours / 2)
-    await hub.writer.flush()
+    await hub.settle()
 
 
 async def test_report_is_time_weighted_before_and_after_rollup(hub: Hub, clock: FakeClock) -> None:
@@ -113,20 +113,20 @@ async def test_timeline_and_outage_with_errors(hub: Hub, clock: FakeClock) -> No
     assert not down[0].ongoing
 
 
-async def test_hub_downtime_is_no_data(tmp_path: Path, clock: FakeClock) -> None:
-    first = make_hub(tmp_path, clock)
+async def test_hub_downtime_is_no_data(database: Path | str, clock: FakeClock) -> None:
+    first = make_hub(database, clock)
     await first.start(run_checks=False)
     rec(first, clock, "api", HealthStatus.HEALTHY)
     clock.advance(hours=2)
     rec(first, clock, "api", HealthStatus.HEALTHY)
     await first.stop()
     clock.advance(hours=3)  # hub off: the open healthy window must not count
-    second = make_hub(tmp_path, clock)
+    second = make_hub(database, clock)
     await second.start(run_checks=False)
     try:
         rec(second, clock, "api", HealthStatus.DOWN, "refused")
         clock.advance(hours=1)
-        await second.writer.flush()
+        await second.settle()  # replicas: what the event sets off is written too
         assert await second.uptime.roll_once()
         api = (await second.uptime.report("24h", ["api"])).services[0]
         assert api.seconds.healthy == pytest.approx(2 * H)
@@ -164,7 +164,7 @@ async def test_rollup_waits_for_the_writer(hub: Hub, clock: FakeClock) -> None:
     clock.advance(hours=1)
     assert hub.writer.pending  # handed to the writer, not committed yet
     assert not await hub.uptime.roll_once()
-    await hub.writer.flush()
+    await hub.settle()
     assert await hub.uptime.roll_once()
 
 
@@ -193,7 +193,7 @@ async def test_thirty_days_from_daily_and_hourly_rollups_match_the_windows(
     for i in range(160):
         rec(hub, clock, "api", states[i % 4])
         clock.advance(minutes=90)
-    await hub.writer.flush()
+    await hub.settle()
     assert await hub.uptime.roll_once()
     clock.advance(minutes=7)  # a live tail after the watermark
     rec(hub, clock, "api", HealthStatus.DOWN)

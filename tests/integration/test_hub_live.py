@@ -1,4 +1,5 @@
-"""A real hub on loopback watching real HTTP targets: footer, socket, windows, roles."""
+"""A real hub on loopback watching real HTTP targets: footer, socket, windows, roles; on
+SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -18,10 +19,10 @@ from tests.hubrunner import http_service, recv_json, recv_until, run_hub, wait_f
 
 
 async def test_status_change_reaches_footer_socket_and_windows(
-    tmp_path: Path, target: Target
+    tmp_path: Path, target: Target, database: Path | str
 ) -> None:
     services = [http_service("api", target.server.url), http_service("comfy", target.server.url)]
-    async with run_hub(tmp_path, services) as h:
+    async with run_hub(tmp_path, services, database=database) as h:
         await wait_for_status(h.hub, "api", HealthStatus.HEALTHY)
         await wait_for_status(h.hub, "comfy", HealthStatus.HEALTHY)
         async with h.socket(h.admin_token, ["health", "footer"]) as ws:
@@ -55,8 +56,10 @@ async def test_status_change_reaches_footer_socket_and_windows(
         assert len(await h.hub.store.history("api", windows[0].started_at, 100)) == 2
 
 
-async def test_roles_never_see_infrastructure(tmp_path: Path, target: Target) -> None:
-    async with run_hub(tmp_path, [http_service("api", target.server.url)]) as h:
+async def test_roles_never_see_infrastructure(
+    tmp_path: Path, target: Target, database: Path | str
+) -> None:
+    async with run_hub(tmp_path, [http_service("api", target.server.url)], database=database) as h:
         await wait_for_status(h.hub, "api", HealthStatus.HEALTHY)
         for role in (Role.CREATOR, Role.REVIEWER):
             token = await h.token(role)
@@ -94,9 +97,9 @@ async def test_roles_never_see_infrastructure(tmp_path: Path, target: Target) ->
 
 
 async def test_socket_refuses_bad_tokens_and_survives_bad_messages(
-    tmp_path: Path, target: Target
+    tmp_path: Path, target: Target, database: Path | str
 ) -> None:
-    async with run_hub(tmp_path, [http_service("api", target.server.url)]) as h:
+    async with run_hub(tmp_path, [http_service("api", target.server.url)], database=database) as h:
         async with h.socket("ss_nope_nope") as ws:
             msg = await recv_json(ws)
             assert msg == {
@@ -118,15 +121,18 @@ async def test_socket_refuses_bad_tokens_and_survives_bad_messages(
             assert (await recv_until(ws, "service.health_changed"))["data"]["service"] == "api"
 
 
-async def test_resume_replays_the_gap_even_across_a_restart(tmp_path: Path, target: Target) -> None:
+async def test_resume_replays_the_gap_even_across_a_restart(
+    tmp_path: Path, target: Target, database: Path | str
+) -> None:
     services = [http_service("api", target.server.url)]
-    async with run_hub(tmp_path, services) as h:
+    async with run_hub(tmp_path, services, database=database) as h:
         await wait_for_status(h.hub, "api", HealthStatus.HEALTHY)
         async with h.socket(h.admin_token, ["health"]) as ws:
             snap = await recv_json(ws)
         hub_id, last_seq = snap["hub_id"], snap["seq"]
         target.status = 500
         await h.hub.recheck("api")
+        await h.hub.settle()  # on PostgreSQL an event is numbered (and sent) at commit
         async with h.socket(h.admin_token, ["health"], last_seq=last_seq, hub_id=hub_id) as ws:
             resumed = await recv_json(ws)
             assert resumed["type"] == "resumed" and resumed["from_seq"] == last_seq
@@ -140,7 +146,7 @@ async def test_resume_replays_the_gap_even_across_a_restart(tmp_path: Path, targ
         await h.hub.recheck("api")
         await h.hub.writer.flush()
     # a new hub process on the same database: the gap comes from storage
-    async with run_hub(tmp_path, services, run_checks=True) as h2:
+    async with run_hub(tmp_path, services, run_checks=True, database=database) as h2:
         assert h2.hub.bus.hub_id == hub_id
         async with h2.socket(h2.admin_token, ["health"], last_seq=last_seq, hub_id=hub_id) as ws:
             resumed = await recv_json(ws)
@@ -156,9 +162,14 @@ async def test_resume_replays_the_gap_even_across_a_restart(tmp_path: Path, targ
             assert (await recv_json(ws))["type"] == "snapshot"
 
 
-async def test_heartbeat_carries_the_cursor(tmp_path: Path, target: Target) -> None:
+async def test_heartbeat_carries_the_cursor(
+    tmp_path: Path, target: Target, database: Path | str
+) -> None:
     async with run_hub(
-        tmp_path, [http_service("api", target.server.url)], heartbeat_seconds=0.2
+        tmp_path,
+        [http_service("api", target.server.url)],
+        heartbeat_seconds=0.2,
+        database=database,
     ) as h:
         creator = await h.token(Role.CREATOR)
         async with h.socket(creator, ["health", "footer"]) as ws:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from studio_status.tokens import TokenStore
+from tests.hub.checks.servers import free_port
 
 from .test_cli import cli, env_for
 
@@ -89,9 +90,11 @@ def test_hub_and_token_come_from_the_profile(
     url, token, _code = hub_in_state
     folder = tmp_path / "config" / "studio-status"  # XDG_CONFIG_HOME of the child
     folder.mkdir(parents=True, exist_ok=True)
+    # two replicas of one hub named, the first of them unreachable: the next one answers
+    urls = f"http://127.0.0.1:{free_port()}, {url}"
     (folder / "app.toml").write_text(
         'active_profile = "Studio"\ninsecure_token_file = true\n'
-        f'[[profiles]]\nname = "Local"\n[[profiles]]\nname = "Studio"\nhub_url = "{url}"\n'
+        f'[[profiles]]\nname = "Local"\n[[profiles]]\nname = "Studio"\nhub_url = "{urls}"\n'
     )
     # no keyring in the child: the opt-in file is where the app would have put the token
     TokenStore(None, config_dir=folder, allow_insecure_file=True).set("Studio", token)
@@ -100,6 +103,9 @@ def test_hub_and_token_come_from_the_profile(
     assert token not in result.stdout + result.stderr
     named = _status(tmp_path, "--profile", "Studio")
     assert named.returncode == 1
+    # the same on the command line, as people type addresses
+    listed = _status(tmp_path, "--hub", f"127.0.0.1:{free_port()}, {url}", "--token", token)
+    assert listed.returncode == 1, listed.stderr
     wrong = cli(tmp_path, "status", "--profile", "Nope")
     assert wrong.returncode == 3 and "no profile named 'Nope'" in wrong.stderr
     # a non-admin sees no services: healthy as far as it can tell, never "down"

@@ -24,7 +24,7 @@ from studio_status.cli import BOOTSTRAP_ENV
 @dataclass
 class HubProcess:
     config: Path
-    database: Path
+    database: Path | str  # a SQLite file or a postgresql:// URL
     port: int
     token: str
     log_path: Path

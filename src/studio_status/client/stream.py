@@ -105,6 +105,15 @@ CLOSE_GRACE_SECONDS = 1.0
 READ_SLICE_SECONDS = 0.008
 
 
+def hub_urls(value: str) -> list[str]:
+    """The hubs a profile names: one URL, or several (replicas of one hub, see the
+    README's "Running several hubs") separated by commas, tried in that order."""
+    urls = [u.strip().rstrip("/") for u in value.split(",") if u.strip()]
+    if not urls:
+        raise ValueError("no hub address given")
+    return urls
+
+
 def events_url(base_url: str) -> str:
     """``http(s)://host/prefix`` → ``ws(s)://host/prefix/api/v1/events``."""
     parts = urlsplit(base_url)
@@ -133,7 +142,10 @@ class StatusClient:
         store: the store this client feeds.
         last_error: a one-line, human readable reason for the last failure (None once live);
             views show it beside OFFLINE / POLLING.
-        base_url: the hub's root URL (``http(s)://host[:port][/prefix]``).
+        base_url: the hub's root URL (``http(s)://host[:port][/prefix]``) now in use: of
+            several (comma-separated replicas of one hub), the one that answered last. When
+            it cannot be reached the client moves to the next at once, and resumes there.
+        last_sync: how the last session started, ``"snapshot"`` or ``"resumed"``.
     """
 
     def __init__(
@@ -158,8 +170,16 @@ class StatusClient:
         verify: bool | str = True,
         client_name: str = f"studio-status/{__version__}",
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self._urls = hub_urls(base_url)
+        for url in self._urls:
+            events_url(url)  # a bad address fails here, not at the first connect
+        self._url_index = 0
+        self._tried_since_live = 0  # hubs tried since the last live session
+        self.base_url = self._urls[0]
         self._ws_url = events_url(self.base_url)
+        self.last_sync: str | None = None
+        self._verify = verify
+        self._request_timeout = request_timeout
         self.store = store
         self.last_error: str | None = None
         self._token = token
@@ -353,7 +373,31 @@ class StatusClient:
                 else:
                     self._link_down("connection to the hub was lost")
                     delay = self._backoff.next()
+            if delay > 0 and self._next_hub():
+                delay = 0.0  # another replica of the hub: try it now
             await self._pause(delay)
+
+    def _next_hub(self) -> bool:
+        """Move to the next of several hub URLs; False once each was tried since the
+        last live session (then the backoff applies as for one hub)."""
+        if len(self._urls) < 2 or self._tried_since_live >= len(self._urls) - 1:
+            self._tried_since_live = 0
+            if len(self._urls) > 1:
+                self._use((self._url_index + 1) % len(self._urls))
+            return False
+        self._tried_since_live += 1
+        self._use((self._url_index + 1) % len(self._urls))
+        return True
+
+    def _use(self, index: int) -> None:
+        self._url_index = index
+        self.base_url = self._urls[index]
+        self._ws_url = events_url(self.base_url)
+        self._tls = tls_context(self._verify) if self._ws_url.startswith("wss:") else None
+        self._rest = RestClient(
+            self.base_url, self._http, token=self._token, timeout=self._request_timeout
+        )
+        log.info("trying hub %s", self.base_url)
 
     async def _session(self) -> _Outcome:
         """One socket, from connect to close; raises the client errors on failure."""
@@ -467,6 +511,7 @@ class StatusClient:
             log.info("hub changed (%s -> %s): starting from its snapshot", previous, msg.hub_id)
         self._heartbeat = max(1.0, msg.data.heartbeat_seconds)
         self.store.apply_snapshot(msg)
+        self.last_sync = "snapshot"
         self._went_live(f"snapshot at seq {msg.seq}")
 
     def _on_resumed(self, msg: ResumedMessage) -> None:
@@ -481,6 +526,7 @@ class StatusClient:
         self.store.set_connection(ConnectionState.LIVE)
         if msg.seq <= state.last_seq:
             self.store.apply_heartbeat(msg.seq)  # nothing missed: what we have is current
+        self.last_sync = "resumed"
         self._went_live(f"resumed from seq {msg.from_seq} to {msg.seq}")
 
     def _on_heartbeat(self, msg: HeartbeatMessage) -> None:
@@ -505,6 +551,7 @@ class StatusClient:
         if not self._synced:
             log.info("event stream live (%s)", how)
         self._synced = True
+        self._tried_since_live = 0
         self._kick.clear()  # a kick from before this session was answered by it
         self._backoff.reset()
         self.last_error = None

@@ -22,7 +22,7 @@ from studio_status.protocol.dashboard import ActivityCreated, ActivityItem
 
 from .bus import EventBus, Subscriber
 from .store.dashboard import DashboardStore
-from .store.sqlite import SqliteStore, StoreError
+from .store.sqlite import SqlStore, StoreError
 
 __all__ = ["ActivityLog", "describe"]
 
@@ -125,7 +125,7 @@ class ActivityLog:
 
     def __init__(
         self,
-        store: SqliteStore,
+        store: SqlStore,
         *,
         keep: int = 20_000,
         clock: Callable[[], datetime] = utcnow,

@@ -27,7 +27,7 @@ import contextlib
 import logging
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -61,7 +61,7 @@ from .health_settings import HealthSettings
 from .maintenance import MaintenanceBook
 from .state import HealthState
 from .store.alerts import AlertStore, OutboxRow
-from .store.sqlite import SqliteStore, StoreError
+from .store.sqlite import SqlStore, StoreError
 
 __all__ = ["AlertManager", "Incident", "Track"]
 
@@ -102,7 +102,7 @@ Publish = Callable[[str, BaseModel], object]
 class AlertManager:
     def __init__(
         self,
-        store: SqliteStore,
+        store: SqlStore,
         state: HealthState,
         settings: HealthSettings,
         *,
@@ -131,6 +131,11 @@ class AlertManager:
         self._wake = asyncio.Event()
         self._http: httpx.AsyncClient | None = None
         self.rng = random.Random()  # retry jitter; a test seeds it
+        # replicas (set by the hub): which services' state machines run here, this
+        # replica's name on outbox claims, and how the others hear of a settings change
+        self.owns: Callable[[str], bool] = lambda service: True
+        self.claimant = "hub"
+        self.settings_changed: Callable[[], Awaitable[None]] | None = None
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -192,6 +197,7 @@ class AlertManager:
         config = AlertConfig.model_validate(merged)
         await self.store.save_config(service, config, self._clock())
         self.configs[service] = config
+        await self._changed()
         return config
 
     # -- mutes and maintenance --------------------------------------------------------
@@ -235,6 +241,7 @@ class AlertManager:
         await self.store.set_mute(mute)
         self.mutes[service] = mute
         self._refresh_muted()
+        await self._changed()
         return mute
 
     async def unmute(self, service: str | None) -> bool:
@@ -242,6 +249,7 @@ class AlertManager:
         self.mutes.pop(service, None)
         self._refresh_muted()
         self._wake.set()  # held incidents are notified now
+        await self._changed()
         return cleared
 
     def _refresh_muted(self, *, publish: bool = True) -> None:
@@ -255,7 +263,7 @@ class AlertManager:
                 continue
             updated = current.model_copy(update={"muted_until": until})
             self._state.services[name] = updated
-            if publish:
+            if publish and self.owns(name):  # the others hear it from the owner
                 self._publish(
                     "service.health_changed",
                     ServiceHealthChanged(service=name, previous=current.status, current=updated),
@@ -267,6 +275,7 @@ class AlertManager:
         )
         await self.store.add_maintenance(entry, self._clock())
         self.maintenance.put(entry)
+        await self._changed()
         return entry
 
     async def remove_maintenance(self, window_id: str) -> bool:
@@ -276,7 +285,41 @@ class AlertManager:
         await self.store.delete_maintenance(window_id)
         self.maintenance.remove(window_id)
         self._wake.set()
+        await self._changed()
         return True
+
+    # -- replicas ---------------------------------------------------------------------
+
+    async def _changed(self) -> None:
+        if self.settings_changed is not None:
+            await self.settings_changed()
+
+    async def reload_settings(self) -> None:
+        """Another replica changed configs, mutes or maintenance: read them again."""
+        self.configs = await self.store.load_configs()
+        self.mutes = {m.service: m for m in await self.store.load_mutes()}
+        stored = {w.id: w for w in await self.store.load_maintenance()}
+        for window_id, window in list(self.maintenance.windows.items()):
+            if window.source == "api" and window_id not in stored:
+                self.maintenance.remove(window_id)
+        for window in stored.values():
+            self.maintenance.put(window)
+        self._refresh_muted()
+        self._wake.set()
+
+    async def adopt(self, service: str) -> None:
+        """This replica now checks ``service``: continue its state machine from storage."""
+        raw = (await self.store.load_states()).get(service)
+        self.tracks.pop(service, None)
+        if raw is not None:
+            with contextlib.suppress(ValidationError):
+                self.tracks[service] = Track.model_validate(raw)
+
+    async def release(self, service: str) -> None:
+        """Another replica takes ``service`` over: leave it its state, saved."""
+        with contextlib.suppress(StoreError):
+            await self.flush()
+        self.tracks.pop(service, None)
 
     # -- the state machine (probe path: memory only) ----------------------------------
 
@@ -409,7 +452,7 @@ class AlertManager:
         self._refresh_muted()
         for service, track in self.tracks.items():
             incident = track.incident
-            if incident is None:
+            if incident is None or not self.owns(service):
                 continue
             cfg = self.config(service)
             if incident.flapping and (
@@ -489,7 +532,7 @@ class AlertManager:
             return 0
         sent = 0
         async with self._deliver_lock:
-            for row in await self.store.due(self._clock()):
+            for row in await self.store.due(self._clock(), owner=self.claimant):
                 if await self._attempt(row) is None:
                     sent += 1
         return sent
@@ -516,7 +559,7 @@ class AlertManager:
             queued = [(test_id, service, "test", url, payload) for url, payload in rows]
             await self.store.save_states({}, queued, now)
             out = []
-            for row in await self.store.due(now, limit=10_000):
+            for row in await self.store.due(now, owner=self.claimant, alert_id=test_id):
                 if row.alert_id == test_id:
                     error = await self._attempt(row)
                     channel = display_name(row.url)

@@ -15,7 +15,7 @@ import secrets
 
 from studio_status.protocol import Role
 
-from .store.sqlite import SqliteStore
+from .store.sqlite import SqlStore
 
 __all__ = ["TokenAuth", "hash_secret", "new_token", "split_token"]
 
@@ -41,7 +41,7 @@ def hash_secret(secret: str) -> str:
 
 
 class TokenAuth:
-    def __init__(self, store: SqliteStore, *, bootstrap_token: str | None = None) -> None:
+    def __init__(self, store: SqlStore, *, bootstrap_token: str | None = None) -> None:
         self._store = store
         self._bootstrap = hash_secret(bootstrap_token) if bootstrap_token else None
 

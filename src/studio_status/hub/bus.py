@@ -6,6 +6,10 @@ subscriber whose role and topics admit it. Publishing is synchronous and never w
 slow subscriber: each has a bounded queue, and one that falls too far behind is marked
 overflowed and disconnected, to resume from its last ``seq`` like any dropped client.
 
+Replicas sharing a PostgreSQL database (``numbered_by_store``) number events in the
+database instead: :meth:`EventBus.publish` only hands the event to the store, and events
+come back, committed and numbered, through :meth:`EventBus.deliver` on every replica.
+
 ``cursor`` is the seq up to which fan-out has considered a subscriber. When its queue is
 empty, everything up to ``cursor`` that it may see has been sent, so a heartbeat carrying
 ``cursor`` lets the client advance its ``last_seq`` past events filtered out for it.
@@ -89,8 +93,10 @@ class EventBus:
         queue_size: int = 10_000,
         persist: Callable[[Event], None] | None = None,
         clock: Callable[[], datetime] = utcnow,
+        numbered_by_store: bool = False,
     ) -> None:
         self.hub_id = hub_id
+        self.numbered_by_store = numbered_by_store
         self._seq = start_seq
         self._ring: deque[Event] = deque(maxlen=ring_size)
         self._queue_size = queue_size
@@ -108,24 +114,52 @@ class EventBus:
         return len(self._subscribers)
 
     def publish(self, event_type: str, data: BaseModel) -> Event:
-        """Publish one event to every subscriber that may see it, redacted per role."""
+        """Publish one event to every subscriber that may see it, redacted per role.
+
+        With ``numbered_by_store`` (replicas on PostgreSQL) the event only goes to the
+        store: the database numbers it at commit and every replica's :meth:`deliver` fans it
+        out, this one's included. The event returned then has seq 0 (not numbered yet).
+        """
         if event_type not in EVENT_TYPES:
             raise ValueError(f"unknown event type {event_type!r}")
-        self._seq += 1
-        self.published += 1
+        self.published += 1  # by this hub (of replicas: this one)
         ts = self._clock()
+        if self.numbered_by_store:
+            event = Event(seq=0, type=event_type, ts=ts, data=data.model_dump(mode="json"))
+            if self._persist is not None:
+                self._persist(event)
+            return event
+        self._seq += 1
         event = Event(seq=self._seq, type=event_type, ts=ts, data=data.model_dump(mode="json"))
+        if self._persist is not None:
+            self._persist(event)
+        self._fan_out(event)
+        return event
+
+    def deliver(self, event: Event) -> bool:
+        """Fan out an event committed by any replica; each seq once, in order. Returns
+        False for an event already delivered (a resend after a reconnect)."""
+        if event.seq <= self._seq:
+            return False
+        if event.seq != self._seq + 1:
+            raise ValueError(f"event {event.seq} delivered before {self._seq + 1}")
+        self._seq = event.seq
+        self._fan_out(event)
+        return True
+
+    def skip_to(self, seq: int) -> None:
+        """Move past seqs that will never be delivered (trimmed from storage)."""
+        self._seq = max(self._seq, seq)
+
+    def _fan_out(self, event: Event) -> None:
         public_event = (
             event.model_copy(update={"data": redact_for(Role.CREATOR, event.data)})
-            if event_type == FOOTER_EVENT
+            if event.type == FOOTER_EVENT
             else None
         )
         self._ring.append(event)
-        if self._persist is not None:
-            self._persist(event)
         for sub in list(self._subscribers):
             sub.offer(event, public_event)
-        return event
 
     def subscribe(self, role: Role, topics: Iterable[str]) -> Subscriber:
         sub = Subscriber(role, topics, self._seq, self._queue_size)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -46,8 +45,7 @@ from .health_settings import (
     StartupCheckSpec,
 )
 from .scheduler import limit_for, run_check
-from .store.schema import MIGRATIONS
-from .store.sqlite import SqliteStore
+from .store.sqlite import SqlStore
 
 __all__ = ["READINESS_EVENT", "StartupRunner", "default_startup"]
 
@@ -89,7 +87,7 @@ class StartupRunner:
         self,
         specs: Sequence[StartupCheckSpec] | None,
         services: Sequence[ServiceConfig],
-        store: SqliteStore,
+        store: SqlStore,
         *,
         clock: Callable[[], datetime],
         publish: Callable[[str, BaseModel], object],
@@ -225,10 +223,10 @@ class StartupRunner:
     async def _run(self, spec: StartupCheckSpec) -> tuple[bool, str | None]:
         match spec:
             case MigrationsStartup():
-                version = await self._store.run(_user_version)
-                if version == len(MIGRATIONS):
+                version, needed = await self._store.schema_version()
+                if version == needed:
                     return True, None
-                return False, f"schema version {version}, this hub needs {len(MIGRATIONS)}"
+                return False, f"schema version {version}, this hub needs {needed}"
             case FilesStartup():
                 missing = await asyncio.to_thread(_unreadable, spec.paths)
                 if not missing:
@@ -243,10 +241,6 @@ class StartupRunner:
                 ok = result.status in (HealthStatus.HEALTHY, HealthStatus.DEGRADED)
                 return ok, None if ok else result.error_message or result.status.value
         return False, f"not runnable here: {spec.kind}"
-
-
-def _user_version(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
 def _unreadable(paths: Sequence[Path]) -> list[str]:

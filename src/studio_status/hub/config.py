@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .checks.specs import CheckSpec, DiskSpec, EventBusSpec, HttpSpec
 from .health_settings import HealthSettings
 from .sources.specs import SourcesConfig
+from .store.postgres import is_postgres_url
 
 __all__ = [
     "CloudSettings",
@@ -96,7 +97,9 @@ class ServiceConfig(_Model):
 class HubSettings(_Model):
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=0, lt=65536)
-    database: Path | None = None
+    #: a SQLite file, or a PostgreSQL URL (``postgresql://user:password@host/db``), the one
+    #: database several hub replicas share
+    database: Path | str | None = None
     heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
     retention_days: float = Field(default=7.0, gt=0)
     event_log_size: int = Field(default=10_000, ge=100)
@@ -111,6 +114,13 @@ class HubSettings(_Model):
     #: serve HTTPS/WSS with this certificate chain and key (PEM); both or neither
     tls_certfile: Path | None = None
     tls_keyfile: Path | None = None
+
+    @field_validator("database")
+    @classmethod
+    def _database(cls, value: Path | str | None) -> Path | str | None:
+        if isinstance(value, str) and not is_postgres_url(value):
+            return Path(value)
+        return value
 
     @model_validator(mode="after")
     def _tls_pair(self) -> HubSettings:
@@ -237,8 +247,14 @@ class HubConfig(_Model):
                 raise ValueError(f"{field}: no service named {name!r} (services: {known})")
         return self
 
-    def database_path(self) -> Path:
+    def database(self) -> Path | str:
+        """The SQLite file, or the PostgreSQL URL."""
         return self.hub.database or default_data_dir() / "hub.sqlite3"
+
+    def database_path(self) -> Path:
+        """The SQLite file; with PostgreSQL, where it would be (its folder is the data dir)."""
+        db = self.database()
+        return db if isinstance(db, Path) else default_data_dir() / "hub.sqlite3"
 
 
 #: the services :func:`default_config` watches

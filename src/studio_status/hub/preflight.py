@@ -39,9 +39,10 @@ def check_machine(config: HubConfig) -> list[str]:
             if problem:
                 problems.append(f"services.{i}.restart: {problem}")
     problems += _tls(config)
-    problem = check_database(config.database_path())
-    if problem:
-        problems.append(f"hub.database: {problem}")
+    if isinstance(config.database(), Path):  # a PostgreSQL URL is checked by connecting
+        problem = check_database(config.database_path())
+        if problem:
+            problems.append(f"hub.database: {problem}")
     return problems
 
 

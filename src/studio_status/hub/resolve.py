@@ -25,7 +25,7 @@ def configure(
     *,
     host: str | None = None,
     port: int | None = None,
-    database: Path | None = None,
+    database: Path | str | None = None,
     simulate: bool = False,
 ) -> tuple[HubConfig, str]:
     """The config and its origin; raises :class:`~studio_status.hub.config.ConfigError`.

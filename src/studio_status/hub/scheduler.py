@@ -76,8 +76,11 @@ class Scheduler:
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         max_concurrent: int = 64,
+        owns: Callable[[str], bool] | None = None,
     ) -> None:
         self._services = {s.name: s for s in services}
+        #: replicas: whether this one checks ``name`` now (others' services only sleep)
+        self._owns = owns
         self._slots = asyncio.Semaphore(max_concurrent)
         self.max_in_flight = 0  # the most checks seen in flight at once (tests, bench)
         self._in_flight = 0
@@ -102,7 +105,8 @@ class Scheduler:
         phase = svc.interval_seconds * spread(name)
         while True:
             begun = time.monotonic()
-            await self.check_now(name)
+            if self._owns is None or self._owns(name):
+                await self.check_now(name)
             remaining = svc.interval_seconds - (time.monotonic() - begun) + phase
             phase = 0.0
             wake.clear()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ import httpx
 from pydantic import BaseModel
 
 from studio_status.protocol import (
+    Event,
     FooterChanged,
     HealthStatus,
     JobEventIn,
@@ -43,6 +45,7 @@ from .checklist import StartupRunner
 from .checks import build_checker
 from .checks.base import Checker, CheckResult
 from .cloud import CloudService
+from .cluster import LEADER, EventFeed, Ownership
 from .config import HubConfig, ServiceConfig
 from .jobs import Applied, JobBoard
 from .metrics import HubCounters, HubMetrics
@@ -52,7 +55,9 @@ from .sources.pg_notify import SERVICE_KIND as PG_SERVICE_KIND
 from .sources.pg_notify import PgNotifySource
 from .sources.pg_notify import service_name as pg_service_name
 from .state import HealthState
-from .store.sqlite import CheckWrite, SqliteStore
+from .store import create_store
+from .store.postgres import PostgresStore
+from .store.sqlite import CheckWrite, StoreError
 from .systems import SystemsService
 from .uptime_tracker import UptimeTracker
 from .writer import StoreWriter
@@ -87,7 +92,7 @@ class Hub:
         self.config = config
         self.sleep = sleep
         self.services = list(services)
-        self.store = SqliteStore(config.database_path())
+        self.store = create_store(config.database())
         self.state = HealthState(self.services)
         self.writer = StoreWriter(self.store)
         self.uptime = UptimeTracker(self.store, self.writer, self.state, config.health, clock=clock)
@@ -125,6 +130,12 @@ class Hub:
         self._footer_published: bytes | None = None
         self._moves_due: asyncio.TimerHandle | None = None
         self.started_at: datetime | None = None
+        # replicas on PostgreSQL (see cluster.py); None for a hub of its own
+        self.replica_id = uuid.uuid4().hex[:12]
+        self.ownership: Ownership | None = None
+        self._feed: EventFeed | None = None
+        self._leader_tasks = TaskSet(log)
+        self._jobs_reload: asyncio.TimerHandle | None = None
 
     def _label(self, name: str) -> str | None:
         """A service's label (``DB``) for what the hub tells people (the activity feed)."""
@@ -148,6 +159,13 @@ class Hub:
             log.warning(
                 "the last run did not end cleanly (killed?): new hub id, clients will resync"
             )
+        clustered = isinstance(self.store, PostgresStore)
+        if isinstance(self.store, PostgresStore):
+            self.store.replica_id = self.replica_id
+            self._feed = EventFeed(
+                self.store, on_event=self._on_delivered, on_settings=self._on_settings
+            )
+            await self._feed.open()  # before the start seq is read: nothing slips between
         start_seq = await self.store.max_seq()
         # before anything can record a check: alert state must be loaded to be continued
         await self.uptime.start()
@@ -172,6 +190,7 @@ class Hub:
             ring_size=self.config.hub.event_log_size,
             persist=self.writer.add_event,
             clock=self._clock,
+            numbered_by_store=clustered,
         )
         # one connection pool for every HTTP-based checker (each private client would load
         # the CA bundle again and keep its own idle connections)
@@ -195,6 +214,7 @@ class Hub:
             self.record,
             clock=self._clock,
             max_concurrent=self.config.hub.max_concurrent_checks,
+            owns=None if not clustered else self._owns,
         )
         self.started_at = self._clock()
         self._spawn(self.uptime.run(), "uptime-rollup")
@@ -202,11 +222,31 @@ class Hub:
         self._spawn(self.alerts.run(), "alerts")
         self._spawn(self.writer.run(), "store-writer")
         self._spawn(self._footer_refresh(), "footer-refresh")
-        self._spawn(self._retention(), "retention")
-        self._spawn(self.cloud.run(), "cloud")
-        self._spawn(self.systems.run(), "systems")
+        if isinstance(self.store, PostgresStore) and self._feed is not None:
+            self._feed.bus = self.bus
+            await self._join_replicas(self.store)
+            self._spawn(self._feed.run(), "event-feed")
+        else:
+            self._start_leader_tasks()
+        if run_checks:
+            self._spawn(self._scheduler.run(), "scheduler")
+        log.info(
+            "hub started: %d services, seq %d, id %s%s",
+            len(self.services),
+            start_seq,
+            hub_id,
+            f", replica {self.replica_id}" if clustered else "",
+        )
+
+    def _start_leader_tasks(self) -> None:
+        """What one hub of a group runs for all: rollups' and retention's writes, the
+        periodic footer, cloud polling, systems, job sources, the activity feed."""
+        spawn = self._leader_tasks.spawn if self.ownership is not None else self._spawn
+        spawn(self._retention(), "retention")
+        spawn(self.cloud.run(), "cloud")
+        spawn(self.systems.run(), "systems")
         self.activity.attach(self.bus)  # no await since the bus began: it misses nothing
-        self._spawn(self.activity.run(), "activity")
+        spawn(self.activity.run(), "activity")
         self.sources = build_sources(self)
         self._publish_all(
             self.jobs.stall_orphans(
@@ -215,19 +255,124 @@ class Hub:
             )
         )
         for source in self.sources:
-            self._spawn(source.run(), source.name)
-        self._spawn(self._job_leases(), "job-leases")
-        if run_checks:
-            self._spawn(self._scheduler.run(), "scheduler")
-        log.info("hub started: %d services, seq %d, id %s", len(self.services), start_seq, hub_id)
+            spawn(source.run(), source.name)
+        spawn(self._job_leases(), "job-leases")
+
+    # -- replicas ---------------------------------------------------------------------
+
+    async def _join_replicas(self, store: PostgresStore) -> None:
+        """Take this replica's share of the services (and maybe the leader role) before
+        the scheduler's first round, then keep looking (see cluster.py)."""
+        from .store.cluster_pg import Coordinator
+
+        coordinator = Coordinator(store.dsn, self.replica_id)
+        await coordinator.open()
+        shortest = min((s.interval_seconds for s in self.services), default=30.0)
+        self.ownership = Ownership(
+            coordinator,
+            [s.name for s in self.services],
+            period=min(max(shortest / 4, 0.25), 5.0),
+            on_acquire=self._acquired,
+            on_release=self._released,
+        )
+        self.alerts.owns = self._owns
+        self.alerts.claimant = self.replica_id
+        self.alerts.settings_changed = self._announce_settings
+        self.uptime.rolls = lambda: self.ownership is not None and self.ownership.leader
+        await self.ownership.round()
+        self._spawn(self.ownership.run(), "replica-ownership")
+
+    def _owns(self, name: str) -> bool:
+        return self.ownership is None or self.ownership.owns(name)
+
+    async def _acquired(self, name: str) -> None:
+        if name == LEADER:
+            log.info("replica %s leads the group", self.replica_id)
+            self._start_leader_tasks()
+            return
+        await self.alerts.adopt(name)
+        self.poke_checks(name)
+
+    async def _released(self, name: str) -> None:
+        if name == LEADER:
+            log.info("replica %s no longer leads", self.replica_id)
+            await self._leader_tasks.cancel_all(limit=STOP_TASKS_SECONDS)
+            return
+        await self.alerts.release(name)
+
+    async def _announce_settings(self) -> None:
+        if self.ownership is not None:
+            with contextlib.suppress(StoreError):
+                await self.ownership.coordinator.notify_settings("alerts")
+
+    def _on_settings(self, what: str) -> None:
+        if what == "alerts":
+            self._spawn(self.alerts.reload_settings(), "reload-alert-settings")
+
+    def _on_delivered(self, event: Event, origin: str | None) -> None:
+        """Another replica's event: bring this one's memory along (its own are applied)."""
+        if origin == self.replica_id:
+            return
+        if event.type == "service.health_changed":
+            with contextlib.suppress(ValueError):
+                changed = ServiceHealthChanged.model_validate(event.data)
+                if not self._owns(changed.service):
+                    self.state.apply_remote(changed.previous, changed.current)
+        elif event.type.startswith(("job.", "workflow.")) and self._jobs_reload is None:
+            # the board is rebuilt from storage, where the event's job state was committed
+            # with it; a burst of job events costs one reload
+            self._jobs_reload = asyncio.get_running_loop().call_later(
+                0.05, lambda: self._spawn(self._reload_jobs(), "reload-jobs")
+            )
+
+    async def _reload_jobs(self) -> None:
+        self._jobs_reload = None
+        board = JobBoard(self._clock)
+        board.restore(*await self.store.load_jobs(recent=200))
+        self.jobs = board
+        self._refresh_job_summaries()
+
+    async def _sync_readings(self) -> None:
+        """Latency and check times of the services other replicas check."""
+        try:
+            last = await self.store.last_checks()
+        except StoreError:
+            return
+        for name, check in last.items():
+            if not self._owns(name):
+                self.state.refresh_reading(name, check)
+
+    async def settle(self) -> None:
+        """Wait until everything published so far is committed and (replicas) delivered
+        here: a sync point for tests and shutdown."""
+        while True:
+            await self.writer.flush()
+            if self._feed is None:
+                return
+            before = self.bus.seq
+            await self._feed.catch_up()
+            for _ in range(3):  # subscribers (the activity feed) take what just arrived
+                await asyncio.sleep(0)
+            if self.writer.pending == 0 and self.bus.seq == before:
+                return
+
+    async def catch_up(self, seq: int) -> None:
+        """Replicas: a client resuming here may have seen events (from another replica)
+        that this one has not delivered yet; they are committed, so deliver them now."""
+        if self._feed is not None and seq > self.bus.seq:
+            with contextlib.suppress(StoreError):
+                await self._feed.catch_up(seq)
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         self._tasks.spawn(coro, name)
 
     async def stop(self) -> None:
+        if self._jobs_reload is not None:
+            self._jobs_reload.cancel()
         if self._moves_due is not None:
             self._moves_due.cancel()
             self._moves_due = None
+        await self._leader_tasks.cancel_all(limit=STOP_TASKS_SECONDS)
         await self._tasks.cancel_all(limit=STOP_TASKS_SECONDS)
         # the writer was cancelled mid-wait; commit what is left before closing
         with contextlib.suppress(Exception):
@@ -251,6 +396,10 @@ class Hub:
         if self.writer.pending == 0 and not self.writer.failing:
             with contextlib.suppress(Exception):
                 await self.store.mark_clean_end()
+        if self.ownership is not None:
+            await self.ownership.coordinator.close()  # the session's locks go with it
+        if self._feed is not None:
+            await self._feed.close()
         await self.store.close()
 
     # -- results ----------------------------------------------------------------------
@@ -306,10 +455,16 @@ class Hub:
         self.bus.publish(FOOTER_EVENT, FooterChanged(footer=footer))
 
     async def _footer_refresh(self) -> None:
-        """Refresh latencies and check times on clients once per heartbeat interval."""
+        """Refresh latencies and check times on clients once per heartbeat interval (of a
+        group of replicas, the leader publishes; each takes the others' readings)."""
         last: bytes | None = None
         while True:
             await asyncio.sleep(self.heartbeat_seconds)
+            if self.ownership is not None:
+                await self._sync_readings()
+                if not self.ownership.leader:
+                    last = None
+                    continue
             current = self.state.footer_json(Role.ADMIN)
             if current != last:
                 self.publish_footer(force=True)
@@ -423,7 +578,7 @@ class Hub:
         self._schedule_moves()
         self._refresh_job_summaries()
         self.publish_footer()
-        return PushResult(applied=True, seq=last)
+        return PushResult(applied=True, seq=last or None)  # replicas: numbered at commit
 
     def _refresh_job_summaries(self) -> None:
         self.state.set_activity(self.jobs.summary(), self.jobs.workflows_summary())

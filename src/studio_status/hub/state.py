@@ -119,6 +119,45 @@ class HealthState:
         )
         return old.status
 
+    def apply_remote(self, previous: HealthStatus | None, current: ServiceHealth) -> bool:
+        """Take a reading another replica made (from its ``service.health_changed``);
+        False when this one already shows it."""
+        name = current.name
+        if name not in self.services or self.services[name] == current:
+            return False
+        old = self.services[name]
+        if old.checked_at and current.checked_at and current.checked_at < old.checked_at:
+            return False  # older than what this replica shows (events cross on the way)
+        self.services[name] = current
+        self._footer_cache.clear()
+        if old.status is not current.status and current.checked_at is not None:
+            self.transitions.append(
+                Transition(
+                    service=name,
+                    previous=previous,
+                    status=current.status,
+                    at=current.since or current.checked_at,
+                    error_message=current.error_message,
+                )
+            )
+        return True
+
+    def refresh_reading(self, name: str, check: CheckRecord) -> None:
+        """Latency and check time from another replica's newest stored check (its status
+        changes arrive as events; between them only these move)."""
+        old = self.services.get(name)
+        if old is None or (old.checked_at is not None and old.checked_at >= check.checked_at):
+            return
+        self.services[name] = old.model_copy(
+            update={
+                "checked_at": check.checked_at,
+                "latency_ms": check.latency_ms,
+                "error_message": check.error_message,
+                "details": check.details,
+            }
+        )
+        self._footer_cache.clear()
+
     def set_activity(self, jobs: JobsSummary, workflows: WorkflowsSummary) -> None:
         """New job and workflow summaries for the footer (from the job board)."""
         if jobs != self.jobs or workflows != self.workflows:

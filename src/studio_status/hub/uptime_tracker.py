@@ -32,7 +32,7 @@ from studio_status.protocol.uptime import (
 from .checks.base import CheckResult
 from .health_settings import HealthSettings
 from .state import HealthState
-from .store.sqlite import SqliteStore, StoreError
+from .store.sqlite import SqlStore, StoreError
 from .store.uptime import RESOLUTIONS, BucketRow, UptimeStore
 from .uptime import (
     Interval,
@@ -75,7 +75,7 @@ def _dt(ts: float) -> datetime:
 class UptimeTracker:
     def __init__(
         self,
-        store: SqliteStore,
+        store: SqlStore,
         writer: StoreWriter,
         state: HealthState,
         settings: HealthSettings,
@@ -92,6 +92,8 @@ class UptimeTracker:
         self._run_id: int | None = None
         self._run_started: float | None = None
         self._watermark: float | None = None
+        #: replicas: whether this one rolls up now (the leader); None: always (one hub)
+        self.rolls: Callable[[], bool] | None = None
         if settings.connectivity_service and settings.connectivity_service not in state.services:
             log.warning(
                 "connectivity_service %r is not a configured service; ignored",
@@ -146,7 +148,7 @@ class UptimeTracker:
             try:
                 if self._run_id is not None:
                     await self.store.touch_run(self._run_id, self._now())
-                await self.roll_once()
+                await self.roll_turn()
             except StoreError as exc:  # the writer reports storage trouble; retry next round
                 log.warning("uptime rollup skipped: %s", exc)
 
@@ -158,6 +160,16 @@ class UptimeTracker:
         if self._run_started is not None:
             out.append(Interval(self._run_started, self._now()))
         return out
+
+    async def roll_turn(self) -> bool:
+        """Roll up if it is this hub's turn: always for one hub; of replicas, the leader's,
+        from the database's watermark (another replica may have moved it since)."""
+        if self.rolls is None:
+            return await self.roll_once()
+        if not self.rolls():
+            return False
+        self._watermark = None
+        return await self.roll_once()
 
     async def roll_once(self) -> bool:
         """Roll completed minutes into the buckets; False when the writer has a backlog

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from studio_status.backoff import EQUAL, Backoff
 from studio_status.protocol import Event, JobInfo, WorkflowInfo
 
-from .store.sqlite import CheckWrite, SqliteStore, StoreError
+from .store.sqlite import CheckWrite, SqlStore, StoreError
 
 __all__ = ["StoreWriter"]
 
@@ -27,7 +27,7 @@ log = logging.getLogger("hub.store")
 class StoreWriter:
     def __init__(
         self,
-        store: SqliteStore,
+        store: SqlStore,
         *,
         max_batch: int = 500,
         max_pending_checks: int = 100_000,

@@ -153,6 +153,8 @@ async def serve_events(hub: Hub, gate: Gate, ws: WebSocket) -> None:
     if len(set(topics)) > MAX_TOPICS:
         await _refuse(ws, "too_many_topics", _too_many(len(set(topics))), CLOSE_PROTOCOL)
         return
+    if hello.last_seq is not None and hello.hub_id in (None, hub.bus.hub_id):
+        await hub.catch_up(hello.last_seq)  # replicas: it may come from a faster one
     sub = hub.bus.subscribe(role, topics)
     hub.counters.sockets[role.value] += 1
     try:

@@ -9,7 +9,6 @@ send succeeded (``sent_at``).
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +16,8 @@ from typing import Any
 
 from studio_status.protocol.alerts import AlertConfig, MaintenanceWindow, Mute
 
-from .sqlite import SqliteStore
+from .dialect import Conn
+from .sqlite import SqlStore
 
 __all__ = ["AlertStore", "OutboxRow"]
 
@@ -41,13 +41,13 @@ class OutboxRow:
 
 
 class AlertStore:
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: SqlStore) -> None:
         self._store = store
 
     # -- configs ----------------------------------------------------------------------
 
     async def load_configs(self) -> dict[str, AlertConfig]:
-        def read(conn: sqlite3.Connection) -> dict[str, AlertConfig]:
+        def read(conn: Conn) -> dict[str, AlertConfig]:
             out = {}
             for name, delay, url, channels, enabled, extra in conn.execute(
                 "SELECT service_name, escalation_delay_seconds, webhook_url,"
@@ -96,7 +96,7 @@ class AlertStore:
     # -- state ------------------------------------------------------------------------
 
     async def load_states(self) -> dict[str, dict[str, Any]]:
-        def read(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+        def read(conn: Conn) -> dict[str, dict[str, Any]]:
             rows = conn.execute("SELECT service_name, data_json FROM alert_state").fetchall()
             return {r[0]: json.loads(r[1]) for r in rows}
 
@@ -113,7 +113,7 @@ class AlertStore:
         (alert_id, service, kind, url, payload)."""
         ts = at.timestamp()
 
-        def write(conn: sqlite3.Connection) -> None:
+        def write(conn: Conn) -> None:
             conn.execute("BEGIN IMMEDIATE")
             conn.executemany(
                 "INSERT INTO alert_state (service_name, data_json, updated_at) VALUES (?, ?, ?)"
@@ -132,20 +132,58 @@ class AlertStore:
 
     # -- outbox -----------------------------------------------------------------------
 
-    async def due(self, now: datetime, limit: int = 50) -> list[OutboxRow]:
-        def read(conn: sqlite3.Connection) -> list[OutboxRow]:
-            rows = conn.execute(
-                "SELECT id, alert_id, service_name, kind, url, payload_json, attempts"
-                " FROM alert_outbox WHERE sent_at IS NULL AND failed_at IS NULL"
-                " AND next_attempt_at <= ? ORDER BY id LIMIT ?",
-                (now.timestamp(), limit),
-            ).fetchall()
-            return [OutboxRow(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6]) for r in rows]
+    async def due(
+        self,
+        now: datetime,
+        limit: int = 50,
+        *,
+        owner: str = "hub",
+        lease_seconds: float = 120.0,
+        alert_id: str | None = None,
+    ) -> list[OutboxRow]:
+        """Claim up to ``limit`` due rows for ``owner`` for ``lease_seconds`` and return them.
 
-        return await self._store.run(read)
+        The claim is one conditional UPDATE: on PostgreSQL the candidate rows are locked
+        ``FOR UPDATE SKIP LOCKED`` (another hub claiming at the same moment takes other
+        rows) and the outer condition is checked again on the locked row, so of several
+        hubs sharing the database exactly one sends each notice. A claim that is never
+        marked sent (the hub died mid-send) lapses after ``lease_seconds``, and the row is
+        tried again. ``alert_id`` claims only that notice's rows."""
+        ts = now.timestamp()
+        only = "" if alert_id is None else " AND alert_id = ?"
+
+        def claim(conn: Conn) -> list[OutboxRow]:
+            conn.execute("BEGIN IMMEDIATE")
+            rows = conn.execute(
+                "UPDATE alert_outbox SET claimed_by = ?, claimed_until = ?"
+                " WHERE id IN (SELECT id FROM alert_outbox WHERE sent_at IS NULL"
+                " AND failed_at IS NULL AND next_attempt_at <= ?"
+                " AND (claimed_until IS NULL OR claimed_until < ?)"
+                + only
+                + " ORDER BY id LIMIT ? /*SKIP LOCKED*/)"
+                " AND sent_at IS NULL AND failed_at IS NULL"
+                " AND (claimed_until IS NULL OR claimed_until < ?)"
+                " RETURNING id, alert_id, service_name, kind, url, payload_json, attempts",
+                (
+                    owner,
+                    ts + lease_seconds,
+                    ts,
+                    ts,
+                    *([] if alert_id is None else [alert_id]),
+                    limit,
+                    ts,
+                ),
+            ).fetchall()
+            conn.execute("COMMIT")
+            return sorted(
+                (OutboxRow(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6]) for r in rows),
+                key=lambda r: r.id,
+            )
+
+        return await self._store.run(claim)
 
     async def outbox(self, limit: int = 200) -> list[OutboxRow]:
-        def read(conn: sqlite3.Connection) -> list[OutboxRow]:
+        def read(conn: Conn) -> list[OutboxRow]:
             rows = conn.execute(
                 "SELECT id, alert_id, service_name, kind, url, payload_json, attempts, sent_at,"
                 " failed_at, last_error FROM alert_outbox ORDER BY id DESC LIMIT ?",
@@ -172,8 +210,8 @@ class AlertStore:
     async def mark_sent(self, row_id: int, at: datetime) -> None:
         await self._store.run(
             lambda c: c.execute(
-                "UPDATE alert_outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL"
-                " WHERE id = ?",
+                "UPDATE alert_outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL,"
+                " claimed_until = NULL WHERE id = ?",
                 (at.timestamp(), row_id),
             )
         )
@@ -184,7 +222,8 @@ class AlertStore:
         await self._store.run(
             lambda c: c.execute(
                 "UPDATE alert_outbox SET attempts = attempts + 1, last_error = ?,"
-                " next_attempt_at = COALESCE(?, next_attempt_at), failed_at = ? WHERE id = ?",
+                " next_attempt_at = COALESCE(?, next_attempt_at), failed_at = ?,"
+                " claimed_until = NULL WHERE id = ?",
                 (
                     error,
                     None if next_at is None else next_at.timestamp(),
@@ -197,7 +236,7 @@ class AlertStore:
     # -- mutes ------------------------------------------------------------------------
 
     async def load_mutes(self) -> list[Mute]:
-        def read(conn: sqlite3.Connection) -> list[Mute]:
+        def read(conn: Conn) -> list[Mute]:
             rows = conn.execute(
                 "SELECT scope, until_at, reason, set_by, set_at FROM alert_mutes"
             ).fetchall()
@@ -241,7 +280,7 @@ class AlertStore:
     # -- maintenance ------------------------------------------------------------------
 
     async def load_maintenance(self) -> list[MaintenanceWindow]:
-        def read(conn: sqlite3.Connection) -> list[MaintenanceWindow]:
+        def read(conn: Conn) -> list[MaintenanceWindow]:
             rows = conn.execute(
                 "SELECT id, service_name, start_at, end_at, every_seconds, until_at, reason,"
                 " created_by FROM maintenance_windows ORDER BY start_at"

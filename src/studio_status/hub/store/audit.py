@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
 from studio_status.protocol.actions import AuditEntry
 
-from .sqlite import SqliteStore
+from .dialect import Conn
+from .sqlite import SqlStore
 
 __all__ = ["AuditStore"]
 
 
 class AuditStore:
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: SqlStore) -> None:
         self._store = store
 
     async def add(
@@ -29,7 +29,7 @@ class AuditStore:
         params: dict[str, Any] | None = None,
         detail: dict[str, Any] | None = None,
     ) -> int:
-        def write(conn: sqlite3.Connection) -> int:
+        def write(conn: Conn) -> int:
             cur = conn.execute(
                 "INSERT INTO audit_log (at, actor, action, service, params_json, result,"
                 " detail_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -57,7 +57,7 @@ class AuditStore:
     ) -> list[AuditEntry]:
         """Newest first; page with ``before_id`` (the last id of the previous page)."""
 
-        def read(conn: sqlite3.Connection) -> list[AuditEntry]:
+        def read(conn: Conn) -> list[AuditEntry]:
             sql = (
                 "SELECT id, at, actor, action, service, params_json, result, detail_json"
                 " FROM audit_log WHERE 1 = 1"

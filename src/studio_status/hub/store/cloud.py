@@ -1,20 +1,20 @@
 """Cloud cost storage: spend per UTC day, the cost-rate series, and the last known pods.
 
-Functions over a :class:`SqliteStore`, run on its one thread. Day totals are written as
+Functions over a :class:`SqlStore`, run on its one thread. Day totals are written as
 absolute values (not increments), so a save that failed is healed by the next one.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 from studio_status.protocol.cloud import CostPoint
 
-from .sqlite import SqliteStore
+from .dialect import Conn
+from .sqlite import SqlStore
 
 __all__ = ["SavedCloud", "load", "rate_series", "save"]
 
@@ -34,8 +34,8 @@ def _point(row: Any) -> CostPoint:
     )
 
 
-async def load(store: SqliteStore, days_since: datetime) -> SavedCloud:
-    def read(conn: sqlite3.Connection) -> SavedCloud:
+async def load(store: SqlStore, days_since: datetime) -> SavedCloud:
+    def read(conn: Conn) -> SavedCloud:
         saved = SavedCloud()
         for day, units in conn.execute(
             "SELECT day, units FROM cloud_spend WHERE day >= ?", (days_since.date().isoformat(),)
@@ -55,18 +55,18 @@ async def load(store: SqliteStore, days_since: datetime) -> SavedCloud:
         saved.last_sample = None if last is None else _point(last)
         return saved
 
-    return await store._run(read)
+    return await store.run(read)
 
 
 async def save(
-    store: SqliteStore,
+    store: SqlStore,
     days: dict[str, int],
     sample: CostPoint | None,
     state: dict[str, Any],
     *,
     prune_before: datetime | None = None,
 ) -> None:
-    def write(conn: sqlite3.Connection) -> None:
+    def write(conn: Conn) -> None:
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany(
             "INSERT INTO cloud_spend (day, units) VALUES (?, ?)"
@@ -92,14 +92,14 @@ async def save(
             conn.execute("DELETE FROM cloud_rate WHERE at < ?", (prune_before.timestamp(),))
         conn.execute("COMMIT")
 
-    await store._run(write)
+    await store.run(write)
 
 
-async def rate_series(store: SqliteStore, since: datetime, limit: int = 20_000) -> list[CostPoint]:
+async def rate_series(store: SqlStore, since: datetime, limit: int = 20_000) -> list[CostPoint]:
     """Samples since ``since``, oldest first, led by the rate in force at ``since`` (a step
     chart needs the value at its left edge)."""
 
-    def read(conn: sqlite3.Connection) -> list[CostPoint]:
+    def read(conn: Conn) -> list[CostPoint]:
         start = since.timestamp()
         before = conn.execute(
             "SELECT at, cost_per_hour_cents, active_pods FROM cloud_rate WHERE at < ?"
@@ -116,4 +116,4 @@ async def rate_series(store: SqliteStore, since: datetime, limit: int = 20_000) 
             points.insert(0, _point((start, before[1], before[2])))
         return points
 
-    return await store._run(read)
+    return await store.run(read)

@@ -1,26 +1,26 @@
 """SQL of the studio pulse: the activity feed, per-token dashboards, per-project job counts.
 
-Runs on the store's one thread through :meth:`SqliteStore.run`, like the other store
+Runs on the store's one thread through :meth:`SqlStore.run`, like the other store
 modules beside :mod:`.sqlite`.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from studio_status.protocol.dashboard import ActivityItem
 
-from .sqlite import SqliteStore
+from .dialect import Conn
+from .sqlite import SqlStore
 
 __all__ = ["DashboardStore"]
 
 
 class DashboardStore:
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: SqlStore) -> None:
         self._store = store
 
     # -- activity ---------------------------------------------------------------------
@@ -28,11 +28,11 @@ class DashboardStore:
     async def add_activity(self, items: Sequence[ActivityItem], keep: int) -> None:
         """Insert ``items`` and trim the feed to the newest ``keep`` rows."""
 
-        def write(conn: sqlite3.Connection) -> None:
+        def write(conn: Conn) -> None:
             conn.execute("BEGIN IMMEDIATE")
             conn.executemany(
-                "INSERT OR IGNORE INTO activity_feed (id, ts, category, project_id, admin_only,"
-                " data_json) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO activity_feed (id, ts, category, project_id, admin_only,"
+                " data_json) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
                 [
                     (i.id, i.ts.timestamp(), i.category, i.project_id, int(i.admin_only),
                      i.model_dump_json())
@@ -58,7 +58,7 @@ class DashboardStore:
     ) -> tuple[list[ActivityItem], bool]:
         """Newest first; returns the page and whether more follow."""
 
-        def read(conn: sqlite3.Connection) -> tuple[list[ActivityItem], bool]:
+        def read(conn: Conn) -> tuple[list[ActivityItem], bool]:
             where: list[str] = []
             args: list[str] = []
             if not admin:
@@ -83,7 +83,7 @@ class DashboardStore:
     # -- dashboards -------------------------------------------------------------------
 
     async def dashboard(self, token_id: str) -> tuple[dict[str, Any], datetime] | None:
-        def read(conn: sqlite3.Connection) -> tuple[dict[str, Any], datetime] | None:
+        def read(conn: Conn) -> tuple[dict[str, Any], datetime] | None:
             row = conn.execute(
                 "SELECT data_json, updated_at FROM user_dashboards WHERE token_id = ?",
                 (token_id,),
@@ -109,11 +109,12 @@ class DashboardStore:
     async def project_counts(self, since: datetime) -> dict[str, dict[str, int]]:
         """Jobs per project and status, of projects with a job updated since ``since``."""
 
-        def read(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
+        def read(conn: Conn) -> dict[str, dict[str, int]]:
             rows = conn.execute(
-                "SELECT json_extract(data_json, '$.project') AS p, status, COUNT(*) FROM jobs"
-                " WHERE p IS NOT NULL AND p IN (SELECT DISTINCT json_extract(data_json,"
-                " '$.project') FROM jobs WHERE updated_at >= ?) GROUP BY p, status",
+                "SELECT json_extract(data_json, '$.project'), status, COUNT(*) FROM jobs"
+                " WHERE json_extract(data_json, '$.project') IN (SELECT DISTINCT"
+                " json_extract(data_json, '$.project') FROM jobs WHERE updated_at >= ?)"
+                " GROUP BY json_extract(data_json, '$.project'), status",
                 (since.timestamp(),),
             ).fetchall()
             out: dict[str, dict[str, int]] = {}

@@ -244,4 +244,10 @@ MIGRATIONS: list[str] = [
         updated_at REAL NOT NULL
     );
     """,
+    # 7: the webhook outbox is claimed before a send (claimed_until), so several hubs on one
+    # database send each notice once
+    """
+    ALTER TABLE alert_outbox ADD COLUMN claimed_by TEXT;
+    ALTER TABLE alert_outbox ADD COLUMN claimed_until REAL;
+    """,
 ]

@@ -1,15 +1,15 @@
 """External-system storage (seed 004): snapshots, their component rows, outages, reservations.
 
-A snapshot and its components are written in one ``BEGIN IMMEDIATE`` transaction with
-``INSERT .. ON CONFLICT`` on the unique (system, timestamp[, kind, name]) indexes, so
-concurrent writers (two collectors, two hub processes on one file) converge on exactly one
-row per key, and a snapshot never carries another post's components.
+A snapshot and its components are written in one transaction with ``INSERT .. ON
+CONFLICT`` on the unique (system, timestamp[, kind, name]) indexes, so concurrent writers
+(two collectors, two hubs on one database) converge on exactly one row per key, and a
+snapshot never carries another post's components. "New or not" is the insert's own row
+count, never a read before it: under PostgreSQL two transactions could both read "absent".
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +17,8 @@ from typing import Any
 from studio_status.protocol import HealthStatus
 from studio_status.protocol.systems import Availability, Outage, Reservation
 
-from .sqlite import SqliteStore
+from .dialect import Conn
+from .sqlite import SqlStore
 
 __all__ = [
     "Component",
@@ -66,32 +67,33 @@ def _snapshot(row: Any) -> StoredSnapshot:
 _SNAP_COLS = "system, timestamp, received_at, availability, status, data_json"
 
 
-async def put_snapshot(
-    store: SqliteStore, snap: StoredSnapshot, components: list[Component]
-) -> bool:
+async def put_snapshot(store: SqlStore, snap: StoredSnapshot, components: list[Component]) -> bool:
     """Insert or replace the snapshot at (system, timestamp); True when it was new."""
 
-    def write(conn: sqlite3.Connection) -> bool:
+    def write(conn: Conn) -> bool:
         ts = snap.timestamp.timestamp()
         conn.execute("BEGIN IMMEDIATE")
-        existed = conn.execute(
-            "SELECT 1 FROM system_snapshots WHERE system = ? AND timestamp = ?",
-            (snap.system, ts),
-        ).fetchone()
-        conn.execute(
-            f"INSERT INTO system_snapshots ({_SNAP_COLS}) VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT(system, timestamp) DO UPDATE SET received_at = excluded.received_at,"
-            " availability = excluded.availability, status = excluded.status,"
-            " data_json = excluded.data_json",
-            (
-                snap.system,
-                ts,
-                snap.received_at.timestamp(),
-                snap.availability.value,
-                snap.status.value,
-                json.dumps(snap.data),
-            ),
+        values = (
+            snap.system,
+            ts,
+            snap.received_at.timestamp(),
+            snap.availability.value,
+            snap.status.value,
+            json.dumps(snap.data),
         )
+        # insert-or-nothing first: its row count says "new" even when another writer races
+        # (PostgreSQL makes the loser wait for the winner's commit, then see its row)
+        created = conn.execute(
+            f"INSERT INTO system_snapshots ({_SNAP_COLS}) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (system, timestamp) DO NOTHING",
+            values,
+        ).rowcount
+        if not created:
+            conn.execute(
+                "UPDATE system_snapshots SET received_at = ?, availability = ?, status = ?,"
+                " data_json = ? WHERE system = ? AND timestamp = ?",
+                (*values[2:], snap.system, ts),
+            )
         conn.execute(
             "DELETE FROM system_components WHERE system = ? AND timestamp = ?", (snap.system, ts)
         )
@@ -102,13 +104,13 @@ async def put_snapshot(
             [(snap.system, ts, kind, name, json.dumps(data)) for kind, name, data in components],
         )
         conn.execute("COMMIT")
-        return existed is None
+        return created > 0
 
-    return await store._run(write)
+    return await store.run(write)
 
 
-async def latest(store: SqliteStore, system: str) -> StoredSnapshot | None:
-    def read(conn: sqlite3.Connection) -> StoredSnapshot | None:
+async def latest(store: SqlStore, system: str) -> StoredSnapshot | None:
+    def read(conn: Conn) -> StoredSnapshot | None:
         row = conn.execute(
             f"SELECT {_SNAP_COLS} FROM system_snapshots WHERE system = ?"
             " ORDER BY timestamp DESC LIMIT 1",
@@ -116,11 +118,11 @@ async def latest(store: SqliteStore, system: str) -> StoredSnapshot | None:
         ).fetchone()
         return None if row is None else _snapshot(row)
 
-    return await store._run(read)
+    return await store.run(read)
 
 
-async def latest_per_system(store: SqliteStore) -> list[StoredSnapshot]:
-    def read(conn: sqlite3.Connection) -> list[StoredSnapshot]:
+async def latest_per_system(store: SqlStore) -> list[StoredSnapshot]:
+    def read(conn: Conn) -> list[StoredSnapshot]:
         rows = conn.execute(
             f"SELECT {', '.join('s.' + c for c in _SNAP_COLS.split(', '))}"
             " FROM system_snapshots s JOIN (SELECT system, MAX(timestamp) AS m"
@@ -129,15 +131,15 @@ async def latest_per_system(store: SqliteStore) -> list[StoredSnapshot]:
         ).fetchall()
         return [_snapshot(r) for r in rows]
 
-    return await store._run(read)
+    return await store.run(read)
 
 
 async def history(
-    store: SqliteStore, system: str, since: datetime, limit: int
+    store: SqlStore, system: str, since: datetime, limit: int
 ) -> list[StoredSnapshot]:
     """Snapshots since ``since``, oldest first, the newest ``limit`` of them."""
 
-    def read(conn: sqlite3.Connection) -> list[StoredSnapshot]:
+    def read(conn: Conn) -> list[StoredSnapshot]:
         rows = conn.execute(
             f"SELECT {_SNAP_COLS} FROM system_snapshots WHERE system = ? AND timestamp >= ?"
             " ORDER BY timestamp DESC LIMIT ?",
@@ -145,11 +147,11 @@ async def history(
         ).fetchall()
         return [_snapshot(r) for r in reversed(rows)]
 
-    return await store._run(read)
+    return await store.run(read)
 
 
-async def components(store: SqliteStore, system: str, timestamp: datetime) -> list[Component]:
-    def read(conn: sqlite3.Connection) -> list[Component]:
+async def components(store: SqlStore, system: str, timestamp: datetime) -> list[Component]:
+    def read(conn: Conn) -> list[Component]:
         rows = conn.execute(
             "SELECT kind, name, data_json FROM system_components"
             " WHERE system = ? AND timestamp = ? ORDER BY kind, name",
@@ -157,13 +159,13 @@ async def components(store: SqliteStore, system: str, timestamp: datetime) -> li
         ).fetchall()
         return [(r[0], r[1], json.loads(r[2])) for r in rows]
 
-    return await store._run(read)
+    return await store.run(read)
 
 
-async def put_outage(store: SqliteStore, outage: Outage) -> None:
+async def put_outage(store: SqlStore, outage: Outage) -> None:
     """Insert or update by id."""
 
-    def write(conn: sqlite3.Connection) -> None:
+    def write(conn: Conn) -> None:
         conn.execute(
             "INSERT INTO system_outages (id, system, status, start_time, end_time, updated_at,"
             " data_json) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
@@ -181,25 +183,25 @@ async def put_outage(store: SqliteStore, outage: Outage) -> None:
             ),
         )
 
-    await store._run(write)
+    await store.run(write)
 
 
-async def get_outage(store: SqliteStore, outage_id: str) -> Outage | None:
-    def read(conn: sqlite3.Connection) -> Outage | None:
+async def get_outage(store: SqlStore, outage_id: str) -> Outage | None:
+    def read(conn: Conn) -> Outage | None:
         row = conn.execute(
             "SELECT data_json FROM system_outages WHERE id = ?", (outage_id,)
         ).fetchone()
         return None if row is None else Outage.model_validate_json(row[0])
 
-    return await store._run(read)
+    return await store.run(read)
 
 
 async def list_outages(
-    store: SqliteStore, *, system: str | None = None, resolved_since: datetime | None = None
+    store: SqlStore, *, system: str | None = None, resolved_since: datetime | None = None
 ) -> list[Outage]:
     """Unresolved outages, plus those resolved since ``resolved_since`` when given."""
 
-    def read(conn: sqlite3.Connection) -> list[Outage]:
+    def read(conn: Conn) -> list[Outage]:
         sql = "SELECT data_json FROM system_outages WHERE (status != 'resolved'"
         args: list[Any] = []
         if resolved_since is not None:
@@ -212,43 +214,43 @@ async def list_outages(
         rows = conn.execute(sql + " ORDER BY start_time DESC, id", args).fetchall()
         return [Outage.model_validate_json(r[0]) for r in rows]
 
-    return await store._run(read)
+    return await store.run(read)
 
 
-async def put_reservation(store: SqliteStore, reservation: Reservation) -> bool:
+async def put_reservation(store: SqlStore, reservation: Reservation) -> bool:
     """Insert or replace by (system, name); True when it was new."""
 
-    def write(conn: sqlite3.Connection) -> bool:
+    def write(conn: Conn) -> bool:
         conn.execute("BEGIN IMMEDIATE")
-        existed = conn.execute(
-            "SELECT 1 FROM system_reservations WHERE system = ? AND name = ?",
-            (reservation.system, reservation.name),
-        ).fetchone()
-        conn.execute(
-            "INSERT INTO system_reservations (system, name, start_time, end_time, data_json)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT(system, name) DO UPDATE SET"
-            " start_time = excluded.start_time, end_time = excluded.end_time,"
-            " data_json = excluded.data_json",
-            (
-                reservation.system,
-                reservation.name,
-                reservation.start_time.timestamp(),
-                reservation.end_time.timestamp(),
-                reservation.model_dump_json(),
-            ),
+        key = (reservation.system, reservation.name)
+        values = (
+            reservation.start_time.timestamp(),
+            reservation.end_time.timestamp(),
+            reservation.model_dump_json(),
         )
+        created = conn.execute(
+            "INSERT INTO system_reservations (system, name, start_time, end_time, data_json)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (system, name) DO NOTHING",
+            (*key, *values),
+        ).rowcount
+        if not created:
+            conn.execute(
+                "UPDATE system_reservations SET start_time = ?, end_time = ?, data_json = ?"
+                " WHERE system = ? AND name = ?",
+                (*values, *key),
+            )
         conn.execute("COMMIT")
-        return existed is None
+        return created > 0
 
-    return await store._run(write)
+    return await store.run(write)
 
 
 async def list_reservations(
-    store: SqliteStore, *, ending_after: datetime, system: str | None = None
+    store: SqlStore, *, ending_after: datetime, system: str | None = None
 ) -> list[Reservation]:
     """Current and upcoming reservations (those ending after ``ending_after``)."""
 
-    def read(conn: sqlite3.Connection) -> list[Reservation]:
+    def read(conn: Conn) -> list[Reservation]:
         sql = "SELECT data_json FROM system_reservations WHERE end_time > ?"
         args: list[Any] = [ending_after.timestamp()]
         if system is not None:
@@ -257,14 +259,14 @@ async def list_reservations(
         rows = conn.execute(sql + " ORDER BY start_time, system, name", args).fetchall()
         return [Reservation.model_validate_json(r[0]) for r in rows]
 
-    return await store._run(read)
+    return await store.run(read)
 
 
-async def delete_before(store: SqliteStore, cutoff: datetime, batch: int = 5000) -> int:
+async def delete_before(store: SqlStore, cutoff: datetime, batch: int = 5000) -> int:
     """One batch of retention: snapshots and components older than ``cutoff``, outages
     resolved and reservations ended before it. Returns rows deleted; the caller loops."""
 
-    def prune(conn: sqlite3.Connection) -> int:
+    def prune(conn: Conn) -> int:
         ts = cutoff.timestamp()
         deleted = 0
         for table in ("system_components", "system_snapshots"):
@@ -283,4 +285,4 @@ async def delete_before(store: SqliteStore, cutoff: datetime, batch: int = 5000)
         ).rowcount
         return deleted
 
-    return await store._run(prune)
+    return await store.run(prune)

@@ -8,7 +8,6 @@ moving the watermark happen in one transaction, so a crash cannot count a minute
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +16,8 @@ from studio_status.hub.uptime import Interval, StatusSpan, Tally
 from studio_status.protocol import HealthStatus
 from studio_status.protocol.uptime import SpanState
 
-from .sqlite import SqliteStore
+from .dialect import Conn
+from .sqlite import SqlStore
 
 __all__ = ["RESOLUTIONS", "BucketRow", "ErrorRow", "UptimeStore"]
 
@@ -52,7 +52,7 @@ class ErrorRow:
 
 
 class UptimeStore:
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: SqlStore) -> None:
         self._store = store
 
     async def windows_between(
@@ -66,7 +66,7 @@ class UptimeStore:
         five-minute tail (24 ms of a 30-day, 200-service uptime query; now under 2).
         """
 
-        def read(conn: sqlite3.Connection) -> dict[str, list[StatusSpan]]:
+        def read(conn: Conn) -> dict[str, list[StatusSpan]]:
             sql = (
                 "SELECT service_name, status, started_at, ended_at FROM uptime_records"
                 " WHERE id IN (SELECT id FROM uptime_records WHERE ended_at IS NULL"
@@ -90,19 +90,23 @@ class UptimeStore:
         )
 
     async def watermark(self) -> float | None:
-        def read(conn: sqlite3.Connection) -> float | None:
+        def read(conn: Conn) -> float | None:
             row = conn.execute("SELECT value FROM meta WHERE key = ?", (_WATERMARK,)).fetchone()
             return None if row is None else float(row[0])
 
         return await self._store.run(read)
 
     async def add_buckets(self, rows: Sequence[BucketRow], watermark: float) -> None:
-        def write(conn: sqlite3.Connection) -> None:
+        def write(conn: Conn) -> None:
             conn.execute("BEGIN IMMEDIATE")
             conn.executemany(
                 f"INSERT INTO uptime_rollups (service_name, resolution, bucket_start, {_COLS})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
-                + ", ".join(f"{s.value}_s = {s.value}_s + excluded.{s.value}_s" for s in _STORED),
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (service_name, resolution, bucket_start) DO UPDATE SET "
+                + ", ".join(
+                    f"{s.value}_s = uptime_rollups.{s.value}_s + excluded.{s.value}_s"
+                    for s in _STORED
+                ),
                 [
                     (r.service, r.resolution, r.bucket_start, *(r.tally.get(s) for s in _STORED))
                     for r in rows
@@ -122,7 +126,7 @@ class UptimeStore:
     ) -> dict[str, Tally]:
         """Sum of buckets with ``start <= bucket_start < end``, per service."""
 
-        def read(conn: sqlite3.Connection) -> dict[str, Tally]:
+        def read(conn: Conn) -> dict[str, Tally]:
             sql = (
                 f"SELECT service_name, {', '.join(f'SUM({s.value}_s)' for s in _STORED)}"
                 " FROM uptime_rollups WHERE resolution = ? AND bucket_start >= ?"
@@ -145,7 +149,7 @@ class UptimeStore:
     # -- hub runs (coverage) ----------------------------------------------------------
 
     async def start_run(self, at: float) -> int:
-        def write(conn: sqlite3.Connection) -> int:
+        def write(conn: Conn) -> int:
             cur = conn.execute(
                 "INSERT INTO hub_runs (started_at, alive_at) VALUES (?, ?)", (at, at)
             )
@@ -156,12 +160,13 @@ class UptimeStore:
     async def touch_run(self, run_id: int, at: float) -> None:
         await self._store.run(
             lambda c: c.execute(
-                "UPDATE hub_runs SET alive_at = MAX(alive_at, ?) WHERE id = ?", (at, run_id)
+                "UPDATE hub_runs SET alive_at = ? WHERE id = ? AND alive_at < ?",
+                (at, run_id, at),
             )
         )
 
     async def runs_between(self, start: float, end: float) -> list[tuple[int, Interval]]:
-        def read(conn: sqlite3.Connection) -> list[tuple[int, Interval]]:
+        def read(conn: Conn) -> list[tuple[int, Interval]]:
             rows = conn.execute(
                 "SELECT id, started_at, alive_at FROM hub_runs"
                 " WHERE started_at < ? AND alive_at >= ? ORDER BY started_at",
@@ -176,7 +181,7 @@ class UptimeStore:
     async def errors_between(
         self, service: str, start: float, end: float, limit: int = 20
     ) -> list[ErrorRow]:
-        def read(conn: sqlite3.Connection) -> list[ErrorRow]:
+        def read(conn: Conn) -> list[ErrorRow]:
             rows = conn.execute(
                 "SELECT error_message, COUNT(*), MIN(checked_at), MAX(checked_at)"
                 " FROM health_checks WHERE service_name = ? AND checked_at >= ?"
@@ -196,7 +201,7 @@ class UptimeStore:
         """One batch of old closed windows, buckets and runs; the caller loops until 0."""
         cutoff = windows_before.timestamp()
 
-        def prune(conn: sqlite3.Connection) -> int:
+        def prune(conn: Conn) -> int:
             deleted = conn.execute(
                 "DELETE FROM uptime_records WHERE id IN (SELECT id FROM uptime_records"
                 " WHERE ended_at IS NOT NULL AND ended_at < ? LIMIT ?)",
