@@ -23,8 +23,8 @@ async def unavailable(_request: Request) -> Response:
 ANSWERING = 10.0 * SCALE
 
 
-async def run(urls: list[str], timeout: float = ANSWERING, **extra: Any) -> Any:
-    checker = WorkersChecker(WorkersSpec(urls=urls, **extra), timeout)  # type: ignore[arg-type]
+async def run(urls: list[str], limit: float = ANSWERING, **extra: Any) -> Any:
+    checker = WorkersChecker(WorkersSpec(urls=urls, **extra), limit)  # type: ignore[arg-type]
     try:
         return await checker.check()
     finally:
