@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from studio_status.hub.store import create_store
+from studio_status.hub.store.alerts import AlertStore
 from studio_status.hub.store.postgres import PostgresStore
 from studio_status.hub.store.schema import MIGRATIONS
 from studio_status.hub.store.sqlite import CheckWrite, SqliteStore, StoreError
@@ -146,6 +147,21 @@ async def test_tokens(database: Path | str) -> None:
     assert row is not None and row.revoked
     assert await store.find_token("nope") is None
     await store.close()
+
+
+async def test_one_services_alert_state_reads_alone(database: Path | str) -> None:
+    """A replica adopting a service reads that service's row (and nothing when it has none)."""
+    store = create_store(database)
+    await store.open()
+    try:
+        alerts = AlertStore(store)
+        await alerts.save_states({"api": {"fails": 2}, "db": {"oks": 1}}, [], T0)
+        assert await alerts.load_state("api") == {"fails": 2}
+        assert await alerts.load_state("db") == {"oks": 1}
+        assert await alerts.load_state("gone") is None
+        assert await alerts.load_states() == {"api": {"fails": 2}, "db": {"oks": 1}}
+    finally:
+        await store.close()
 
 
 async def test_newer_schema_is_refused_clearly(tmp_path: Path) -> None:

@@ -309,7 +309,7 @@ class AlertManager:
 
     async def adopt(self, service: str) -> None:
         """This replica now checks ``service``: continue its state machine from storage."""
-        raw = (await self.store.load_states()).get(service)
+        raw = await self.store.load_state(service)
         self.tracks.pop(service, None)
         if raw is not None:
             with contextlib.suppress(ValidationError):

@@ -102,6 +102,18 @@ class AlertStore:
 
         return await self._store.run(read)
 
+    async def load_state(self, service: str) -> dict[str, Any] | None:
+        """One service's saved state: a replica adopting a service reads its row, not the
+        group's every row (an adoption per service would read all of them each time)."""
+
+        def read(conn: Conn) -> dict[str, Any] | None:
+            row = conn.execute(
+                "SELECT data_json FROM alert_state WHERE service_name = ?", (service,)
+            ).fetchone()
+            return None if row is None else dict(json.loads(row[0]))
+
+        return await self._store.run(read)
+
     async def save_states(
         self,
         states: dict[str, dict[str, Any]],
