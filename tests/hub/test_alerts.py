@@ -330,6 +330,29 @@ async def test_mute_per_service_and_global(rig: Rig) -> None:
     assert rig.receiver.kinds == ["alert.fired"]
 
 
+async def test_mutes_expire_on_the_tick_for_every_service_they_touched(rig: Rig) -> None:
+    """The tick revisits only what a mute can touch; expiries still reach each service,
+    and a service that appears later shows the mute already set for it."""
+    state = rig.state
+    state.ensure_service("db", "DB", "tcp")
+    await rig.mgr.mute("api", timedelta(hours=1), "alice", None)
+    await rig.mgr.mute("web", timedelta(minutes=40), "carol", None)  # not a service yet
+    await rig.mgr.mute(None, timedelta(minutes=30), "bob", None)
+    assert state.services["db"].muted_until == rig.clock() + timedelta(minutes=30)
+    await rig.step(1800)  # the hub-wide mute ended; api's own holds
+    assert state.services["db"].muted_until is None
+    assert state.services["api"].muted_until == rig.clock() + timedelta(minutes=30)
+    state.ensure_service("web", "Web", "tcp")
+    await rig.step(1)
+    assert state.services["web"].muted_until == rig.clock() + timedelta(minutes=10, seconds=-1)
+    await rig.step(600)
+    assert state.services["web"].muted_until is None
+    await rig.step(1200)
+    assert state.services["api"].muted_until is None
+    changed = [e[1]["service"] for e in rig.bus.events if e[0] == "service.health_changed"]
+    assert changed[-4:] == ["db", "web", "web", "api"]
+
+
 async def test_mutes_persist(rig: Rig) -> None:
     await rig.mgr.mute("api", None, "alice", None)
     await rig.mgr.stop()

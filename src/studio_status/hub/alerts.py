@@ -27,7 +27,7 @@ import contextlib
 import logging
 import random
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -126,6 +126,11 @@ class AlertManager:
         self.configs: dict[str, AlertConfig] = {}
         self.tracks: dict[str, Track] = {}
         self.mutes: dict[str | None, Mute] = {}
+        # what the last mute refresh saw (see _refresh_muted): the services it showed muted,
+        # whether a hub-wide mute was on, and how many services there were
+        self._shown: set[str] = set()
+        self._shown_global = False
+        self._seen = -1
         self._dirty: set[str] = set()
         self._outbox: list[tuple[str, str, str, str, dict[str, Any]]] = []
         self._wake = asyncio.Event()
@@ -252,17 +257,39 @@ class AlertManager:
         await self._changed()
         return cleared
 
-    def _refresh_muted(self, *, publish: bool = True) -> None:
-        """Mirror mutes into ``ServiceHealth.muted_until`` so the app can show them."""
+    def _refresh_muted(self, *, publish: bool = True, full: bool = True) -> None:
+        """Mirror mutes into ``ServiceHealth.muted_until`` so the app can show them.
+
+        ``full=False`` (the tick) visits only the services a mute can touch: those with a
+        mute of their own and those shown muted since the last visit, or every service while
+        a hub-wide mute is (or was) on. The tick runs every second, and a walk of every
+        service there made each replica's cost grow with the group's service count.
+        """
         now = self._clock()
-        for scope in [s for s, m in self.mutes.items() if m.until is not None and m.until <= now]:
+        expired = [s for s, m in self.mutes.items() if m.until is not None and m.until <= now]
+        for scope in expired:
             del self.mutes[scope]
-        for name, current in list(self._state.services.items()):
+        services = self._state.services
+        if full or None in self.mutes or self._shown_global or len(services) != self._seen:
+            names: Iterable[str] = list(services)
+        else:
+            names = {s for s in self.mutes if s is not None} | self._shown
+        self._seen = len(services)
+        self._shown_global = None in self.mutes
+        for name in names:
+            current = services.get(name)
+            if current is None:
+                self._shown.discard(name)
+                continue
             until = self.muted_until(name, now)
+            if until is None:
+                self._shown.discard(name)
+            else:
+                self._shown.add(name)
             if current.muted_until == until:
                 continue
             updated = current.model_copy(update={"muted_until": until})
-            self._state.services[name] = updated
+            services[name] = updated
             if publish and self.owns(name):  # the others hear it from the owner
                 self._publish(
                     "service.health_changed",
@@ -449,7 +476,7 @@ class AlertManager:
         """Time-based steps: expired mutes, held notices, escalation, reminders, the end of
         flapping."""
         now = now or self._clock()
-        self._refresh_muted()
+        self._refresh_muted(full=False)
         for service, track in self.tracks.items():
             incident = track.incident
             if incident is None or not self.owns(service):
