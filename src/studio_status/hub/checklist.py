@@ -114,6 +114,9 @@ class StartupRunner:
             s.name: StartupCheck(name=s.name, label=s.label, kind=s.kind, required=s.required)
             for s in self._specs.values()
         }
+        # the required checks not passed or overridden: readiness is a lookup, not a walk of
+        # every check on every result (a default checklist has one check per service)
+        self._pending = {n for n, c in self.checks.items() if c.required and c.state not in _DONE}
         self.started_at = clock()
         self.ready_at: datetime | None = None
         self.ready = self._all_done()
@@ -123,7 +126,7 @@ class StartupRunner:
     # -- state ------------------------------------------------------------------------
 
     def _all_done(self) -> bool:
-        return all(c.state in _DONE for c in self.checks.values() if c.required)
+        return not self._pending
 
     @property
     def blocking(self) -> list[str]:
@@ -150,6 +153,8 @@ class StartupRunner:
         self.checks[name] = check.model_copy(
             update={"state": state, "error": None if passed else error, "checked_at": self._clock()}
         )
+        if state in _DONE:
+            self._pending.discard(name)
         self._update_ready()
 
     def _update_ready(self) -> None:
@@ -175,6 +180,7 @@ class StartupRunner:
                 }
             )
             log.warning("startup check %s overridden by %s: %s", name, actor, reason)
+            self._pending.discard(name)
             self._update_ready()
         return self.checks[name]
 
