@@ -176,6 +176,9 @@ class Ownership:
         self._sleep = sleep
         self.held: set[str] = set()
         self.members: list[str] = []
+        #: the names this replica owns, for the members they were computed from
+        self._mine: set[str] = set()
+        self._mine_for: tuple[str, tuple[str, ...]] | None = None
 
     @property
     def replica_id(self) -> str:
@@ -202,13 +205,21 @@ class Ownership:
     async def round(self) -> None:
         """One look at the members: release what is no longer ours, take what is."""
         self.members = await self.coordinator.members()
-        mine = {n for n in self.names if rendezvous_owner(n, self.members) == self.replica_id}
+        key = (self.replica_id, tuple(self.members))
+        if key != self._mine_for:  # hashing every name each round is work for nothing
+            self._mine = {
+                n for n in self.names if rendezvous_owner(n, self.members) == self.replica_id
+            }
+            self._mine_for = key
+        mine = self._mine
         for name in sorted(self.held - mine):
             await self._on_release(name)
             self.held.discard(name)
             await self.coordinator.unlock(name)
-        for name in self.names:
-            if name in mine and name not in self.held and await self.coordinator.try_lock(name):
+        wanted = [n for n in self.names if n in mine and n not in self.held]
+        got = await self.coordinator.try_lock_many(wanted)
+        for name in wanted:
+            if name in got:
                 self.held.add(name)
                 await self._on_acquire(name)
 

@@ -166,6 +166,18 @@ class Coordinator:
         rows = await self._query("SELECT pg_try_advisory_lock(%s)", (lock_key(name),))
         return bool(rows[0][0])
 
+    async def try_lock_many(self, names: Sequence[str]) -> set[str]:
+        """Try every name's lock in one round trip (a replica joining a group of thousands
+        of services takes a third of them at once); the names now held."""
+        if not names:
+            return set()
+        rows = await self._query(
+            "SELECT i, pg_try_advisory_lock(k)"
+            " FROM unnest(%s::bigint[]) WITH ORDINALITY AS t(k, i) ORDER BY i",
+            ([lock_key(n) for n in names],),
+        )
+        return {names[int(r[0]) - 1] for r in rows if r[1]}
+
     async def unlock(self, name: str) -> None:
         await self._query("SELECT pg_advisory_unlock(%s)", (lock_key(name),))
 
