@@ -288,7 +288,7 @@ async def _main(
         async with switching:
             new = profile_now()
             old = session.profile
-            if (new.name, new.hub_url) == (old.name, old.hub_url):
+            if (new.name, new.hub_url, new.verify) == (old.name, old.hub_url, old.verify):
                 session.profile = new  # only the web URL or role changed: no reconnect
                 renew_opener(new.web_url)
                 return

@@ -32,6 +32,7 @@ import logging
 import random
 import ssl
 from collections.abc import Coroutine, Iterable
+from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -77,7 +78,14 @@ from .link import problem_from, roles_text, transport_error
 from .rest import RestClient
 from .state import ConnectionState, StatusState, StatusStore
 
-__all__ = ["DEFAULT_TOPICS", "EVENTS_PATH", "UNAUTHORIZED_CLOSE_CODE", "StatusClient", "events_url"]
+__all__ = [
+    "DEFAULT_TOPICS",
+    "EVENTS_PATH",
+    "UNAUTHORIZED_CLOSE_CODE",
+    "StatusClient",
+    "ca_bundle_problem",
+    "events_url",
+]
 
 log = logging.getLogger("client.events")
 #: websockets logs the upgrade's headers at DEBUG, the bearer token among them: masked here
@@ -739,6 +747,26 @@ def tls_context(verify: bool | str) -> ssl.SSLContext:
     if verify is True:
         return ssl.create_default_context()
     return ssl.create_default_context(cafile=verify)
+
+
+def ca_bundle_problem(path: str) -> str | None:
+    """Why ``path`` cannot serve as a profile's CA bundle, in the user's words; None if it
+    can. Checked when the setting is saved, so a wrong file is said there and then rather
+    than as every connection failing TLS later."""
+    file = Path(path).expanduser()
+    if not file.is_file():
+        return f"there is no file {str(file)!r}"
+    try:
+        text = file.read_text(encoding="ascii", errors="replace")
+    except OSError as exc:
+        return f"{str(file)!r} cannot be read ({exc.strerror or exc})"
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        return f"{str(file)!r} is not a PEM certificate bundle (no BEGIN CERTIFICATE block)"
+    try:
+        ssl.create_default_context(cafile=str(file))
+    except (ssl.SSLError, ValueError) as exc:
+        return f"{str(file)!r} holds no usable certificate ({exc})"
+    return None
 
 
 def http_verify(verify: bool | str) -> bool | ssl.SSLContext:
