@@ -288,7 +288,7 @@ async def _main(
         async with switching:
             new = profile_now()
             old = session.profile
-            if (new.name, new.hub_url) == (old.name, old.hub_url):
+            if (new.name, new.hub_url, new.verify) == (old.name, old.hub_url, old.verify):
                 session.profile = new  # only the web URL or role changed: no reconnect
                 renew_opener(new.web_url)
                 return
@@ -391,7 +391,7 @@ async def _main(
         async with asyncio.timeout(FIRST_PAINT_WAIT_SECONDS):
             await painted.wait()
 
-    notices = _desktop_notices(tray, open_window)  # after the paint: D-Bus imports
+    notices = _desktop_notices(tray, open_window)
     try:
         started = await session.start()
         await windows.attach(session.client, store)
@@ -414,8 +414,7 @@ async def _main(
         strip.close()
         tray.close()
         feed.close()
-        if notices is not None:
-            await notices.aclose()
+        await notices.aclose()
         await windows.attach(None, store)
         await session.stop()
         for task in tasks:
@@ -499,18 +498,45 @@ def _install_signal_handlers(loop: asyncio.AbstractEventLoop, stop: Callable[[],
             signal.signal(sig, lambda *_a: loop.call_soon_threadsafe(stop))
 
 
-def _desktop_notices(tray: Any, open_window: Callable[[str], None]) -> Any:
-    """Notices to the desktop's notification centre with "Open" and "Mute 1 h"
-    (``ui/notifier.py``), the tray's balloon as the fallback; None where the library cannot
-    load (the balloon alone then)."""
-    try:
-        from studio_status.ui.notifier import DesktopNotices
-    except ImportError as exc:
-        log.info("desktop notifications unavailable (%s); using the tray's balloon", exc)
-        return None
-    notices = DesktopNotices(tray.show_balloon)
-    notices.open_requested.connect(open_window)
-    notices.mute_requested.connect(tray.request_mute)
+class _LazyNotices:
+    """The desktop notifier (``ui/notifier.py``), loaded at the first notification.
+
+    desktop-notifier and its D-Bus stack cost ~4 MB and their imports; an always-on strip
+    may go hours without a notice, so it pays for them only when one is due. Where the
+    library cannot load, the tray's balloon shows every notice.
+    """
+
+    def __init__(self, tray: Any, open_window: Callable[[str], None]) -> None:
+        self._tray = tray
+        self._open_window = open_window
+        self.notices: Any = None
+        self._failed = False
+
+    def show(self, note: Any) -> None:
+        if self.notices is None and not self._failed:
+            try:
+                from studio_status.ui.notifier import DesktopNotices
+            except ImportError as exc:
+                log.info("desktop notifications unavailable (%s); using the tray's balloon", exc)
+                self._failed = True
+            else:
+                self.notices = DesktopNotices(self._tray.show_balloon)
+                self.notices.open_requested.connect(self._open_window)
+                self.notices.mute_requested.connect(self._tray.request_mute)
+        if self.notices is None:
+            self._tray.show_balloon(note)
+        else:
+            self.notices.show(note)
+
+    async def aclose(self) -> None:
+        if self.notices is not None:
+            await self.notices.aclose()
+
+
+def _desktop_notices(tray: Any, open_window: Callable[[str], None]) -> _LazyNotices:
+    """Notices to the desktop's notification centre with "Open" and "Mute 1 h", the
+    tray's balloon as the fallback (see :class:`_LazyNotices`)."""
+    notices = _LazyNotices(tray, open_window)
     tray.notifier = notices.show
     return notices
 

@@ -6,6 +6,7 @@ run the real client against the real hub (and real TLS) and read what the views 
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from studio_status.client import (
     StatusClient,
     StatusStore,
 )
+from studio_status.client.clock import SystemClock
 from studio_status.client.link import problem_from
 from studio_status.client.state import Source
 from studio_status.protocol import HealthStatus, Role, utcnow
@@ -224,3 +226,70 @@ async def test_cached_footer_of_another_hub_is_dropped_at_the_first_answer(
     state = store.state
     assert state.hub_id == running.hub.bus.hub_id and not state.cached
     assert state.footer is not None and state.footer.services is None  # the creator's view
+
+
+class _RecordingClock(SystemClock):
+    """The real clock, noting each long wait (by the task that waits) as it starts;
+    ``waited`` is set by the first of the stream's reconnect waits."""
+
+    def __init__(self) -> None:
+        self.long_waits: list[tuple[str, float]] = []
+        self.waited = asyncio.Event()
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds >= 10:
+            task = asyncio.current_task()
+            name = task.get_name() if task else ""
+            self.long_waits.append((name, seconds))
+            if name.endswith("backoff"):
+                self.waited.set()
+        await super().sleep(seconds)
+
+
+async def test_rate_limited_is_token_refused_and_waits_as_asked(
+    tmp_path: Path, target: Target
+) -> None:
+    """Past its address's allowance of refused logins the hub answers ``rate_limited`` and
+    closes 4429: still the token-refused case, and the client's next try (stream and poll
+    alike) waits as long as the hub named instead of its usual short backoff."""
+    async with run_hub(
+        tmp_path,
+        [http_service("api", f"{target.url}/")],
+        push_burst=2,
+        push_rate_per_second=0.01,  # one more try per 100 s
+    ) as running:
+        for n in range(2):  # the address's burst, spent by refused reads
+            async with running.http(f"ss_{n:012x}_made-up-secret-{n}") as bogus:
+                assert (await bogus.get("/api/v1/status/footer")).status_code == 401
+        store = sourced("Studio", running.url)
+        clock = _RecordingClock()
+        limited = StatusClient(
+            running.url,
+            store,
+            token="ss_000000000009_wrong-secret",
+            poll_interval=0.2,
+            backoff_initial=0.2,
+            backoff_max=0.2,
+            open_timeout=2,
+            request_timeout=2,
+            clock=clock,
+        )
+        limited.start()
+        try:
+            state = await wait_state(
+                store, lambda s: s.problem is not None and "wait" in s.problem.cause
+            )
+            await asyncio.wait_for(clock.waited.wait(), 20)
+            stream_waits = [s for name, s in clock.long_waits if name.endswith("backoff")]
+            await wait_state(store, lambda s: s.connection is ConnectionState.OFFLINE)
+            assert limited.last_error is not None and "retry in" in limited.last_error
+        finally:
+            await limited.aclose()
+    assert state.problem is not None and state.problem.kind is ProblemKind.TOKEN_REFUSED
+    assert "hub asks to wait" in state.problem.cause and "min" in state.problem.cause
+    # the stream's next try waits the hub's "retry in N s", not the 0.2 s backoff
+    assert stream_waits and all(50 <= s <= 101 for s in stream_waits), clock.long_waits
+    strip = formats.connection_text(state, utcnow())
+    assert strip == "Token refused — check the token for profile “Studio” in Settings"
+    banner = formats.link_banner(state, utcnow())
+    assert banner is not None and "unreachable" not in banner.lower() and "429" not in banner

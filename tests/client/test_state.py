@@ -256,3 +256,18 @@ def test_a_broken_listener_does_not_stop_the_others(
     unsubscribe()
     store.apply_heartbeat(10)
     assert len(seen) == 1
+
+
+def test_snapshot_carries_the_stability_now(store: StatusStore) -> None:
+    """Seed 003's state is known from the snapshot, not only after the next change; a
+    listener that is not connected vouches for nothing, and no listener means not known."""
+    busy = {"state": "processing", "active_jobs": None, "listening": True}
+    store.apply_snapshot(snapshot(role="creator", stability=busy))
+    assert store.state.stability is StabilityState.PROCESSING
+    stale = {"state": "processing", "active_jobs": None, "listening": False}
+    store.apply_snapshot(snapshot(seq=11, role="creator", stability=stale))
+    assert store.state.stability is None
+    store.apply_snapshot(snapshot(seq=12, role="creator", stability={**busy, "state": "stable"}))
+    assert store.state.stability is StabilityState.STABLE
+    store.apply_snapshot(snapshot(seq=13, role="creator"))
+    assert store.state.stability is None

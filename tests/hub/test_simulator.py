@@ -114,3 +114,23 @@ def test_pods_report_real_uptime_and_gpu_load() -> None:
     pod = next(p for p in script.pods if p.uptime_seconds)
     assert pod.uptime_seconds is not None and pod.uptime_seconds >= 60
     assert pod.gpu_util_percent is not None and 0 < pod.gpu_util_percent <= 100
+
+
+def test_cloud_episodes_come_early_and_seldom() -> None:
+    """A pod error and a budget overspend each show in the demo's first minutes, then only
+    every several minutes; outside its burst the studio keeps within the budget."""
+    from studio_status.hub.sources.simulator import DEMO_BUDGET_CENTS
+
+    for seed in (3, 7, 11):
+        script = StudioScript(seed)
+        episodes: dict[BudgetStatus, list[int]] = {}
+        last = BudgetStatus.WITHIN_BUDGET
+        for i in range(900):
+            script.step(T0 + timedelta(seconds=i))
+            status = budget_summary(script.pods, DEMO_BUDGET_CENTS).budget_status
+            if status is not last and status in (BudgetStatus.ERROR, BudgetStatus.EXCEEDED):
+                episodes.setdefault(status, []).append(i)
+            last = status
+        errors, overspends = episodes[BudgetStatus.ERROR], episodes[BudgetStatus.EXCEEDED]
+        assert errors[0] < 150 and overspends[0] < 260, (seed, episodes)
+        assert len(errors) <= 2 and len(overspends) <= 2, (seed, episodes)

@@ -20,11 +20,15 @@ import asyncpg
 import pytest
 from websockets.asyncio.client import ClientConnection
 
+from studio_status.client import ConnectionState, StatusClient, StatusStore
+from studio_status.client.state import StatusState
 from studio_status.hub.sources.pg_notify import PgNotifySource, PgPayloads, job_state
 from studio_status.hub.sources.specs import PgNotifySpec, SourcesConfig
-from studio_status.protocol import HealthStatus, Role
+from studio_status.protocol import HealthStatus, Role, StabilityState
+from studio_status.ui import formats
 from tests.hubrunner import recv_json, recv_until, run_hub, wait_for_status
 from tests.pgserver import PgServer, postgres_server_fixture
+from tests.reliability.tape import wait_state
 
 postgres_server = postgres_server_fixture()
 
@@ -383,3 +387,49 @@ async def test_stability_route_without_a_listener_is_404(tmp_path: Path) -> None
         assert (await http.get("/api/v1/status/stability")).status_code == 404
         async with h.socket(h.admin_token) as ws:
             assert (await recv_until(ws, "snapshot"))["data"]["stability"] is None
+
+
+@pytest.mark.postgres
+async def test_the_app_shows_stability_from_its_first_snapshot(
+    tmp_path: Path, platform_dsn: str
+) -> None:
+    """A desktop client that connects while the platform is busy (or after it settled)
+    says "Processing Data" (or "System Stable") from its first snapshot, with no change
+    having to happen first; before, it said "System Stable" until the next change."""
+    spec = PgNotifySpec(
+        name="platform",
+        dsn=platform_dsn,
+        channels=["system_stability"],
+        stability_query="SELECT public.is_system_stable()",
+    )
+    async with run_hub(tmp_path, [], sources=SourcesConfig(postgres=[spec])) as h:
+        source = h.hub.sources[0]
+        assert isinstance(source, PgNotifySource)
+        await wait_for_status(h.hub, "pg_notify.platform", HealthStatus.HEALTHY, 20)
+        creator = await h.token(Role.CREATOR)
+        db = await asyncpg.connect(platform_dsn)
+        try:
+            await db.execute("INSERT INTO import_job (slug, state) VALUES ('x', 'analysing')")
+            await until(source, lambda: source.payloads.stable is False)
+            state = await first_live_state(h.url, creator)
+            assert state.stability is StabilityState.PROCESSING
+            assert formats.overall_text(state) == "Processing Data"
+
+            await db.execute("UPDATE import_job SET state = 'finished'")
+            await until(source, lambda: source.payloads.stable is True)
+            state = await first_live_state(h.url, creator)
+            assert state.stability is StabilityState.STABLE
+            assert formats.overall_text(state) == "System Stable"
+        finally:
+            await db.close()
+
+
+async def first_live_state(url: str, token: str) -> StatusState:
+    """The store's state as the first snapshot left it (the client is closed right away)."""
+    store = StatusStore()
+    client = StatusClient(url, store, token=token, open_timeout=5, request_timeout=5)
+    client.start()
+    try:
+        return await wait_state(store, lambda s: s.connection is ConnectionState.LIVE)
+    finally:
+        await client.aclose()

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import qasync
 
+from studio_status.app import _desktop_notices
 from studio_status.appconfig import Transition
 from studio_status.client.state import Segment, StatusStore
 from studio_status.protocol import HealthStatus, Role
@@ -217,9 +218,9 @@ def test_tray_notices_go_to_the_desktop_and_mute_from_the_notice(
     feed = StateFeed(store)
     tray = TrayIcon(feed, theme=LIGHT)
     balloons: list[Notification] = []
-    notices = DesktopNotices(balloons.append)
-    notices.mute_requested.connect(tray.request_mute)
-    tray.notifier = notices.show
+    tray.show_balloon = balloons.append  # type: ignore[method-assign]
+    notices = _desktop_notices(tray, lambda _name: None)
+    assert notices.notices is None  # nothing loaded before the first notice
     forwarded: list[object] = []
     tray.mute_requested.connect(forwarded.append)
 
@@ -229,6 +230,7 @@ def test_tray_notices_go_to_the_desktop_and_mute_from_the_notice(
             store.apply_event(health_event(2, "database", HealthStatus.DOWN, HealthStatus.HEALTHY))
             await until(lambda: [n.title for n in tray.shown] == ["DB is down"])  # coalesced
             await until(lambda: server.displayed() == 1)
+            assert notices.notices is not None
             await server.choose("#Mute 1 h (DB is down)")
             await until(lambda: tray.muted)
             assert forwarded == [MUTE_SECONDS]

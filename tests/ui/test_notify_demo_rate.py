@@ -17,11 +17,12 @@ from itertools import pairwise
 
 from studio_status.appconfig import Transition
 from studio_status.client.state import StatusStore
-from studio_status.hub.sources.simulator import StudioScript
+from studio_status.hub.cloud import budget_summary
+from studio_status.hub.sources.simulator import DEMO_BUDGET_CENTS, StudioScript
 from studio_status.protocol import Event, HealthStatus, JobInfo, JobStatus, Role
 from studio_status.ui.notify import NotificationGate
 
-from .factories import NOW, footer, health_event, services, snapshot
+from .factories import NOW, footer, footer_event, health_event, services, snapshot
 
 #: The README's ceiling for ten minutes of the demo (see "What the strip tells you").
 CEILING_PER_10_MIN = 20
@@ -63,6 +64,15 @@ def ten_minutes(seed: int = 7) -> list[tuple[float, Transition, str]]:
             seq += 1
             store.apply_event(health_event(seq, name, new, status[name], now))
             status[name] = new
+        for pod, previous in step.pods:  # as the hub's cloud service publishes them
+            seq += 1
+            data = {"pod": pod.model_dump(mode="json"), "previous": previous}
+            store.apply_event(Event(seq=seq, type="cloud.pod_status_changed", ts=now, data=data))
+        cloud = budget_summary(script.pods, DEMO_BUDGET_CENTS)  # the footer's cloud part
+        shown = store.state.footer
+        if shown is not None and shown.cloud_gpu != cloud:
+            seq += 1
+            store.apply_event(footer_event(seq, shown.model_copy(update={"cloud_gpu": cloud})))
         for job in step.jobs:
             if job.kind != "failed":
                 continue
@@ -86,6 +96,8 @@ def test_ten_minutes_of_demo_stay_under_a_humane_ceiling() -> None:
     kinds = Counter(kind for t, kind, _ in told if t < 300)
     assert kinds[Transition.SERVICE_DEGRADED] + kinds[Transition.SERVICE_DOWN] >= 1
     assert kinds[Transition.SERVICE_RECOVERED] >= 1
+    assert kinds[Transition.POD_ERROR] >= 1
+    assert kinds[Transition.BUDGET_EXCEEDED] >= 1
 
 
 def test_the_count_is_the_same_for_the_same_seed() -> None:

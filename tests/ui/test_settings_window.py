@@ -239,3 +239,78 @@ def test_seconds_read_naturally(window: SettingsWindow, config: ConfigStore) -> 
     poll = config.config.refresh.poll_seconds
     assert window.poll_spin.text() == f"{poll:.0f} s"
     assert "." not in window.stale_spin.text()
+
+
+def test_certificate_check_is_edited_with_the_profile(
+    window: SettingsWindow, config: ConfigStore, tmp_path: Path
+) -> None:
+    from tests.hub.checks.tls import ca_and_leaf
+
+    window.add_button.click()
+    window.hub_edit.setText("https://hub.example:8765")
+    assert window.verify_combo.currentText() == "System certificates"
+    assert window.ca_row.isHidden() and window.verify_warning.isHidden()
+
+    # a CA file: the path field appears; a missing or non-PEM file is refused, nothing saved
+    window.verify_combo.setCurrentIndex(window.verify_combo.findText("This CA file…"))
+    assert not window.ca_row.isHidden() and window.verify_warning.isHidden()
+    window.save_profile_button.click()
+    assert "Not saved" in window.message and "choose the CA file" in window.message
+    window.ca_edit.setText(str(tmp_path / "nowhere.pem"))
+    window.save_profile_button.click()
+    assert "Not saved" in window.message and "there is no file" in window.message
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate\n")
+    window.ca_edit.setText(str(junk))
+    window.save_profile_button.click()
+    assert "not a PEM certificate bundle" in window.message
+    broken = tmp_path / "broken.pem"
+    broken.write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+    window.ca_edit.setText(str(broken))
+    window.save_profile_button.click()
+    assert "no usable certificate" in window.message
+    profile = config.config.profile("Profile 1")
+    assert profile is not None and profile.verify is True  # nothing of it was applied
+
+    # only Save applies it; a real CA bundle is kept and shown again
+    ca, _leaf = ca_and_leaf(tmp_path)
+    window.ca_edit.setText(str(ca))
+    profile = config.config.profile("Profile 1")
+    assert profile is not None and profile.verify is True
+    window.save_profile_button.click()
+    assert window.message.startswith("Saved profile")
+    profile = config.config.profile("Profile 1")
+    assert profile is not None and profile.verify == str(ca)
+    assert f'verify = "{ca}"' in (tmp_path / "app.toml").read_text()
+    window.select(config.config.profiles[0].name)
+    window.select("Profile 1")
+    assert window.verify_combo.currentText() == "This CA file…"
+    assert window.ca_edit.text() == str(ca)
+
+    # off: a visible warning, saved as false
+    window.verify_combo.setCurrentIndex(window.verify_combo.findText("Don't verify (unsafe)"))
+    assert not window.verify_warning.isHidden() and window.ca_row.isHidden()
+    assert "pose as" in window.verify_warning.text()
+    window.save_profile_button.click()
+    profile = config.config.profile("Profile 1")
+    assert profile is not None and profile.verify is False
+
+    # back to the system store
+    window.verify_combo.setCurrentIndex(window.verify_combo.findText("System certificates"))
+    window.save_profile_button.click()
+    profile = config.config.profile("Profile 1")
+    assert profile is not None and profile.verify is True
+
+
+def test_ca_file_picker_fills_the_path(window: SettingsWindow, qtbot: Any, tmp_path: Path) -> None:
+    window.add_button.click()
+    window.verify_combo.setCurrentIndex(window.verify_combo.findText("This CA file…"))
+    window.ca_browse_button.click()
+    dialog = window.ca_dialog
+    assert dialog is not None and dialog.isVisible() and not window.isModal()
+    chosen = tmp_path / "ca.pem"
+    chosen.write_text("")
+    dialog.fileSelected.emit(str(chosen))
+    dialog.reject()
+    assert window.ca_edit.text() == str(chosen)
+    qtbot.waitUntil(lambda: window.ca_dialog is None)

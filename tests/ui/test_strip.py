@@ -407,3 +407,25 @@ def test_cold_start_does_not_move_the_segments(store: StatusStore, make_strip: M
     # the role arrives with the data: compare the segments both show
     shared = [s for s in before if s in after]
     assert shared and all(before[s] == after[s] for s in shared), (before, after)
+
+
+def test_jobs_glyph_follows_the_platforms_stability(
+    store: StatusStore, make_strip: MakeStrip
+) -> None:
+    """Seed 003's "Processing Data" from the first snapshot lights the jobs glyph even when
+    none of this hub's jobs runs (the platform's imports and analytics are not all jobs)."""
+    from studio_status.protocol import StabilityState, StabilityStatus
+
+    idle = footer(Role.CREATOR, running=0, queued=0, progress=None)
+    msg = snapshot(Role.CREATOR, data=idle)
+    busy = StabilityStatus(state=StabilityState.PROCESSING, listening=True)
+    store.apply_snapshot(
+        msg.model_copy(update={"data": msg.data.model_copy(update={"stability": busy})})
+    )
+    strip = make_strip()
+    jobs = strip.segments[Segment.JOBS]
+    assert isinstance(jobs, JobsSegment)
+    assert jobs._runs[0].color == "processing"
+    assert "Processing Data" in jobs.toolTip()
+    store.apply_snapshot(snapshot(Role.CREATOR, seq=2, data=idle))  # no listener: not known
+    assert jobs._runs[0].color == "text_dim" and "Processing Data" not in jobs.toolTip()

@@ -8,9 +8,10 @@ with the system's libX11 through :mod:`ctypes`; closing the connection destroys 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from studio_status.ui.strip.x11 import load_libx11
 
 __all__ = ["panel"]
 
@@ -19,13 +20,9 @@ _XA_ATOM = 4
 
 
 def _lib() -> ctypes.CDLL:
-    name = ctypes.util.find_library("X11")
-    assert name, "libX11 not found"
-    x = ctypes.CDLL(name)
-    x.XOpenDisplay.restype = ctypes.c_void_p
-    x.XOpenDisplay.argtypes = [ctypes.c_char_p]
-    x.XDefaultRootWindow.restype = ctypes.c_ulong
-    x.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
+    """The app's own libX11 prototypes, plus what making a window needs."""
+    x = load_libx11()
+    assert x is not None, "libX11 not found"
     x.XCreateSimpleWindow.restype = ctypes.c_ulong
     x.XCreateSimpleWindow.argtypes = [
         ctypes.c_void_p,
@@ -38,21 +35,7 @@ def _lib() -> ctypes.CDLL:
         ctypes.c_ulong,
         ctypes.c_ulong,
     ]
-    x.XInternAtom.restype = ctypes.c_ulong
-    x.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
-    x.XChangeProperty.argtypes = [
-        ctypes.c_void_p,
-        ctypes.c_ulong,
-        ctypes.c_ulong,
-        ctypes.c_ulong,
-        ctypes.c_int,
-        ctypes.c_int,
-        ctypes.c_void_p,
-        ctypes.c_int,
-    ]
     x.XMapWindow.argtypes = [ctypes.c_void_p, ctypes.c_ulong]
-    x.XSync.argtypes = [ctypes.c_void_p, ctypes.c_int]
-    x.XCloseDisplay.argtypes = [ctypes.c_void_p]
     return x
 
 

@@ -6,6 +6,9 @@ Exception tree::
     ├── Unauthorized         the hub refused the token (HTTP 401/403, socket error
     │   │                    "unauthorized" or close code 4401); retrying will not help
     │   │                    until the token changes
+    │   ├── RateLimited      refused, and the hub asks to wait before the next try (too
+    │   │                    many refused logins from this address: socket ``rate_limited``
+    │   │                    / close 4429, or HTTP 429 on a read); ``retry_after`` seconds
     │   └── NotAllowed       HTTP 403: the token is good, its role may not do this
     ├── HubUnavailable       the hub could not be reached or answered 5xx / timed out;
     │   │                    worth retrying with backoff; ``cause`` says why in plain words
@@ -23,6 +26,8 @@ carry on"; :func:`studio_status.client.link.problem_from` turns any of them into
 
 from __future__ import annotations
 
+import re
+
 from studio_status.protocol import ProtocolError
 
 __all__ = [
@@ -32,6 +37,7 @@ __all__ = [
     "Incompatible",
     "NotAllowed",
     "NotFound",
+    "RateLimited",
     "TlsFailure",
     "Unauthorized",
 ]
@@ -43,6 +49,29 @@ class ClientError(Exception):
 
 class Unauthorized(ClientError):
     """The hub refused our credentials."""
+
+
+class RateLimited(Unauthorized):
+    """The hub refused the token and, its allowance of refused logins from this address
+    spent, asks us to wait ``retry_after`` seconds: a new try before then is refused
+    unread and only prolongs the wait.
+
+    Only refused tokens are charged (reads with a valid token are never limited), so this
+    is the token-refused case, not an unreachable hub.
+    """
+
+    #: what the hub's wait is taken as when it names none
+    DEFAULT_WAIT = 60.0
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after if retry_after and retry_after > 0 else self.DEFAULT_WAIT
+
+    @staticmethod
+    def wait_in(text: str | None) -> float | None:
+        """The seconds in the hub's "… retry in 42 s" (its socket error and close reason)."""
+        found = re.search(r"retry in (\d+(?:\.\d+)?) s", text or "")
+        return float(found.group(1)) if found else None
 
 
 class NotAllowed(Unauthorized):

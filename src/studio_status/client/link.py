@@ -27,6 +27,7 @@ from .errors import (
     Incompatible,
     NotAllowed,
     NotFound,
+    RateLimited,
     TlsFailure,
     Unauthorized,
 )
@@ -120,6 +121,13 @@ def problem_from(exc: ClientError, hub: str) -> LinkProblem:
     """The problem a client error stands for."""
     if isinstance(exc, NotAllowed):
         return LinkProblem(ProblemKind.NOT_ALLOWED, hub, str(exc) if _plain(exc) else "")
+    if isinstance(exc, RateLimited):
+        wait = _wait_words(exc.retry_after)
+        return LinkProblem(
+            ProblemKind.TOKEN_REFUSED,
+            hub,
+            f"wrong, revoked or missing token; after too many tries the hub asks to wait {wait}",
+        )
     if isinstance(exc, Unauthorized):
         return LinkProblem(ProblemKind.TOKEN_REFUSED, hub, "wrong, revoked or missing token")
     if isinstance(exc, Incompatible):
@@ -134,6 +142,13 @@ def problem_from(exc: ClientError, hub: str) -> LinkProblem:
     if isinstance(exc, BadResponse):
         return LinkProblem(ProblemKind.BAD_ANSWER, hub, "its answer is not a hub's")
     return LinkProblem(ProblemKind.UNREACHABLE, hub, str(exc))
+
+
+def _wait_words(seconds: float) -> str:
+    """``45 s``, ``2 min``: a wait as a person reads it."""
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    return f"{round(seconds / 60)} min"
 
 
 def _plain(exc: BaseException) -> bool:

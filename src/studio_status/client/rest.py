@@ -22,7 +22,15 @@ from studio_status.protocol import (
 )
 from studio_status.protocol.contract import CONTRACT_HEADER, HUB_ID_HEADER, contract_mismatch
 
-from .errors import BadResponse, HubUnavailable, Incompatible, NotAllowed, NotFound, Unauthorized
+from .errors import (
+    BadResponse,
+    HubUnavailable,
+    Incompatible,
+    NotAllowed,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+)
 from .link import roles_text, transport_error
 
 __all__ = ["FOOTER_PATH", "RestClient", "join_url"]
@@ -148,6 +156,12 @@ class RestClient:
             raise NotFound(
                 f"{what}: HTTP 404{detail}", detail.strip(" ()") or "not available on this hub"
             )
+        if status == 429 and method == "GET":
+            # reads are limited only for callers without a valid token (per address)
+            raise RateLimited(
+                f"{what}: HTTP 429 — the hub refused the token and asks to wait",
+                _retry_after(response),
+            )
         if status >= 500 or status in (408, 429):
             # 404 here usually means "not a hub" (a proxy page, a wrong port): keep retrying.
             cause = "the hub is busy" if status == 429 else "the hub answered with an error"
@@ -159,6 +173,14 @@ class RestClient:
             )
         log.debug("%s -> %s (%d bytes)", what, status, len(response.content))
         return response
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """The seconds of a ``Retry-After`` header (the hub sends seconds, never a date)."""
+    try:
+        return float(response.headers.get("retry-after", ""))
+    except ValueError:
+        return RateLimited.wait_in(_detail(response))
 
 
 def _json(raw: bytes, path: str) -> Any:

@@ -48,6 +48,7 @@ from studio_status.protocol import (
     ServiceHealthChanged,
     SnapshotMessage,
     StabilityState,
+    StabilityStatus,
     SystemSnapshotReceived,
     SystemStabilityChanged,
     WorkflowInfo,
@@ -345,6 +346,7 @@ class StatusStore:
             pods={p.id: p for p in snap.pods or []},
             simulated=snap.simulated,
             flapping=frozenset(snap.flapping or ()),
+            stability=_stability_now(snap.stability),
             live_since=self._became_live(),
             connection=ConnectionState.LIVE,
             stale=False,
@@ -669,3 +671,13 @@ def budget_severity(budget: BudgetStatus) -> HealthStatus:
         BudgetStatus.EXCEEDED: HealthStatus.DOWN,
         BudgetStatus.ERROR: HealthStatus.DOWN,
     }[budget]
+
+
+def _stability_now(status: StabilityStatus | None) -> StabilityState | None:
+    """The stability a snapshot vouches for, so "System Stable" / "Processing Data" is
+    right from the first moment (changes follow as events). None when the hub has no
+    listener, or its listener is not connected: then the state may be stale, and the views
+    fall back on the jobs they see rather than state an old answer as now."""
+    if status is None or not status.listening:
+        return None
+    return status.state

@@ -32,6 +32,7 @@ import logging
 import random
 import ssl
 from collections.abc import Coroutine, Iterable
+from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -72,12 +73,27 @@ from studio_status.tlsdefault import verified_context
 
 from .cache import SnapshotCache
 from .clock import Clock, SystemClock
-from .errors import ClientError, HubUnavailable, Incompatible, NotAllowed, Unauthorized
+from .errors import (
+    ClientError,
+    HubUnavailable,
+    Incompatible,
+    NotAllowed,
+    RateLimited,
+    Unauthorized,
+)
 from .link import problem_from, roles_text, transport_error
 from .rest import RestClient
 from .state import ConnectionState, StatusState, StatusStore
 
-__all__ = ["DEFAULT_TOPICS", "EVENTS_PATH", "UNAUTHORIZED_CLOSE_CODE", "StatusClient", "events_url"]
+__all__ = [
+    "DEFAULT_TOPICS",
+    "EVENTS_PATH",
+    "RATE_LIMITED_CLOSE_CODE",
+    "UNAUTHORIZED_CLOSE_CODE",
+    "StatusClient",
+    "ca_bundle_problem",
+    "events_url",
+]
 
 log = logging.getLogger("client.events")
 #: websockets logs the upgrade's headers at DEBUG, the bearer token among them: masked here
@@ -87,6 +103,8 @@ _ws_log.addFilter(RedactingFilter())
 EVENTS_PATH: Final = "/api/v1/events"
 #: Close code the hub uses after an ``unauthorized`` error (4000-4999: application codes).
 UNAUTHORIZED_CLOSE_CODE: Final = 4401
+#: Close code after ``rate_limited``: a refused token, and too many from this address.
+RATE_LIMITED_CLOSE_CODE: Final = 4429
 #: The light topics every strip needs; detail topics (``job:<id>``) come and go.
 DEFAULT_TOPICS: Final[tuple[str, ...]] = (
     Topic.FOOTER,
@@ -195,6 +213,8 @@ class StatusClient:
         # the user's threshold (settings); it can only be more patient than the rule below
         self._stale_after = stale_after
         self._backoff = Backoff(backoff_initial, backoff_max, rng)
+        #: monotonic time before which the hub asked not to try again (rate_limited)
+        self._hold_until = 0.0
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._heartbeat = heartbeat_seconds
         self._watchdog_interval = watchdog_interval
@@ -356,6 +376,13 @@ class StatusClient:
             delay: float
             try:
                 outcome = await self._session()
+            except RateLimited as exc:
+                # the token was refused and the hub named its wait: a try before then is
+                # refused unread and only extends it
+                self._hold_until = self._clock.monotonic() + exc.retry_after
+                self._link_down(f"unauthorized: {exc}", offline=True, error=exc)
+                delay = exc.retry_after
+                self._backoff.attempts += 1
             except (Unauthorized, Incompatible) as exc:
                 self._link_down(f"unauthorized: {exc}", offline=True, error=exc)
                 delay = self._backoff.maximum  # a wrong token does not fix itself
@@ -419,6 +446,12 @@ class StatusClient:
                 raise NotAllowed(roles_text(exc.response.body.decode(errors="replace"))) from exc
             if status == 401:
                 raise Unauthorized(f"the hub refused the token (HTTP {status})") from exc
+            if status == 429:
+                wait = exc.response.headers.get("Retry-After", "")
+                raise RateLimited(
+                    f"the hub refused the token and asks to wait (HTTP {status})",
+                    float(wait) if wait.isdigit() else None,
+                ) from exc
             raise HubUnavailable(
                 f"event stream refused: HTTP {status}",
                 "the hub answered with an error" if status >= 500 else "no hub at this address",
@@ -472,6 +505,9 @@ class StatusClient:
             pass
         if ws.close_code == UNAUTHORIZED_CLOSE_CODE:
             raise Unauthorized(f"the hub refused the token: {ws.close_reason or 'closed 4401'}")
+        if ws.close_code == RATE_LIMITED_CLOSE_CODE:
+            reason = ws.close_reason or "closed 4429"
+            raise RateLimited(f"the hub refused the token: {reason}", RateLimited.wait_in(reason))
         log.info("event stream closed (code %s %s)", ws.close_code, ws.close_reason or "")
         return _Outcome.DROPPED
 
@@ -538,6 +574,12 @@ class StatusClient:
     def _on_error(self, msg: ErrorMessage) -> None:
         if msg.code == "unauthorized":
             raise Unauthorized(f"the hub refused the token: {msg.message}")
+        if msg.code == "rate_limited":
+            wait = msg.details.get("retry_after_seconds")
+            raise RateLimited(
+                f"the hub refused the token: {msg.message}",
+                float(wait) if isinstance(wait, int | float) else RateLimited.wait_in(msg.message),
+            )
         log.warning("hub reported an error %s: %s", msg.code, msg.message)
         self.last_error = f"hub error {msg.code}: {msg.message}"
 
@@ -554,6 +596,7 @@ class StatusClient:
         self._tried_since_live = 0
         self._kick.clear()  # a kick from before this session was answered by it
         self._backoff.reset()
+        self._hold_until = 0.0
         self.last_error = None
         self.store.set_problem(None)
         self._stop_poller()
@@ -614,6 +657,10 @@ class StatusClient:
 
     async def _poll_loop(self) -> None:
         while True:
+            held = self._hold_until - self._clock.monotonic()
+            if held > 0:  # the hub asked to wait; a poll now would be refused unread
+                await self._clock.sleep(held)
+                continue
             await self._poll_once()
             await self._clock.sleep(self._poll_interval)
 
@@ -623,6 +670,8 @@ class StatusClient:
         except ClientError as exc:
             if self._synced:
                 return
+            if isinstance(exc, RateLimited):
+                self._hold_until = self._clock.monotonic() + exc.retry_after
             if isinstance(exc, Unauthorized | Incompatible) or self.last_error is None:
                 self.last_error = str(exc)
             log.info("footer poll failed: %s", exc)
@@ -739,6 +788,26 @@ def tls_context(verify: bool | str) -> ssl.SSLContext:
     if verify is True:
         return ssl.create_default_context()
     return ssl.create_default_context(cafile=verify)
+
+
+def ca_bundle_problem(path: str) -> str | None:
+    """Why ``path`` cannot serve as a profile's CA bundle, in the user's words; None if it
+    can. Checked when the setting is saved, so a wrong file is said there and then rather
+    than as every connection failing TLS later."""
+    file = Path(path).expanduser()
+    if not file.is_file():
+        return f"there is no file {str(file)!r}"
+    try:
+        text = file.read_text(encoding="ascii", errors="replace")
+    except OSError as exc:
+        return f"{str(file)!r} cannot be read ({exc.strerror or exc})"
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        return f"{str(file)!r} is not a PEM certificate bundle (no BEGIN CERTIFICATE block)"
+    try:
+        ssl.create_default_context(cafile=str(file))
+    except (ssl.SSLError, ValueError) as exc:
+        return f"{str(file)!r} holds no usable certificate ({exc})"
+    return None
 
 
 def http_verify(verify: bool | str) -> bool | ssl.SSLContext:

@@ -12,7 +12,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from prometheus_client import CONTENT_TYPE_LATEST
 
 from studio_status.protocol import Role
 
@@ -68,7 +67,7 @@ def metrics_router(hub: Hub) -> APIRouter:
         "/metrics",
         response_class=Response,
         responses={
-            200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}, "description": "Metrics"},
+            200: {"content": {"text/plain": {}}, "description": "Metrics"},
             401: {"description": "No token, or an unknown or revoked one"},
             403: {"description": "The token's role may not scrape"},
             429: {"description": "Too many refused attempts from this address"},
@@ -77,6 +76,7 @@ def metrics_router(hub: Hub) -> APIRouter:
     )
     async def metrics() -> Response:
         """The hub's figures in the Prometheus text exposition format."""
-        return Response(await hub.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+        body, content_type = await hub.metrics.render()
+        return Response(body, media_type=content_type)
 
     return router

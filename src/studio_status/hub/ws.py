@@ -21,6 +21,7 @@ import logging
 import struct
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
 
@@ -300,11 +301,18 @@ async def _over_allowance(gate: Gate, ws: WebSocket) -> bool:
         return False
     seconds = retry_seconds(wait)
     message = f"too many failed logins from this address; retry in {seconds} s"
-    await _refuse(ws, "rate_limited", message, CLOSE_RATE_LIMITED)
+    details = {"retry_after_seconds": seconds}  # for clients; the message is for people
+    await _refuse(ws, "rate_limited", message, CLOSE_RATE_LIMITED, details)
     return True
 
 
-async def _refuse(ws: WebSocket, code: str, message: str, close_code: int) -> None:
+async def _refuse(
+    ws: WebSocket,
+    code: str,
+    message: str,
+    close_code: int,
+    details: dict[str, Any] | None = None,
+) -> None:
     with contextlib.suppress(Exception):
-        await _send(ws, ErrorMessage(code=code, message=message))
+        await _send(ws, ErrorMessage(code=code, message=message, details=details or {}))
         await ws.close(close_code, message[:120])

@@ -73,6 +73,7 @@ __all__ = [
     "services_text",
     "services_tooltip",
     "source_text",
+    "stability_text",
     "tray_tooltip",
     "workflows_text",
     "workflows_tooltip",
@@ -499,6 +500,13 @@ _OVERALL_TEXT = {
     Overall.UNKNOWN: "Status unknown",
     Overall.PROCESSING: "Processing Data",
 }
+
+
+def stability_text(stability: StabilityState) -> str:
+    """Seed 003's two words for the platform's state, as its own UI says them."""
+    if stability is StabilityState.PROCESSING:
+        return "Processing Data"
+    return "System Stable"
 
 
 def overall_text(state: StatusState) -> str:

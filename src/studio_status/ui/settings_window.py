@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QKeySequenceEdit,
@@ -40,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from studio_status.appconfig import Edge, Profile, ThemeChoice, Transition
 from studio_status.client.state import Segment, StatusState
+from studio_status.client.stream import ca_bundle_problem
 from studio_status.tokens import TokenStore, TokenStoreError
 
 from . import formats
@@ -59,6 +61,17 @@ TRANSITION_LABELS: dict[Transition, str] = {
     Transition.BUDGET_EXCEEDED: "The cloud GPU budget is exceeded",
 }
 _PRIMARY = "Primary screen"
+#: the profile's certificate check (``verify`` in app.toml) as the editor offers it
+VERIFY_SYSTEM, VERIFY_FILE, VERIFY_OFF = "system", "file", "off"
+VERIFY_LABELS: dict[str, str] = {
+    VERIFY_SYSTEM: "System certificates",
+    VERIFY_FILE: "This CA file…",
+    VERIFY_OFF: "Don't verify (unsafe)",
+}
+UNSAFE_WARNING = (
+    "The hub's certificate is not checked: anyone between you and the hub can pose as it"
+    " and read this profile's token. Use a CA file for a private or self-signed hub instead."
+)
 
 
 class SettingsWindow(QWidget):
@@ -163,6 +176,26 @@ class SettingsWindow(QWidget):
         form.addRow("Name", self.name_edit)
         form.addRow("Hub URL", self.hub_edit)
         form.addRow("Web URL", self.web_edit)
+        self.verify_combo = QComboBox(tab)
+        for key, text in VERIFY_LABELS.items():
+            self.verify_combo.addItem(text, key)
+        self.verify_combo.currentIndexChanged.connect(self.on_verify_choice_changed)
+        self.ca_edit = QLineEdit(tab)
+        self.ca_edit.setPlaceholderText("the PEM file of the hub's CA (or its certificate)")
+        self.ca_browse_button = QPushButton("Choose…", tab)
+        self.ca_browse_button.clicked.connect(self.on_ca_browse_clicked)
+        self.ca_dialog: QFileDialog | None = None
+        self.ca_row = QWidget(tab)
+        ca_layout = QHBoxLayout(self.ca_row)
+        ca_layout.setContentsMargins(0, 0, 0, 0)
+        ca_layout.addWidget(self.ca_edit, 1)
+        ca_layout.addWidget(self.ca_browse_button)
+        self.verify_warning = QLabel(UNSAFE_WARNING, tab)
+        self.verify_warning.setWordWrap(True)
+        self.verify_warning.setStyleSheet("color: #c0392b; font-weight: bold")
+        form.addRow("Certificates", self.verify_combo)
+        form.addRow("", self.ca_row)
+        form.addRow("", self.verify_warning)
         form.addRow("Token", self.token_edit)
         form.addRow("", self.token_state)
         form.addRow("Role", self.role_label)
@@ -347,6 +380,11 @@ class SettingsWindow(QWidget):
         self.web_edit.setText((p.web_url or "") if p else "")
         self.token_edit.clear()
         self.role_label.setText(p.role.value if p and p.role else "not known yet")
+        verify: bool | str = p.verify if p else True
+        choice = VERIFY_OFF if verify is False else VERIFY_SYSTEM if verify is True else VERIFY_FILE
+        self.ca_edit.setText(verify if isinstance(verify, str) else "")
+        self.verify_combo.setCurrentIndex(self.verify_combo.findData(choice))
+        self.on_verify_choice_changed()
         has_token = False
         if p is not None:
             try:
@@ -366,6 +404,45 @@ class SettingsWindow(QWidget):
         self.status.setText(text)
 
     # -- profiles ---------------------------------------------------------------------
+
+    def on_verify_choice_changed(self, *_args: Any) -> None:
+        """Shows what the choice needs (a file) or costs (a warning); saved with the profile."""
+        choice = self.verify_combo.currentData()
+        self.ca_row.setVisible(choice == VERIFY_FILE)
+        self.verify_warning.setVisible(choice == VERIFY_OFF)
+
+    def on_ca_browse_clicked(self) -> None:
+        start = self.ca_edit.text().strip()
+        dialog = QFileDialog(self, "CA certificate file", start or "")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setNameFilters(["Certificates (*.pem *.crt *.cer)", "All files (*)"])
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(self.on_ca_file_selected)
+        dialog.finished.connect(self._on_ca_dialog_finished)
+        self.ca_dialog = dialog
+        dialog.open()  # never exec(): no nested event loop under qasync
+
+    def on_ca_file_selected(self, path: str) -> None:
+        self.ca_edit.setText(path)
+
+    def _on_ca_dialog_finished(self, _result: int) -> None:
+        self.ca_dialog = None
+
+    def chosen_verify(self) -> bool | str:
+        """The form's certificate check as app.toml keeps it; ValueError says what is wrong
+        with a CA file."""
+        choice = self.verify_combo.currentData()
+        if choice == VERIFY_OFF:
+            return False
+        if choice == VERIFY_SYSTEM:
+            return True
+        path = self.ca_edit.text().strip()
+        if not path:
+            raise ValueError("choose the CA file the hub's certificate is checked against")
+        problem = ca_bundle_problem(path)
+        if problem is not None:
+            raise ValueError(f"CA file: {problem}")
+        return path
 
     def on_profile_list_row_changed(self, _row: int) -> None:
         if not self._loading:
@@ -399,6 +476,7 @@ class SettingsWindow(QWidget):
                 hub_url=self.hub_edit.text() or None,
                 web_url=self.web_edit.text() or None,
                 role=current.role if current and current.hub_url == self.hub_edit.text() else None,
+                verify=self.chosen_verify(),
             )
             if profile.name != old:
                 self._tokens.rename(old, profile.name)

@@ -21,14 +21,14 @@ from studio_status.hub.config import ServiceConfig
 from studio_status.hub.service import Hub
 from studio_status.protocol import utcnow
 
-from .simulator import StudioScript
+from .simulator import DEMO_BUDGET_CENTS, StudioScript
 
 __all__ = ["SimulatedPlant", "budget_summary", "run_simulation"]
 
 log = logging.getLogger("hub.simulator")
 
 SLOW_SECONDS = 2.0
-BUDGET_PER_HOUR_USD = 4.0  # the demo's cap when the config sets none
+BUDGET_PER_HOUR_USD = DEMO_BUDGET_CENTS / 100  # the demo's cap when the config sets none
 
 
 def _system_stats(instance: int) -> bytes:

@@ -25,6 +25,15 @@ WORKFLOWS_PER_SECOND = 0.03
 JOBS_PER_SECOND = 0.07
 POD_TYPES = (("RTX 4090", 44), ("A100 80GB", 164), ("L40S", 86))
 VOUCH_SECONDS = 60.0
+#: the demo's hourly cloud budget when the config sets none (the burst episode exceeds it)
+DEMO_BUDGET_CENTS = 400
+#: cloud episodes, each at a humane rate: a pod errors (and is replaced) and a deadline burst
+#: overspends the budget, each first within the demo's first minutes, then every few minutes
+POD_ERROR_FIRST = (80.0, 140.0)
+BUDGET_BURST_FIRST = (190.0, 250.0)
+EPISODE_EVERY = (420.0, 720.0)
+POD_ERROR_SECONDS = 45.0
+BUDGET_BURST_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -65,7 +74,14 @@ class _Job:
 class StudioScript:
     """Seeded studio behaviour; call :meth:`step` with increasing times."""
 
-    def __init__(self, seed: int = 7, *, max_pods: int = 3, run: str = "") -> None:
+    def __init__(
+        self,
+        seed: int = 7,
+        *,
+        max_pods: int = 3,
+        run: str = "",
+        budget_cents: int = DEMO_BUDGET_CENTS,
+    ) -> None:
         """``run`` tags the ids of this run (the same seed twice must not reuse a job id
         that an earlier run's job still holds in the hub)."""
         self.seed = seed
@@ -83,6 +99,15 @@ class StudioScript:
         self._pod_started: dict[str, datetime] = {}
         # a pod's GPU load has its own generator: the script's run stays what it was
         self._util_rng = random.Random(seed * 7919 + 1)
+        # so have the cloud episodes (the rest of the studio runs as it always did)
+        self._episode_rng = random.Random(seed * 104729 + 3)
+        self._budget_cents = budget_cents
+        self._start: datetime | None = None
+        self._pod_error_at: float = self._episode_rng.uniform(*POD_ERROR_FIRST)
+        self._burst_at: float = self._episode_rng.uniform(*BUDGET_BURST_FIRST)
+        self._errored: dict[str, float] = {}  # pod id -> when it is replaced
+        self._burst: set[str] = set()
+        self._burst_until: float | None = None
 
     def _id(self, prefix: str) -> str:
         self._n += 1
@@ -104,6 +129,7 @@ class StudioScript:
         self._advance_workflows(now, out)
         self._flap(out)
         self._pods_step(now, out)
+        self._cloud_episodes(now, out)
         return out
 
     def _new_workflow(self, now: datetime, out: Step) -> None:
@@ -261,6 +287,8 @@ class StudioScript:
         if len(running) < self._max_pods and (first or rng.random() < 0.05):
             self._n_pods_started += 1
             gpu, cents = rng.choice(POD_TYPES)
+            if sum(p.cost_per_hour_cents for p in running) + cents > self._budget_cents:
+                return  # day-to-day scaling stays within budget; only the burst overspends
             pod = CloudPod(
                 id=self._id("pod"),
                 name=f"render-{self._n}",
@@ -276,10 +304,66 @@ class StudioScript:
             out.pods.append((pod, None))
         elif running and rng.random() < 0.03:
             pod = rng.choice(running)
+            if pod.id in self._burst:  # the burst episode ends its own pods
+                return
             stopped = pod.model_copy(update={"status": "EXITED", "cost_per_hour_cents": 0})
             del self._pods[pod.id]
             self._pod_started.pop(pod.id, None)
             out.pods.append((stopped, pod.status))
+
+    def _cloud_episodes(self, now: datetime, out: Step) -> None:
+        """A pod that errors and is replaced, and a deadline burst that overspends the
+        budget for a minute: each once in the first minutes, then every seven to twelve,
+        never both at once (a pod in error outranks an exceeded budget)."""
+        if self._start is None:
+            self._start = now
+        t = (now - self._start).total_seconds()
+        rng = self._episode_rng
+        for pod_id, until in list(self._errored.items()):
+            if t >= until:  # replaced: the errored pod goes, the usual start brings another
+                del self._errored[pod_id]
+                pod = self._pods.pop(pod_id)
+                self._pod_started.pop(pod_id, None)
+                gone = pod.model_copy(update={"status": "EXITED", "cost_per_hour_cents": 0})
+                out.pods.append((gone, pod.status))
+        if self._burst_until is not None and t >= self._burst_until:
+            for pod_id in sorted(self._burst):
+                pod = self._pods.pop(pod_id)
+                self._pod_started.pop(pod_id, None)
+                gone = pod.model_copy(update={"status": "EXITED", "cost_per_hour_cents": 0})
+                out.pods.append((gone, pod.status))
+            self._burst.clear()
+            self._burst_until = None
+        quiet = not self._errored and self._burst_until is None
+        candidates = [p for p in self._pods.values() if p.status == "RUNNING"]
+        if t >= self._pod_error_at and quiet and candidates:
+            pod = candidates[0]
+            failed = pod.model_copy(update={"status": "ERROR"})
+            self._pods[pod.id] = failed
+            self._errored[pod.id] = t + POD_ERROR_SECONDS
+            out.pods.append((failed, pod.status))
+            self._pod_error_at = t + rng.uniform(*EPISODE_EVERY)
+        elif t >= self._burst_at and quiet:
+            rate = sum(p.cost_per_hour_cents for p in candidates)
+            while rate <= self._budget_cents:
+                gpu, cents = POD_TYPES[1]  # the big ones, for a deadline
+                pod = CloudPod(
+                    id=self._id("pod"),
+                    name=f"deadline-{self._n}",
+                    status="RUNNING",
+                    cost_per_hour_cents=cents,
+                    gpu_type=gpu,
+                    gpu_count=1,
+                    uptime_seconds=0,
+                    provider="simulated",
+                )
+                self._pods[pod.id] = pod
+                self._pod_started[pod.id] = now
+                self._burst.add(pod.id)
+                out.pods.append((pod, None))
+                rate += cents
+            self._burst_until = t + BUDGET_BURST_SECONDS
+            self._burst_at = t + rng.uniform(*EPISODE_EVERY)
 
     @property
     def pods(self) -> list[CloudPod]:

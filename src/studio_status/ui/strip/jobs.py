@@ -14,6 +14,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QWidget
 
 from studio_status.client.state import Segment, StatusState
+from studio_status.protocol import StabilityState
 from studio_status.ui import formats
 from studio_status.ui.theme import Theme
 
@@ -57,7 +58,10 @@ class JobsSegment(SegmentWidget):
         jobs = state.footer.jobs
         counts, pct = formats.jobs_parts(jobs)
         running = jobs.running > 0
-        color = "processing" if running and not state.stale else "text_dim"
+        # the platform's own word (seed 003) counts too: imports and analytics it runs are
+        # not all jobs this hub tracks
+        busy = running or state.stability is StabilityState.PROCESSING
+        color = "processing" if busy and not state.stale else "text_dim"
         runs = [Run(RunKind.GLYPH, icon, color=color, gap_after=5)]
         if running:
             # "3 running · 5 queued · ▬▬ 72%"; without a percentage the bar follows the counts
@@ -68,7 +72,10 @@ class JobsSegment(SegmentWidget):
                 runs.append(Run(RunKind.TEXT, pct))
         else:
             runs.append(Run(RunKind.TEXT, counts))
-        return formats.jobs_text(jobs), runs, formats.jobs_tooltip(jobs)
+        tooltip = formats.jobs_tooltip(jobs)
+        if state.stability is not None:
+            tooltip += "\n" + formats.stability_text(state.stability)
+        return formats.jobs_text(jobs), runs, tooltip
 
     def update_state(self, state: StatusState, now: datetime) -> None:
         super().update_state(state, now)

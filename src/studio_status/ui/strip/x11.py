@@ -14,7 +14,7 @@ import ctypes.util
 import logging
 from collections.abc import Sequence
 
-__all__ = ["ALL_DESKTOPS", "X11Properties"]
+__all__ = ["ALL_DESKTOPS", "X11Properties", "load_libx11"]
 
 log = logging.getLogger("ui.strip")
 
@@ -87,6 +87,82 @@ def _ignore(_display: int, _event: int) -> int:
 _ignore_errors = _ERROR_HANDLER(_ignore)  # kept referenced: libX11 holds the pointer
 
 
+def load_libx11() -> ctypes.CDLL | None:
+    """The system's libX11 with the prototypes used here (ctypes would guess them wrong on
+    64-bit: pointers and XIDs are longs); None where it is not installed."""
+    name = ctypes.util.find_library("X11")
+    if not name:
+        log.info("libX11 not found: no struts")
+        return None
+    try:
+        lib = ctypes.CDLL(name)
+    except OSError as exc:
+        log.info("cannot load %s: %s", name, exc)
+        return None
+    lib.XOpenDisplay.restype = ctypes.c_void_p
+    lib.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    lib.XInternAtom.restype = ctypes.c_ulong
+    lib.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+    lib.XChangeProperty.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_ulong,
+        ctypes.c_ulong,
+        ctypes.c_ulong,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_void_p,
+        ctypes.c_int,
+    ]
+    lib.XDeleteProperty.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
+    lib.XDefaultRootWindow.restype = ctypes.c_ulong
+    lib.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
+    lib.XSendEvent.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_ulong,
+        ctypes.c_int,
+        ctypes.c_long,
+        ctypes.POINTER(_XEvent),
+    ]
+    lib.XFlush.argtypes = [ctypes.c_void_p]
+    lib.XDefaultScreen.argtypes = [ctypes.c_void_p]
+    for size in (lib.XDisplayWidth, lib.XDisplayHeight):
+        size.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    lib.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    lib.XGetWindowProperty.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_ulong,
+        ctypes.c_ulong,
+        ctypes.c_long,
+        ctypes.c_long,
+        ctypes.c_int,
+        ctypes.c_ulong,
+        ctypes.POINTER(ctypes.c_ulong),
+        ctypes.POINTER(ctypes.c_int),
+        ctypes.POINTER(ctypes.c_ulong),
+        ctypes.POINTER(ctypes.c_ulong),
+        ctypes.POINTER(ctypes.c_void_p),
+    ]
+    lib.XQueryTree.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_ulong,
+        ctypes.POINTER(ctypes.c_ulong),
+        ctypes.POINTER(ctypes.c_ulong),
+        ctypes.POINTER(ctypes.POINTER(ctypes.c_ulong)),
+        ctypes.POINTER(ctypes.c_uint),
+    ]
+    lib.XGetWindowAttributes.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_ulong,
+        ctypes.POINTER(_WindowAttributes),
+    ]
+    lib.XFree.argtypes = [ctypes.c_void_p]
+    lib.XSync.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    # a window that vanishes between listing and reading must not kill the app
+    lib.XSetErrorHandler.argtypes = [ctypes.c_void_p]
+    lib.XSetErrorHandler.restype = ctypes.c_void_p
+    return lib
+
+
 class X11Properties:
     """A private libX11 connection for setting EWMH properties on our windows."""
 
@@ -97,76 +173,9 @@ class X11Properties:
     @classmethod
     def open(cls) -> X11Properties | None:
         """Connect to ``$DISPLAY``; None when libX11 or the display is not available."""
-        name = ctypes.util.find_library("X11")
-        if not name:
-            log.info("libX11 not found: no struts")
+        lib = load_libx11()
+        if lib is None:
             return None
-        try:
-            lib = ctypes.CDLL(name)
-        except OSError as exc:
-            log.info("cannot load %s: %s", name, exc)
-            return None
-        lib.XOpenDisplay.restype = ctypes.c_void_p
-        lib.XOpenDisplay.argtypes = [ctypes.c_char_p]
-        lib.XInternAtom.restype = ctypes.c_ulong
-        lib.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
-        lib.XChangeProperty.argtypes = [
-            ctypes.c_void_p,
-            ctypes.c_ulong,
-            ctypes.c_ulong,
-            ctypes.c_ulong,
-            ctypes.c_int,
-            ctypes.c_int,
-            ctypes.c_void_p,
-            ctypes.c_int,
-        ]
-        lib.XDeleteProperty.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
-        lib.XDefaultRootWindow.restype = ctypes.c_ulong
-        lib.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
-        lib.XSendEvent.argtypes = [
-            ctypes.c_void_p,
-            ctypes.c_ulong,
-            ctypes.c_int,
-            ctypes.c_long,
-            ctypes.POINTER(_XEvent),
-        ]
-        lib.XFlush.argtypes = [ctypes.c_void_p]
-        lib.XDefaultScreen.argtypes = [ctypes.c_void_p]
-        for size in (lib.XDisplayWidth, lib.XDisplayHeight):
-            size.argtypes = [ctypes.c_void_p, ctypes.c_int]
-        lib.XCloseDisplay.argtypes = [ctypes.c_void_p]
-        lib.XGetWindowProperty.argtypes = [
-            ctypes.c_void_p,
-            ctypes.c_ulong,
-            ctypes.c_ulong,
-            ctypes.c_long,
-            ctypes.c_long,
-            ctypes.c_int,
-            ctypes.c_ulong,
-            ctypes.POINTER(ctypes.c_ulong),
-            ctypes.POINTER(ctypes.c_int),
-            ctypes.POINTER(ctypes.c_ulong),
-            ctypes.POINTER(ctypes.c_ulong),
-            ctypes.POINTER(ctypes.c_void_p),
-        ]
-        lib.XQueryTree.argtypes = [
-            ctypes.c_void_p,
-            ctypes.c_ulong,
-            ctypes.POINTER(ctypes.c_ulong),
-            ctypes.POINTER(ctypes.c_ulong),
-            ctypes.POINTER(ctypes.POINTER(ctypes.c_ulong)),
-            ctypes.POINTER(ctypes.c_uint),
-        ]
-        lib.XGetWindowAttributes.argtypes = [
-            ctypes.c_void_p,
-            ctypes.c_ulong,
-            ctypes.POINTER(_WindowAttributes),
-        ]
-        lib.XFree.argtypes = [ctypes.c_void_p]
-        lib.XSync.argtypes = [ctypes.c_void_p, ctypes.c_int]
-        # a window that vanishes between listing and reading must not kill the app
-        lib.XSetErrorHandler.argtypes = [ctypes.c_void_p]
-        lib.XSetErrorHandler.restype = ctypes.c_void_p
         display = lib.XOpenDisplay(None)
         if not display:
             log.info("cannot open the X display: no struts")
