@@ -14,6 +14,7 @@ from studio_status.ui.notify import (
     JOB_BATCH,
     RECOVERY_HOLD,
     SETTLE,
+    Notification,
     NotificationGate,
 )
 
@@ -30,10 +31,13 @@ class Run:
         self.store = StatusStore(clock=lambda: self.now)
         self.gate = NotificationGate(self.now)
         self.seen: list[str] = []
+        self.shown: list[Notification] = []
         self.seq = 1
-        self.store.subscribe(
-            lambda s: self.seen.extend(n.title for n in self.gate.feed(s, self.now))
-        )
+        self.store.subscribe(lambda s: self._show(self.gate.feed(s, self.now)))
+
+    def _show(self, notes: list[Notification]) -> None:
+        self.shown.extend(notes)
+        self.seen.extend(n.title for n in notes)
 
     def live(self, **kw: object) -> None:
         snap = snapshot(Role.ADMIN, seq=self.seq, **kw)  # type: ignore[arg-type]
@@ -56,7 +60,7 @@ class Run:
             if due is None or due > end:
                 break
             self.now = max(self.now, due)
-            self.seen.extend(n.title for n in self.gate.flush(self.now))
+            self._show(self.gate.flush(self.now))
         self.now = end
 
 
@@ -122,6 +126,10 @@ def test_live_changes_in_a_burst_are_one_notification() -> None:
     run.service("workers", DOWN, HEALTHY)
     run.wait(BURST)
     assert run.seen == ["3 changes: DB is down"]
+    (note,) = run.shown
+    # the body adds to the title: the lead's cause, then the others, each once
+    assert note.body.count("DB is down") == 0
+    assert "Also: ComfyUI is down; Workers is down." in note.body
 
 
 def test_a_short_slow_spell_is_not_a_notification() -> None:

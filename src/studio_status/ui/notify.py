@@ -383,14 +383,17 @@ class NotificationGate:
 
 
 def _merge(notes: list[Notification]) -> Notification:
-    """One notification for a burst: the worst leads; a click opens its window."""
+    """One notification for a burst: the worst leads the title with its cause first in the
+    body; the body then adds the others (never the title again); a click opens its window."""
     if len(notes) == 1:
         return notes[0]
-    worst = max(notes, key=lambda n: _RANK[n.severity])
-    titles = ", ".join(n.title for n in sorted(notes, key=lambda n: -_RANK[n.severity]))
+    ranked = sorted(notes, key=lambda n: -_RANK[n.severity])
+    worst, rest = ranked[0], ranked[1:]
+    lines = [worst.body] if worst.body else []
+    lines.append("Also: " + "; ".join(n.title for n in rest) + ".")
     return Notification(
         f"{len(notes)} changes: {worst.title}",
-        titles,
+        "\n".join(lines),
         worst.severity,
         "burst",
         worst.kind,
