@@ -289,27 +289,35 @@ class StudioScript:
             gpu, cents = rng.choice(POD_TYPES)
             if sum(p.cost_per_hour_cents for p in running) + cents > self._budget_cents:
                 return  # day-to-day scaling stays within budget; only the burst overspends
-            pod = CloudPod(
-                id=self._id("pod"),
-                name=f"render-{self._n}",
-                status="RUNNING",
-                cost_per_hour_cents=cents,
-                gpu_type=gpu,
-                gpu_count=1,
-                uptime_seconds=0,
-                provider="simulated",
-            )
-            self._pods[pod.id] = pod
-            self._pod_started[pod.id] = now
-            out.pods.append((pod, None))
+            self._start_pod("render", gpu, cents, now, out)
         elif running and rng.random() < 0.03:
             pod = rng.choice(running)
             if pod.id in self._burst:  # the burst episode ends its own pods
                 return
-            stopped = pod.model_copy(update={"status": "EXITED", "cost_per_hour_cents": 0})
-            del self._pods[pod.id]
-            self._pod_started.pop(pod.id, None)
-            out.pods.append((stopped, pod.status))
+            self._end_pod(pod.id, out)
+
+    def _start_pod(self, kind: str, gpu: str, cents: int, now: datetime, out: Step) -> CloudPod:
+        pod = CloudPod(
+            id=self._id("pod"),
+            name=f"{kind}-{self._n}",
+            status="RUNNING",
+            cost_per_hour_cents=cents,
+            gpu_type=gpu,
+            gpu_count=1,
+            uptime_seconds=0,
+            provider="simulated",
+        )
+        self._pods[pod.id] = pod
+        self._pod_started[pod.id] = now
+        out.pods.append((pod, None))
+        return pod
+
+    def _end_pod(self, pod_id: str, out: Step) -> None:
+        """The pod exits (stopped, replaced or its burst over): it costs nothing from now."""
+        pod = self._pods.pop(pod_id)
+        self._pod_started.pop(pod_id, None)
+        gone = pod.model_copy(update={"status": "EXITED", "cost_per_hour_cents": 0})
+        out.pods.append((gone, pod.status))
 
     def _cloud_episodes(self, now: datetime, out: Step) -> None:
         """A pod that errors and is replaced, and a deadline burst that overspends the
@@ -322,16 +330,10 @@ class StudioScript:
         for pod_id, until in list(self._errored.items()):
             if t >= until:  # replaced: the errored pod goes, the usual start brings another
                 del self._errored[pod_id]
-                pod = self._pods.pop(pod_id)
-                self._pod_started.pop(pod_id, None)
-                gone = pod.model_copy(update={"status": "EXITED", "cost_per_hour_cents": 0})
-                out.pods.append((gone, pod.status))
+                self._end_pod(pod_id, out)
         if self._burst_until is not None and t >= self._burst_until:
             for pod_id in sorted(self._burst):
-                pod = self._pods.pop(pod_id)
-                self._pod_started.pop(pod_id, None)
-                gone = pod.model_copy(update={"status": "EXITED", "cost_per_hour_cents": 0})
-                out.pods.append((gone, pod.status))
+                self._end_pod(pod_id, out)
             self._burst.clear()
             self._burst_until = None
         quiet = not self._errored and self._burst_until is None
@@ -347,20 +349,7 @@ class StudioScript:
             rate = sum(p.cost_per_hour_cents for p in candidates)
             while rate <= self._budget_cents:
                 gpu, cents = POD_TYPES[1]  # the big ones, for a deadline
-                pod = CloudPod(
-                    id=self._id("pod"),
-                    name=f"deadline-{self._n}",
-                    status="RUNNING",
-                    cost_per_hour_cents=cents,
-                    gpu_type=gpu,
-                    gpu_count=1,
-                    uptime_seconds=0,
-                    provider="simulated",
-                )
-                self._pods[pod.id] = pod
-                self._pod_started[pod.id] = now
-                self._burst.add(pod.id)
-                out.pods.append((pod, None))
+                self._burst.add(self._start_pod("deadline", gpu, cents, now, out).id)
                 rate += cents
             self._burst_until = t + BUDGET_BURST_SECONDS
             self._burst_at = t + rng.uniform(*EPISODE_EVERY)
