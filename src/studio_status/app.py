@@ -36,7 +36,10 @@ if TYPE_CHECKING:
 
     from studio_status.desktop.single import SingleInstance
     from studio_status.ui.config import ConfigStore
+    from studio_status.ui.notifier import DesktopNotices
+    from studio_status.ui.notify import Notification
     from studio_status.ui.theme import Theme
+    from studio_status.ui.tray import TrayIcon
 
 __all__ = ["Options", "run"]
 
@@ -506,13 +509,13 @@ class _LazyNotices:
     library cannot load, the tray's balloon shows every notice.
     """
 
-    def __init__(self, tray: Any, open_window: Callable[[str], None]) -> None:
+    def __init__(self, tray: TrayIcon, open_window: Callable[[str], None]) -> None:
         self._tray = tray
         self._open_window = open_window
-        self.notices: Any = None
+        self.notices: DesktopNotices | None = None
         self._failed = False
 
-    def show(self, note: Any) -> None:
+    def show(self, note: Notification) -> None:
         if self.notices is None and not self._failed:
             try:
                 from studio_status.ui.notifier import DesktopNotices
@@ -533,7 +536,7 @@ class _LazyNotices:
             await self.notices.aclose()
 
 
-def _desktop_notices(tray: Any, open_window: Callable[[str], None]) -> _LazyNotices:
+def _desktop_notices(tray: TrayIcon, open_window: Callable[[str], None]) -> _LazyNotices:
     """Notices to the desktop's notification centre with "Open" and "Mute 1 h", the
     tray's balloon as the fallback (see :class:`_LazyNotices`)."""
     notices = _LazyNotices(tray, open_window)
