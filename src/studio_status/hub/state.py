@@ -61,14 +61,7 @@ class HealthState:
             if window is None or check is None:
                 continue
             self.services[name] = svc.model_copy(
-                update={
-                    "status": window.status,
-                    "since": window.started_at,
-                    "checked_at": check.checked_at,
-                    "latency_ms": check.latency_ms,
-                    "error_message": check.error_message,
-                    "details": check.details,
-                }
+                update={"status": window.status, "since": window.started_at, **_reading(check)}
             )
         self.transitions.extend(t for t in transitions if t.service in self.services)
         self._footer_cache.clear()
@@ -148,14 +141,7 @@ class HealthState:
         old = self.services.get(name)
         if old is None or (old.checked_at is not None and old.checked_at >= check.checked_at):
             return
-        self.services[name] = old.model_copy(
-            update={
-                "checked_at": check.checked_at,
-                "latency_ms": check.latency_ms,
-                "error_message": check.error_message,
-                "details": check.details,
-            }
-        )
+        self.services[name] = old.model_copy(update=_reading(check))
         self._footer_cache.clear()
 
     def set_activity(self, jobs: JobsSummary, workflows: WorkflowsSummary) -> None:
@@ -210,3 +196,14 @@ class HealthState:
                     entry.online, entry.total = online, total
             out[name] = entry
         return out
+
+
+def _reading(check: CheckRecord) -> dict[str, object]:
+    """What a stored check says of its service beyond the status: restored after a restart
+    and refreshed from another replica's newest check alike."""
+    return {
+        "checked_at": check.checked_at,
+        "latency_ms": check.latency_ms,
+        "error_message": check.error_message,
+        "details": check.details,
+    }
