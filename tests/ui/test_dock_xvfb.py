@@ -114,3 +114,64 @@ def test_at_scale_2_the_panel_is_measured_in_device_pixels(display: str, tmp_pat
         got = _read_event(child, "geometry")
         assert got["geometry"] == [0, HEIGHT // 2 - 20 - STRIP, WIDTH // 2, STRIP]
         assert got["struts"][3] == 40 + 2 * STRIP
+
+
+@pytest.mark.skipif(shutil.which("xprop") is None, reason="xprop not installed (x11-utils)")
+def test_a_panel_that_grows_in_place_moves_the_strip(display: str, tmp_path: Path) -> None:
+    """A panel changing its reserve (autohide, a new row of launchers) without coming or
+    going: only the property changes, and the X server says so."""
+    with (
+        panel(display, "bottom", 40, SIZE) as win,
+        strip(display, tmp_path, "bottom", "dock-grow") as child,
+    ):
+        assert _read_event(child, "geometry")["geometry"] == [0, HEIGHT - 40 - STRIP, WIDTH, STRIP]
+        partial = [0, 0, 0, 70, 0, 0, 0, 0, 0, 0, 0, WIDTH - 1]
+        subprocess.run(
+            ["xprop", "-display", display, "-id", str(win), "-f", "_NET_WM_STRUT_PARTIAL",
+             "32c", "-set", "_NET_WM_STRUT_PARTIAL", ",".join(map(str, partial))],
+            check=True,
+        )  # fmt: skip
+        got = _read_event(child, "geometry")
+        assert got["geometry"] == [0, HEIGHT - 70 - STRIP, WIDTH, STRIP]
+        assert got["struts"][3] == 70 + STRIP
+
+
+def test_the_panel_watch_hears_panels_and_nothing_else(
+    display: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The watch behind the strip's re-docking: the X server writes to our connection when
+    a panel comes, changes or goes, and not at all while nothing happens (no poll)."""
+    import select
+
+    from studio_status.ui.strip.x11 import X11Properties
+
+    monkeypatch.setenv("DISPLAY", display)
+    x11 = X11Properties.open()
+    assert x11 is not None
+
+    def readable(timeout: float) -> bool:
+        return bool(select.select([x11.fileno()], [], [], timeout)[0])
+
+    try:
+        assert x11.other_struts(0) == []
+        assert not x11.panels_changed()
+        assert not readable(0.3)  # idle: nothing arrives, nothing to wake for
+        with panel(display, "left", 60, SIZE) as win:
+            assert readable(10)
+            assert x11.panels_changed()
+            assert [s[0] for s in x11.other_struts(0)] == [60]
+            assert not x11.panels_changed()
+            assert not readable(0.3)
+            if shutil.which("xprop") is not None:
+                subprocess.run(
+                    ["xprop", "-display", display, "-id", str(win), "-f", "_NET_WM_STRUT",
+                     "32c", "-set", "_NET_WM_STRUT", "80,0,0,0"],
+                    check=True,
+                )  # fmt: skip
+                assert readable(10)
+                assert x11.panels_changed()
+        assert readable(10)  # the panel's connection closed: its window went
+        assert x11.panels_changed()
+        assert x11.other_struts(0) == []
+    finally:
+        x11.close()

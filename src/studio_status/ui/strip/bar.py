@@ -16,7 +16,18 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QObject,
+    QPoint,
+    QRect,
+    QRectF,
+    QSize,
+    QSocketNotifier,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import (
     QCloseEvent,
     QContextMenuEvent,
@@ -67,8 +78,6 @@ FLASH_RECENT = timedelta(seconds=60)
 HOVER_HEIGHT = 16
 #: How often relative times ("3 min ago") are refreshed without new data.
 TICK_MS = 15_000
-#: How often other panels' struts are read again on X11 (a few property reads).
-PANELS_CHECK_MS = 2000
 
 
 class _Separator(QWidget):
@@ -220,9 +229,7 @@ class StatusStrip(QWidget):
             app.screenAdded.connect(self.on_app_screens_changed)
             app.screenRemoved.connect(self.on_app_screens_changed)
             app.primaryScreenChanged.connect(self.on_app_screens_changed)
-        self._panels = QTimer(self)
-        self._panels.setInterval(PANELS_CHECK_MS)
-        self._panels.timeout.connect(self.on_panels_timeout)
+        self._panels: QSocketNotifier | None = None  # the X server tells of other panels
         self._tick = QTimer(self)
         self._tick.setInterval(TICK_MS)
         self._tick.timeout.connect(self.on_tick_timeout)
@@ -446,7 +453,7 @@ class StatusStrip(QWidget):
         x11 = self._x11_connection()
         if x11 is None:
             return geom
-        self._other_struts = x11.other_struts(int(self.winId()))
+        self._other_struts = self._read_struts(x11)
         dpr = screen.devicePixelRatio()
         native = docking.native_rect(geom, geom, dpr)
         root = QRect(QPoint(0, 0), QSize(*x11.root_size()))
@@ -459,13 +466,29 @@ class StatusStrip(QWidget):
             self._x11_failed = self._x11 is None
         return self._x11
 
-    def on_panels_timeout(self) -> None:
+    def _watch_panels(self, x11: X11Properties) -> None:
+        if self._panels is None:
+            self._panels = QSocketNotifier(x11.fileno(), QSocketNotifier.Type.Read, self)
+            self._panels.activated.connect(self.on_panels_activated)
+
+    def on_panels_activated(self) -> None:
         """Re-dock when another panel appears, goes or changes what it reserves (a bare X
-        server or a window manager that does not update the work area tells us nothing)."""
+        server or a window manager that does not update the work area tells us nothing
+        else). The X server says so on our own connection: nothing wakes at idle."""
+        if self._x11 is not None and self._x11.panels_changed():
+            self._recheck_panels()
+
+    def _recheck_panels(self) -> None:
         if self._x11 is None or not self.isVisible():
             return
-        if self._x11.other_struts(int(self.winId())) != self._other_struts:
+        if self._read_struts(self._x11) != self._other_struts:
             self.dock()
+
+    def _read_struts(self, x11: X11Properties) -> list[list[int]]:
+        struts = x11.other_struts(int(self.winId()))
+        if x11.panels_changed():  # heard while reading (queued, not on the socket): again
+            QTimer.singleShot(0, self, self._recheck_panels)
+        return struts
 
     def open_appbar(self, hwnd: int) -> AppBar | None:
         """The shell's app bar for our window (replaced in tests by a model of the shell)."""
@@ -569,7 +592,7 @@ class StatusStrip(QWidget):
                 return
             x11.stick(int(self.winId()))
             self._stuck = True
-            self._panels.start()
+            self._watch_panels(x11)
         if self._x11 is None:
             return
         values = self.strut_values()
@@ -598,7 +621,10 @@ class StatusStrip(QWidget):
         if self.global_shortcut is not None:
             self.global_shortcut.close()
             self.global_shortcut = None
-        self._panels.stop()
+        if self._panels is not None:
+            self._panels.setEnabled(False)
+            self._panels.deleteLater()
+            self._panels = None
         if self._x11 is not None:
             self._x11.close()
             self._x11 = None

@@ -24,6 +24,16 @@ _PROP_MODE_REPLACE = 0
 _CLIENT_MESSAGE = 33
 _SUBSTRUCTURE_REDIRECT_MASK = 1 << 20
 _SUBSTRUCTURE_NOTIFY_MASK = 1 << 19
+_PROPERTY_CHANGE_MASK = 1 << 22
+_DESTROY_NOTIFY = 17
+_UNMAP_NOTIFY = 18
+_MAP_NOTIFY = 19
+_REPARENT_NOTIFY = 21
+_PROPERTY_NOTIFY = 28
+#: a window came or went (on a bare X server, seen as the root's children)
+_COME_AND_GO = frozenset({_DESTROY_NOTIFY, _UNMAP_NOTIFY, _MAP_NOTIFY, _REPARENT_NOTIFY})
+#: the properties whose change can move the strip: a panel's reserve, the managed windows
+_PANEL_PROPERTIES = ("_NET_WM_STRUT_PARTIAL", "_NET_WM_STRUT", "_NET_CLIENT_LIST")
 _ANY_PROPERTY_TYPE = 0
 _IS_VIEWABLE = 2
 _SUCCESS = 0
@@ -70,9 +80,24 @@ class _ClientMessage(ctypes.Structure):
     ]
 
 
+class _PropertyEvent(ctypes.Structure):
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("serial", ctypes.c_ulong),
+        ("send_event", ctypes.c_int),
+        ("display", ctypes.c_void_p),
+        ("window", ctypes.c_ulong),
+        ("atom", ctypes.c_ulong),
+        ("time", ctypes.c_ulong),
+        ("state", ctypes.c_int),
+    ]
+
+
 class _XEvent(ctypes.Union):
     _fields_ = [
+        ("type", ctypes.c_int),
         ("xclient", _ClientMessage),
+        ("xproperty", _PropertyEvent),
         ("pad", ctypes.c_long * 24),
     ]
 
@@ -157,6 +182,10 @@ def load_libx11() -> ctypes.CDLL | None:
     ]
     lib.XFree.argtypes = [ctypes.c_void_p]
     lib.XSync.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    lib.XSelectInput.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_long]
+    lib.XPending.argtypes = [ctypes.c_void_p]
+    lib.XNextEvent.argtypes = [ctypes.c_void_p, ctypes.POINTER(_XEvent)]
+    lib.XConnectionNumber.argtypes = [ctypes.c_void_p]
     # a window that vanishes between listing and reading must not kill the app
     lib.XSetErrorHandler.argtypes = [ctypes.c_void_p]
     lib.XSetErrorHandler.restype = ctypes.c_void_p
@@ -164,11 +193,20 @@ def load_libx11() -> ctypes.CDLL | None:
 
 
 class X11Properties:
-    """A private libX11 connection for setting EWMH properties on our windows."""
+    """A private libX11 connection for setting EWMH properties on our windows, and for
+    hearing when another panel comes, goes or changes what it reserves.
+
+    Why events and not a poll: reading every top-level window's struts every 2 s cost
+    five round trips to the X server, 2.5 wake-ups a second at idle, and more with every
+    window open. :meth:`other_struts` asks the server to tell this connection about
+    what it read (:data:`_PANEL_PROPERTIES` on each window, windows coming and going on the
+    root); the caller watches :meth:`fileno` and calls :meth:`panels_changed`.
+    """
 
     def __init__(self, lib: ctypes.CDLL, display: int) -> None:
         self._x = lib
         self._display = ctypes.c_void_p(display)
+        self._panel_atoms: frozenset[int] | None = None
 
     @classmethod
     def open(cls) -> X11Properties | None:
@@ -267,11 +305,18 @@ class X11Properties:
 
     def _top_level_windows(self) -> list[int]:
         """The managed windows (``_NET_CLIENT_LIST``), or the root's mapped children when no
-        window manager keeps that list (a bare X server, as in tests)."""
+        window manager keeps that list (a bare X server, as in tests).
+
+        Watched before it is read, so no change falls between the read and the watch: the
+        root's properties (the client list) always; its children coming and going only
+        without a window manager (with one, that list says it, and a child's every move
+        would wake us)."""
         root = self._x.XDefaultRootWindow(self._display)
+        self._x.XSelectInput(self._display, root, _PROPERTY_CHANGE_MASK)
         managed = self.cardinals(root, "_NET_CLIENT_LIST")
         if managed is not None:
             return managed
+        self._x.XSelectInput(self._display, root, _PROPERTY_CHANGE_MASK | _SUBSTRUCTURE_NOTIFY_MASK)
         root_ret, parent_ret = ctypes.c_ulong(), ctypes.c_ulong()
         children = ctypes.POINTER(ctypes.c_ulong)()
         count = ctypes.c_uint()
@@ -308,6 +353,8 @@ class X11Properties:
             for window in self._top_level_windows():
                 if window == own:
                     continue
+                # before the read: a change after it is an event (our own changes are not)
+                self._x.XSelectInput(self._display, window, _PROPERTY_CHANGE_MASK)
                 partial = self.cardinals(window, "_NET_WM_STRUT_PARTIAL")
                 if partial is not None and len(partial) >= 12:
                     found.append(partial[:12])
@@ -320,6 +367,27 @@ class X11Properties:
             return found
         finally:
             self._x.XSetErrorHandler(previous)
+
+    def fileno(self) -> int:
+        """The connection's socket: readable when the X server sent something."""
+        return int(self._x.XConnectionNumber(self._display))
+
+    def panels_changed(self) -> bool:
+        """Take every event the server sent; True if one may move the strip: a window
+        came or went, or one changed a strut or the list of managed windows. Events
+        Xlib read while answering a request are in its queue, not on the socket, so call
+        this after :meth:`other_struts` too."""
+        if self._panel_atoms is None:
+            self._panel_atoms = frozenset(self._atom(name) for name in _PANEL_PROPERTIES)
+        changed = False
+        event = _XEvent()
+        while self._x.XPending(self._display) > 0:
+            self._x.XNextEvent(self._display, ctypes.byref(event))
+            if event.type in _COME_AND_GO or (
+                event.type == _PROPERTY_NOTIFY and event.xproperty.atom in self._panel_atoms
+            ):
+                changed = True
+        return changed
 
     def close(self) -> None:
         if self._display:
