@@ -13,9 +13,10 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from studio_status import pace
 from studio_status.hub.cloud import budget_summary
 from studio_status.hub.config import ServiceConfig
 from studio_status.hub.service import Hub
@@ -28,6 +29,9 @@ __all__ = ["SimulatedPlant", "budget_summary", "run_simulation"]
 log = logging.getLogger("hub.simulator")
 
 SLOW_SECONDS = 2.0
+#: latency beyond which the database and ComfyUI read degraded (their checks' thresholds)
+DATABASE_DEGRADED_MS = 1000
+COMFYUI_DEGRADED_MS = 1500
 BUDGET_PER_HOUR_USD = DEMO_BUDGET_CENTS / 100  # the demo's cap when the config sets none
 
 
@@ -89,7 +93,7 @@ class _Endpoint:
             with contextlib.suppress(asyncio.IncompleteReadError, asyncio.LimitOverrunError):
                 await reader.readuntil(b"\r\n\r\n")
             if self.mode == "slow":
-                await asyncio.sleep(SLOW_SECONDS)
+                await pace.sleep(SLOW_SECONDS)  # slow in the demo's time, like its thresholds
             status = "503 Service Unavailable" if self.mode == "down" else "200 OK"
             body = b'{"error": "simulated outage"}' if self.mode == "down" else self.body
             writer.write(
@@ -125,13 +129,25 @@ class SimulatedPlant:
         self.endpoints[service].mode = mode
 
     def services(self, interval: float = 5.0) -> list[ServiceConfig]:
-        """The studio's services as the hub watches them: ordinary checks of real endpoints."""
+        """The studio's services as the hub watches them: ordinary checks of real endpoints.
+
+        A sped-up demo answers slowly in its own time (:data:`SLOW_SECONDS` paced), so the
+        latency that reads degraded is paced too; the checks' timeouts stay real.
+        """
         e = self.endpoints
+
+        def paced_ms(ms: int) -> int:
+            return max(1, round(pace.real(ms)))
+
         raw = [
             {
                 "name": "comfyui",
                 "label": "ComfyUI",
-                "check": {"kind": "comfyui", "urls": [e["comfyui-1"].url, e["comfyui-2"].url]},
+                "check": {
+                    "kind": "comfyui",
+                    "urls": [e["comfyui-1"].url, e["comfyui-2"].url],
+                    "degraded_ms": paced_ms(COMFYUI_DEGRADED_MS),
+                },
             },
             {
                 "name": "database",
@@ -139,7 +155,7 @@ class SimulatedPlant:
                 "check": {
                     "kind": "http",
                     "url": f"{e['database'].url}/health",
-                    "degraded_ms": 1000,
+                    "degraded_ms": paced_ms(DATABASE_DEGRADED_MS),
                 },
             },
             {
@@ -166,8 +182,11 @@ async def run_simulation(
     *,
     interval: float = 1.0,
     clock: Callable[[], datetime] = utcnow,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
 ) -> None:
-    """Drive the studio: one script step per ``interval``, applied through real paths."""
+    """Drive the studio: one script step per ``interval`` of the hub's time (``sleep``, by
+    default the hub's: a sped-up demo's steps keep its pace), applied through real paths."""
+    sleep = sleep or hub.sleep
     hub.simulated = True
     cloud = hub.cloud.settings
     if cloud.budget_per_hour is None and cloud.budget_per_month is None:
@@ -187,4 +206,4 @@ async def run_simulation(
             hub.poke_checks()
         if step.pods:  # the provider-neutral push path, like any other cloud
             await hub.cloud.apply("simulated", script.pods)
-        await asyncio.sleep(interval)
+        await sleep(interval)
