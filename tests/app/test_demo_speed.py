@@ -3,7 +3,6 @@ nothing (its rows are dated in the paced future): no demo database, no cache, no
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import subprocess
@@ -33,26 +32,20 @@ def test_a_bad_speed_is_one_clear_line_and_exit_2(tmp_path: Path, value: str) ->
     ]
 
 
-async def test_a_sped_up_demo_keeps_nothing(tmp_path: Path) -> None:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "studio_status",
-        "demo",
-        "--speed",
-        "30",
-        "--smoke-exit",
-        "60",
+def test_a_sped_up_demo_keeps_nothing(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "studio_status", "demo", "--speed", "30", "--smoke-exit", "60"],
         env=fresh_user_env(tmp_path),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
     )
-    out, err = await asyncio.wait_for(proc.communicate(), 90)
-    assert proc.returncode == 0, err.decode()[-2000:]
-    report = json.loads(out.decode().strip().splitlines()[-1])
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["ok"], report
-    said = re.search(r"demo pace: 30 times real time from \S+ \(.* data in (\S+)\)", err.decode())
-    assert said is not None, err.decode()[-2000:]
+    said = re.search(r"demo pace: 30 times real time from \S+ \(.* data in (\S+)\)", done.stderr)
+    assert said is not None, done.stderr[-2000:]
     scratch = Path(said.group(1))
     # the live snapshot was cached, in the demo's own folder, and that folder is gone
     assert Path(report["cache"]).parent == scratch

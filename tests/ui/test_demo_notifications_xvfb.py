@@ -16,7 +16,6 @@ are in the README ("What the strip tells you"); the pure-rules count of the same
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import signal

@@ -221,6 +221,9 @@ async def run_simulation(
     start = clock()
     n = 0
     while True:
+        behind = (clock() - start).total_seconds() - n * interval
+        if behind > CATCH_UP_STEPS * interval:  # it slept: the grid moves on from now
+            start += timedelta(seconds=behind)
         step = script.step(start + timedelta(seconds=n * interval))
         n += 1
         for job in step.jobs:
@@ -233,8 +236,4 @@ async def run_simulation(
             hub.poke_checks()
         if step.pods:  # the provider-neutral push path, like any other cloud
             await hub.cloud.apply("simulated", script.pods)
-        behind = (clock() - start).total_seconds() - n * interval
-        if behind > CATCH_UP_STEPS * interval:
-            start += timedelta(seconds=behind)
-            behind = 0.0
-        await sleep(max(0.0, -behind))
+        await sleep(max(0.0, (start - clock()).total_seconds() + n * interval))
