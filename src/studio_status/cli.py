@@ -32,6 +32,7 @@ EXAMPLES = """\
 examples:
   studio-status                        open the strip and tray
   studio-status demo                   a first look: a simulated studio
+  studio-status demo --speed 20        20 times faster; keeps nothing
   studio-status --hub https://hub.example:8765 --token ss_...
                                        the strip against a team's hub
   studio-status status                 the studio's state in one line
