@@ -25,6 +25,7 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +87,8 @@ class Options:
     hub_url: str | None = None
     token: str | None = None
     demo: bool = False
+    #: the demo's simulated studio runs this many times real time (see :mod:`.pace`)
+    speed: float = 1.0
     web_url: str | None = None
     profile: str | None = None
     config_path: Path | None = None
@@ -130,13 +133,15 @@ def run(
                 return 0
             log.error("another instance holds the lock but does not answer")
             return 1
+    scratch = _paced_demo(opts)
     previous_hook = sys.excepthook
     sys.excepthook = _logging_excepthook
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     quit_event = asyncio.Event()
     app.aboutToQuit.connect(quit_event.set)
-    main = loop.create_task(_main(quit_event, opts, config, instance), name="app-main")
+    folder = None if scratch is None else Path(scratch.name)
+    main = loop.create_task(_main(quit_event, opts, config, instance, folder), name="app-main")
     try:
         try:
             return int(loop.run_until_complete(main))
@@ -158,6 +163,31 @@ def run(
             sys.excepthook = previous_hook
             if instance is not None:
                 instance.release()
+            if scratch is not None:
+                scratch.cleanup()
+                from studio_status import pace
+
+                pace.set_speed(None)
+
+
+def _paced_demo(opts: Options) -> tempfile.TemporaryDirectory[str] | None:
+    """A sped-up demo: the process's clock runs ``opts.speed`` times real time from now, and
+    the demo's database and cache go to a folder removed at exit (rows dated in the paced
+    future must never reach ``demo.sqlite3`` or the cache a later demo paints)."""
+    if not opts.demo or opts.speed == 1.0:
+        return None
+    from studio_status import pace
+
+    paced = pace.set_speed(opts.speed)
+    assert paced is not None
+    scratch = tempfile.TemporaryDirectory(prefix="studio-status-demo-")
+    log.info(
+        "demo pace: %g times real time from %s (its own clock, data in %s)",
+        paced.speed,
+        paced.epoch.isoformat(),
+        scratch.name,
+    )
+    return scratch
 
 
 def _names(config: ConfigStore) -> str:
@@ -169,7 +199,9 @@ async def _main(
     opts: Options,
     config: ConfigStore,
     instance: SingleInstance | None,
+    scratch: Path | None = None,
 ) -> int:
+    """``scratch``: a sped-up demo's folder for its hub's database and its cache."""
     loop = asyncio.get_running_loop()
     # first of all: a Ctrl+C during the imports below must quit cleanly too (pitfall 7)
     _install_signal_handlers(loop, quit_event.set)
@@ -214,6 +246,9 @@ async def _main(
     #: (their role, their hub) is never written into the saved profile
     override = opts.hub_url is not None or opts.token is not None
     theme = _theme(config.config.theme.value)
+    scratch_files: dict[str, Any] = (
+        {} if scratch is None else {"database": scratch / "demo.sqlite3", "cache_dir": scratch}
+    )
     store = StatusStore()
     feed = StateFeed(store)
     profile = profile_now()
@@ -224,6 +259,7 @@ async def _main(
         refresh=config.config.refresh,
         demo=opts.demo,
         override=override,
+        **scratch_files,
     )
     session.paint_cached()
     strip = StatusStrip(
@@ -307,6 +343,7 @@ async def _main(
                 refresh=config.config.refresh,
                 demo=opts.demo,
                 override=override,
+                **scratch_files,
             )
             session.paint_cached()
             strip.connection.set_hub(new.hub_url or "embedded hub")

@@ -32,6 +32,7 @@ EXAMPLES = """\
 examples:
   studio-status                        open the strip and tray
   studio-status demo                   a first look: a simulated studio
+  studio-status demo --speed 20        20 times faster; keeps nothing
   studio-status --hub https://hub.example:8765 --token ss_...
                                        the strip against a team's hub
   studio-status status                 the studio's state in one line
@@ -104,8 +105,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"studio-status {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
-    sub.add_parser(
+    demo = sub.add_parser(
         "demo", parents=[common], help="run the app against a local hub with a simulated studio"
+    )
+    demo.add_argument(
+        "--speed",
+        default="1",
+        metavar="N",
+        help="the simulated studio runs N times faster (1 to 60; default 1): a day's "
+        "incidents in minutes; times shown are the demo's own, so nothing is kept",
     )
 
     hub = sub.add_parser("hub", help="run the status hub")
@@ -190,6 +198,20 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _speed(value: str) -> float:
+    """``demo --speed``; ValueError in the user's words (checked after parsing, so a bad
+    value is one line, not argparse's usage block)."""
+    from studio_status.pace import MAX_SPEED
+
+    try:
+        speed = float(value)
+    except ValueError:
+        speed = float("nan")
+    if not 1.0 <= speed <= MAX_SPEED:  # also refuses nan and inf
+        raise ValueError(f"the speed must be a number from 1 to {MAX_SPEED:g}")
+    return speed
+
+
 def _database_arg(value: str) -> Path | str:
     from studio_status.hub.store.postgres import is_postgres_url
 
@@ -252,11 +274,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"studio-status: --hub {args.hub!r}: {exc}", file=sys.stderr)
         return 2
+    try:
+        speed = _speed(args.speed) if args.command == "demo" else 1.0
+    except ValueError as exc:
+        print(f"studio-status demo: --speed {args.speed!r}: {exc}", file=sys.stderr)
+        return 2
     return run(
         options=Options(
             hub_url=hub,
             token=args.token or os.environ.get(TOKEN_ENV),
             demo=args.command == "demo",
+            speed=speed,
             web_url=args.web_url,
             profile=args.profile,
             config_path=args.app_config,

@@ -123,6 +123,7 @@ class EmbeddedHub:
     async def _hub_main(self, sock: socket.socket) -> None:
         """Runs on the hub's own loop, in its thread: ``studio-status hub``'s config step and
         server, with this hub's port, database, token and (for the demo) the simulator."""
+        from studio_status import pace
         from studio_status.hub.config import ConfigError
         from studio_status.hub.preflight import preflight
         from studio_status.hub.resolve import configure
@@ -148,6 +149,7 @@ class EmbeddedHub:
             stop=run.stop_event,
             sock=sock,
             simulate_seed=DEMO_SEED if self.demo else None,
+            sleep=pace.sleep,  # the process's pace: real, unless a sped-up demo set one
         )
 
     async def _supervise(self) -> None:

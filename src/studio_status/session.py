@@ -78,13 +78,16 @@ class ProfileSession:
         demo: bool = False,
         cache_dir: Path | None = None,
         override: bool = False,
+        database: Path | None = None,
     ) -> None:
+        """``database``: the embedded hub's (None: the default, or the demo's own)."""
         from studio_status.client.cache import SnapshotCache
 
         self.store = store
         self.profile = profile
         self.refresh = refresh
         self.demo = demo
+        self.database = database
         self._token = token
         self.hub: EmbeddedHub | None = None
         self.client: StatusClient | None = None
@@ -106,7 +109,7 @@ class ProfileSession:
         if url is None:
             from studio_status.embedded import EmbeddedHub
 
-            hub = EmbeddedHub(demo=self.demo, on_problem=self._hub_problem)
+            hub = EmbeddedHub(demo=self.demo, database=self.database, on_problem=self._hub_problem)
             try:
                 await hub.start()
             except Exception:

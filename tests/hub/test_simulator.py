@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from studio_status import pace
 from studio_status.hub.checks import build_checker
+from studio_status.hub.checks.specs import ComfyUISpec, HttpSpec
 from studio_status.hub.jobs import JobBoard
-from studio_status.hub.sources.plant import SimulatedPlant, budget_summary
-from studio_status.hub.sources.simulator import StudioScript
+from studio_status.hub.sources.plant import (
+    CATCH_UP_STEPS,
+    SLOW_REAL_FLOOR,
+    SimulatedPlant,
+    budget_summary,
+    run_simulation,
+    slow_seconds,
+)
+from studio_status.hub.sources.simulator import Step, StudioScript
 from studio_status.protocol import BudgetStatus, CloudPod, HealthStatus
+from tests.hubrunner import run_hub
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -134,3 +145,80 @@ def test_cloud_episodes_come_early_and_seldom() -> None:
         errors, overspends = episodes[BudgetStatus.ERROR], episodes[BudgetStatus.EXCEEDED]
         assert errors[0] < 150 and overspends[0] < 260, (seed, episodes)
         assert len(errors) <= 2 and len(overspends) <= 2, (seed, episodes)
+
+
+class _Spy(StudioScript):
+    """The real script, remembering the time of every step it was asked for."""
+
+    def __init__(self, seed: int) -> None:
+        super().__init__(seed)
+        self.asked: list[datetime] = []
+        self.said: list[list[str]] = []
+
+    def step(self, now: datetime) -> Step:
+        self.asked.append(now)
+        step = super().step(now)
+        self.said.append(step.describe())
+        return step
+
+
+async def test_the_demo_steps_on_a_grid_however_late_its_loop_wakes(tmp_path: Path) -> None:
+    """The script's draws depend on the time between steps: dated by when the loop woke, the
+    same seed was another studio on every run. Late wakes are caught up on the grid; a gap
+    longer than the catch-up (a machine that slept) moves the grid on."""
+    start = datetime.now(UTC)
+    now = [start]
+    late = itertools.cycle([0.0, 0.4, 0.05, 2.7, 0.0, 0.9])
+    woke = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        extra = 45.0 if len(spy.asked) == 20 else next(late)  # one long gap after step 20
+        now[0] += timedelta(seconds=seconds + extra)
+        await asyncio.sleep(0)
+        if len(spy.asked) >= 40:
+            woke.set()
+
+    spy = _Spy(7)
+    plant = SimulatedPlant()
+    await plant.start()
+    try:
+        async with run_hub(tmp_path, []) as running:
+            task = asyncio.create_task(
+                run_simulation(running.hub, spy, plant, clock=lambda: now[0], sleep=sleep)
+            )
+            await asyncio.wait_for(woke.wait(), 10)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    finally:
+        await plant.close()
+    grid = [start + timedelta(seconds=k) for k in range(20)]
+    assert spy.asked[:20] == grid
+    # after the long gap: one step at the new "now", then the grid again from there
+    moved = spy.asked[20]
+    assert moved - grid[-1] > timedelta(seconds=CATCH_UP_STEPS)
+    assert spy.asked[21:40] == [moved + timedelta(seconds=k) for k in range(1, 20)]
+    # and the steps are the clean script's own, whatever the wakes were
+    clean = StudioScript(7)
+    assert spy.said[:20] == [clean.step(t).describe() for t in grid]
+
+
+def _thresholds(plant: SimulatedPlant) -> tuple[int, int]:
+    checks = {s.name: s.check for s in plant.services()}
+    db, comfy = checks["database"], checks["comfyui"]
+    assert isinstance(db, HttpSpec) and isinstance(comfy, ComfyUISpec)
+    return db.degraded_ms, comfy.degraded_ms
+
+
+def test_slow_answers_and_their_thresholds_follow_the_pace() -> None:
+    plant = SimulatedPlant()
+    try:
+        assert slow_seconds() == 2.0
+        assert _thresholds(plant) == (1000, 1500)
+        pace.set_speed(5)
+        assert slow_seconds() == 0.4  # 2 s of the demo
+        assert _thresholds(plant) == (200, 300)
+        pace.set_speed(20)  # 100 ms would be in reach of a busy machine's scheduling
+        assert slow_seconds() == SLOW_REAL_FLOOR
+        assert _thresholds(plant) == (150, 225)
+    finally:
+        pace.set_speed(None)

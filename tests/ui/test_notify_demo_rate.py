@@ -6,7 +6,8 @@ setting is turned into the status its check reports (``slow`` comfyui-2 or datab
 degraded; comfyui-2 down: ComfyUI degraded, one of two instances; database down: down; a
 worker down: Workers degraded, 3/4 online). The hub's own flap detection is not modelled
 here, so this count is an upper bound for the real demo, where a service the hub calls
-flapping is one notice. The ceiling and why it is humane are in the README.
+flapping is one notice. The ceiling and why it is humane are in the README; the real app's
+count, under Xvfb through a real notification server, is ``test_demo_notifications_xvfb.py``.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QColor, QImage
 
+from studio_status import pace
 from studio_status.client.state import ConnectionState, Notice, Segment, StatusState, StatusStore
 from studio_status.protocol import BudgetStatus, HealthStatus, JobInfo, JobStatus, Role
 from studio_status.protocol import Event as WireEvent
@@ -139,6 +140,26 @@ def test_notifications_once_per_incident(
     clock.advance(tray, timedelta(seconds=31))
     clock.advance(tray, timedelta(seconds=5))
     assert [n.title for n in tray.shown] == ["DB is down", "DB recovered"]
+
+
+@pytest.mark.parametrize(("speed", "interval_ms"), [(None, 4001), (20.0, 201)])
+def test_the_due_timer_waits_real_time_even_for_a_sped_up_demo(
+    timed_tray: TrayIcon, store: StatusStore, clock: Clock, speed: float | None, interval_ms: int
+) -> None:
+    """The policy's holds are in the process's time; Qt's timer counts real milliseconds:
+    at 20 times real time a 4 s burst is due in 200 ms."""
+    tray = timed_tray
+    store.apply_snapshot(snapshot(Role.ADMIN))
+    clock.advance(tray, timedelta(seconds=10))  # the start's summary: nothing to say
+    assert not tray._due.isActive()
+    pace.set_speed(speed)
+    try:
+        store.apply_event(
+            health_event(2, "database", HealthStatus.DOWN, HealthStatus.HEALTHY, clock.now)
+        )
+        assert tray._due.isActive() and tray._due.interval() == interval_ms
+    finally:
+        pace.set_speed(None)
 
 
 def test_job_failed_and_budget_exceeded(

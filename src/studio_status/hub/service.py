@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel
 
+from studio_status import pace
 from studio_status.protocol import (
     Event,
     FooterChanged,
@@ -213,6 +214,9 @@ class Hub:
             self._checkers,
             self.record,
             clock=self._clock,
+            # the process's pace (a sped-up demo's), not ``self.sleep``: a replay's sleep
+            # is for its sources; the hub's own checks keep their real rhythm there
+            sleep=pace.sleep,
             max_concurrent=self.config.hub.max_concurrent_checks,
             owns=None if not clustered else self._owns,
         )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum, StrEnum
 from types import UnionType
 from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
+
+from studio_status import pace as _pace
 
 from .errors import MessageTooLarge, ProtocolError
 
@@ -67,8 +69,9 @@ def worst_status(statuses: list[HealthStatus] | tuple[HealthStatus, ...]) -> Hea
 
 
 def utcnow() -> datetime:
-    """Timezone-aware now; every timestamp on the wire is UTC."""
-    return datetime.now(UTC)
+    """Timezone-aware now; every timestamp on the wire is UTC. A sped-up demo's process
+    runs on its paced clock (:mod:`studio_status.pace`): one time for the hub and the app."""
+    return _pace.now()
 
 
 class WireModel(BaseModel):

@@ -43,6 +43,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
+from studio_status import pace
 from studio_status.appconfig import NotificationSettings
 from studio_status.client.state import Segment, StatusState
 from studio_status.protocol import HealthStatus, Role, utcnow
@@ -410,7 +411,8 @@ class TrayIcon(QObject):
         if due is None:
             self._due.stop()
             return
-        ms = max(0, int((due - self._clock()).total_seconds() * 1000)) + 1
+        # the policy's times are the process's (a sped-up demo's); the timer's are real
+        ms = max(0, int(pace.real((due - self._clock()).total_seconds()) * 1000)) + 1
         self._due.start(ms)
 
     def _refresh_header(self, state: StatusState) -> None:

@@ -13,9 +13,10 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
+from studio_status import pace
 from studio_status.hub.cloud import budget_summary
 from studio_status.hub.config import ServiceConfig
 from studio_status.hub.service import Hub
@@ -27,8 +28,25 @@ __all__ = ["SimulatedPlant", "budget_summary", "run_simulation"]
 
 log = logging.getLogger("hub.simulator")
 
+#: a slow answer's time in the demo; the database reads degraded beyond half of it (1000
+#: ms), ComfyUI beyond three quarters (1500 ms)
 SLOW_SECONDS = 2.0
+DATABASE_DEGRADED = 0.5
+COMFYUI_DEGRADED = 0.75
+#: however fast the demo runs, a slow answer takes at least this long in real time (its
+#: thresholds follow): a busy machine's scheduling, tens of milliseconds, must never read
+#: as a slow service. At 20 times real time a slow check then takes 6 s of the demo, not 2.
+SLOW_REAL_FLOOR = 0.3
+
+
+def slow_seconds() -> float:
+    """How long a slow answer takes, in real seconds (paced, down to the floor)."""
+    return max(pace.real(SLOW_SECONDS), min(SLOW_SECONDS, SLOW_REAL_FLOOR))
+
+
 BUDGET_PER_HOUR_USD = DEMO_BUDGET_CENTS / 100  # the demo's cap when the config sets none
+#: steps a late simulator makes at once to keep its grid (a longer gap: it slept)
+CATCH_UP_STEPS = 30
 
 
 def _system_stats(instance: int) -> bytes:
@@ -89,7 +107,7 @@ class _Endpoint:
             with contextlib.suppress(asyncio.IncompleteReadError, asyncio.LimitOverrunError):
                 await reader.readuntil(b"\r\n\r\n")
             if self.mode == "slow":
-                await asyncio.sleep(SLOW_SECONDS)
+                await asyncio.sleep(slow_seconds())
             status = "503 Service Unavailable" if self.mode == "down" else "200 OK"
             body = b'{"error": "simulated outage"}' if self.mode == "down" else self.body
             writer.write(
@@ -99,6 +117,10 @@ class _Endpoint:
             )
             await writer.drain()
         except (ConnectionError, OSError):
+            pass
+        except asyncio.CancelledError:
+            # the hub stops during a slow answer: the connection ends here, quietly (a
+            # handler that ends cancelled is logged as an error by asyncio's streams)
             pass
         finally:
             writer.close()
@@ -125,13 +147,25 @@ class SimulatedPlant:
         self.endpoints[service].mode = mode
 
     def services(self, interval: float = 5.0) -> list[ServiceConfig]:
-        """The studio's services as the hub watches them: ordinary checks of real endpoints."""
+        """The studio's services as the hub watches them: ordinary checks of real endpoints.
+
+        A sped-up demo answers slowly in its own time (:func:`slow_seconds`), so the latency
+        that reads degraded follows it; the checks' timeouts stay real.
+        """
         e = self.endpoints
+
+        def paced_ms(share: float) -> int:
+            return round(slow_seconds() * share * 1000)
+
         raw = [
             {
                 "name": "comfyui",
                 "label": "ComfyUI",
-                "check": {"kind": "comfyui", "urls": [e["comfyui-1"].url, e["comfyui-2"].url]},
+                "check": {
+                    "kind": "comfyui",
+                    "urls": [e["comfyui-1"].url, e["comfyui-2"].url],
+                    "degraded_ms": paced_ms(COMFYUI_DEGRADED),
+                },
             },
             {
                 "name": "database",
@@ -139,7 +173,7 @@ class SimulatedPlant:
                 "check": {
                     "kind": "http",
                     "url": f"{e['database'].url}/health",
-                    "degraded_ms": 1000,
+                    "degraded_ms": paced_ms(DATABASE_DEGRADED),
                 },
             },
             {
@@ -166,8 +200,17 @@ async def run_simulation(
     *,
     interval: float = 1.0,
     clock: Callable[[], datetime] = utcnow,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
 ) -> None:
-    """Drive the studio: one script step per ``interval``, applied through real paths."""
+    """Drive the studio: one script step per ``interval`` of the hub's time (``sleep``, by
+    default the hub's: a sped-up demo's steps keep its pace), applied through real paths.
+
+    Steps are dated on a fixed grid (start + k intervals), not when the loop happens to
+    wake: the script's random draws depend on the time between steps, so a late wake would
+    make the same seed another studio. A loop that fell behind catches up step by step, up
+    to :data:`CATCH_UP_STEPS` (beyond, a machine that slept: the grid moves on from now).
+    """
+    sleep = sleep or hub.sleep
     hub.simulated = True
     cloud = hub.cloud.settings
     if cloud.budget_per_hour is None and cloud.budget_per_month is None:
@@ -175,8 +218,14 @@ async def run_simulation(
     await hub.cloud.apply("simulated", [])
     # a script starts afresh: the jobs an earlier run left active will never move again
     hub.abandon_jobs("simulator", "the simulator restarted; it does not continue earlier jobs")
+    start = clock()
+    n = 0
     while True:
-        step = script.step(clock())
+        behind = (clock() - start).total_seconds() - n * interval
+        if behind > CATCH_UP_STEPS * interval:  # it slept: the grid moves on from now
+            start += timedelta(seconds=behind)
+        step = script.step(start + timedelta(seconds=n * interval))
+        n += 1
         for job in step.jobs:
             hub.push_job(job, source="simulator")
         for wf in step.workflows:
@@ -187,4 +236,4 @@ async def run_simulation(
             hub.poke_checks()
         if step.pods:  # the provider-neutral push path, like any other cloud
             await hub.cloud.apply("simulated", script.pods)
-        await asyncio.sleep(interval)
+        await sleep(max(0.0, (start - clock()).total_seconds() + n * interval))
