@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,6 +62,13 @@ class RunningHub:
                 json.dumps({"type": "hello", "token": token, "topics": list(topics), **hello})
             )
             yield ws
+
+
+async def until(condition: Callable[[], bool], limit: float = 15.0) -> None:
+    """Wait for a state other tasks bring about (they run while this one yields)."""
+    async with asyncio.timeout(limit):
+        while not condition():  # noqa: ASYNC110 (a state of several objects, no one event)
+            await asyncio.sleep(0.02)
 
 
 async def recv_json(ws: ClientConnection, limit: float = 10) -> dict[str, Any]:

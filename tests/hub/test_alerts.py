@@ -393,3 +393,48 @@ async def test_no_webhook_configured_means_dashboard_only(
         assert await rig.mgr.store.outbox() == []
     finally:
         await rig.mgr.stop()
+
+
+async def test_an_idle_manager_sleeps_until_woken_or_a_retry_is_due(rig: Rig) -> None:
+    """The loop's wait: ticks only while time alone can change something (an idle hub with
+    every service healthy woke every few seconds to claim an empty outbox)."""
+    tick = rig.mgr.tick_seconds
+    rig.see(HEALTHY)
+    await rig.mgr.round()
+    assert rig.mgr.idle_wait() is None  # nothing open, nothing queued: until woken
+    rig.see(DOWN)
+    assert rig.mgr.idle_wait() == tick  # an open incident: holds and escalation run on time
+    await rig.step(301)
+    assert rig.receiver.kinds == ["alert.fired"]
+    rig.receiver.answers = [500]
+    rig.see(HEALTHY)
+    await rig.mgr.round()  # the resolved notice fails once: a retry is queued
+    assert rig.mgr.tracks["api"].incident is None
+    [_, retry] = await rig.mgr.store.outbox()
+    assert retry.sent_at is None and retry.last_error == "HTTP 500"
+    wait = rig.mgr.idle_wait()
+    assert wait is not None and 0 < wait <= RETRY_BASE  # the retry time, not a tick
+    rig.clock.advance(wait)
+    await rig.mgr.round()
+    assert rig.receiver.kinds == ["alert.fired", "alert.resolved"]
+    assert rig.mgr.idle_wait() is None
+    await rig.mgr.mute("api", timedelta(minutes=5), "ops", None)
+    assert rig.mgr.idle_wait() == tick  # a mute that runs out needs the tick
+    await rig.mgr.unmute("api")
+    await rig.mgr.mute("api", None, "ops", None)
+    assert rig.mgr.idle_wait() is None  # until cleared: nothing to count down
+    rig.mgr.shared_outbox = True  # replicas look for notices another one queued
+    assert rig.mgr.idle_wait() == tick
+
+
+async def test_a_notice_left_queued_by_an_earlier_run_sets_the_first_wait(rig: Rig) -> None:
+    rig.receiver.answers = [500]
+    rig.see(DOWN)
+    await rig.step(300)  # escalated; the send failed: queued for a retry
+    rig.see(HEALTHY)
+    await rig.step(1)
+    await rig.mgr.stop()
+    rig.mgr = rig.make()
+    await rig.mgr.start()
+    wait = rig.mgr.idle_wait()
+    assert wait is not None and wait <= RETRY_BASE

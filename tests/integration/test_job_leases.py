@@ -8,7 +8,7 @@ from pathlib import Path
 from studio_status.hub.config import JobsSettings
 from studio_status.protocol import JobEventIn, JobStatus, Role, Topic
 from tests.hub.fakeclock import FakeClock
-from tests.hubrunner import recv_until, run_hub
+from tests.hubrunner import recv_until, run_hub, until
 
 LEASES = JobsSettings(stall_seconds=60, lost_seconds=120, sweep_seconds=3600)
 
@@ -70,3 +70,26 @@ async def test_a_restarted_hub_gives_restored_jobs_to_a_source_or_loses_them(
         h.hub.sweep_jobs()
         h.hub.sweep_jobs()
         assert not h.hub.jobs.jobs
+
+
+async def test_the_sweep_runs_only_while_a_job_is_active(tmp_path: Path) -> None:
+    """An idle hub does not sweep an empty board every few seconds; a pushed job starts
+    the sweep (the real loop, here every 20 ms) and the last job's end parks it again."""
+    clock = FakeClock()
+    quick = JobsSettings(stall_seconds=60, lost_seconds=120, sweep_seconds=0.02)
+    async with run_hub(tmp_path, [], jobs=quick, serve_kw={"clock": clock}) as h:
+        assert not h.hub.sweeping
+        token = await h.token(Role.CREATOR)
+        async with h.socket(token, [Topic.JOBS]) as ws:
+            await recv_until(ws, "snapshot")
+            h.hub.push_job(JobEventIn(event_id="s1", kind="started", job_id="render-1"))
+            assert h.hub.sweeping
+            started = (await recv_until(ws, "job.status_changed"))["data"]["job"]
+            assert started["status"] == "running" and started["stalled_since"] is None
+            clock.advance(61)  # the loop's own sweep stalls it, then ends it as lost
+            stalled = (await recv_until(ws, "job.status_changed"))["data"]["job"]
+            assert stalled["stalled_since"] is not None
+            clock.advance(121)
+            lost = (await recv_until(ws, "job.status_changed"))["data"]["job"]
+            assert lost["status"] == "lost"
+        await until(lambda: not h.hub.sweeping)

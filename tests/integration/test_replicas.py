@@ -10,7 +10,7 @@ import contextlib
 import json
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from studio_status.hub.health_settings import HealthSettings
 from studio_status.protocol import Role, Topic
 from tests.hub.checks.servers import Target, free_port
 from tests.hub.test_alerts import Receiver
-from tests.hubrunner import RunningHub, http_service, recv_json, run_hub
+from tests.hubrunner import RunningHub, http_service, recv_json, run_hub, until
 from tests.pgserver import PgServer
 from tests.storedb import fresh_database
 
@@ -33,13 +33,6 @@ ALL_TOPICS = [
     Topic.HEALTH, Topic.FOOTER, Topic.CLOUD, Topic.JOBS, Topic.WORKFLOWS, Topic.ALERTS,
     Topic.SYSTEM, Topic.JOB_PROGRESS, Topic.ACTIVITY, Topic.ACTIVITY_ADMIN,
 ]  # fmt: skip
-
-
-async def until(condition: Callable[[], bool], limit: float = 15.0) -> None:
-    """Wait for a state other tasks bring about (they run while this one yields)."""
-    async with asyncio.timeout(limit):
-        while not condition():  # noqa: ASYNC110 (a state of several objects, no one event)
-            await asyncio.sleep(0.02)
 
 
 @contextlib.asynccontextmanager

@@ -141,6 +141,10 @@ class AlertManager:
         # replica's name on outbox claims, and how the others hear of a settings change
         self.owns: Callable[[str], bool] = lambda service: True
         self.claimant = "hub"
+        #: replicas share one outbox: a notice another replica queued (and died before
+        #: claiming) is only found by looking, so they tick; a lone hub knows its own
+        self.shared_outbox = False
+        self._outbox_next: datetime | None = None  # a lone hub's next retry, if any
         self.settings_changed: Callable[[], Awaitable[None]] | None = None
 
     # -- lifecycle --------------------------------------------------------------------
@@ -158,6 +162,7 @@ class AlertManager:
         self._http = httpx.AsyncClient(
             timeout=SEND_TIMEOUT, transport=self._transport, verify=verified_context()
         )
+        self._outbox_next = await self.store.next_due()  # left by an earlier run
         self._refresh_muted(publish=False)
 
     async def stop(self) -> None:
@@ -168,19 +173,19 @@ class AlertManager:
             self._http = None
 
     async def run(self) -> None:
-        """Tick, persist and deliver: on every change, else every ``tick_seconds``."""
+        """Tick, persist and deliver: on every change, else when :meth:`idle_wait`
+        says time alone may change something."""
         while True:
             # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that lands
             # as the event fires, and the hub's stop then waits on this task for ever
             with contextlib.suppress(TimeoutError):
                 # the tick ends flapping and holds, in the process's time (a sped-up demo)
-                async with asyncio.timeout(pace.real(self.tick_seconds)):
+                wait = self.idle_wait()
+                async with asyncio.timeout(None if wait is None else pace.real(wait)):
                     await self._wake.wait()
             self._wake.clear()
             try:
-                self.tick()
-                await self.flush()
-                await self.deliver_due()
+                await self.round()
             except StoreError as exc:  # kept in memory; retried next round
                 if not self._store_failing:  # once per episode: it may tick many times a second
                     log.warning("alert state not persisted yet (kept in memory): %s", exc)
@@ -189,6 +194,36 @@ class AlertManager:
                 if self._store_failing:
                     log.info("alert state persisted again")
                     self._store_failing = False
+
+    async def round(self) -> None:
+        """One pass of the loop: time-based steps, persist, deliver what is due, and learn
+        when the next retry is."""
+        self.tick()
+        await self.flush()
+        await self.deliver_due()
+        if not self.shared_outbox:
+            self._outbox_next = await self.store.next_due()
+
+    def idle_wait(self) -> float | None:
+        """How long the loop may sleep before time alone changes something: a tick while
+        an incident is open here, a mute runs out, a write is still owed or replicas share
+        the outbox; else the next retry of a queued notice; else until woken (a result,
+        a mute, a setting). An idle hub with every service healthy then wakes for nothing
+        (it ticked every few seconds, claiming an empty outbox each time). A retry is
+        awaited for at most a minute, so a wall clock that jumps cannot postpone it long."""
+        if (
+            self.shared_outbox
+            or self._store_failing
+            or self._dirty
+            or self._outbox
+            or any(m.until is not None for m in self.mutes.values())
+            or any(t.incident is not None and self.owns(s) for s, t in self.tracks.items())
+        ):
+            return self.tick_seconds
+        if self._outbox_next is None:
+            return None
+        due = (self._outbox_next - self._clock()).total_seconds()
+        return min(max(due, 0.0), self.tick_seconds * 12)
 
     # -- config -----------------------------------------------------------------------
 
@@ -627,6 +662,7 @@ class AlertManager:
             error,
         )
         await self.store.mark_attempt(row.id, error, now + timedelta(seconds=delay), None)
+        self._wake.set()  # the loop learns the retry time (it may be asleep until woken)
         return error
 
     async def _post(self, row: OutboxRow) -> str | None:

@@ -128,6 +128,7 @@ class Hub:
         self._http: httpx.AsyncClient | None = None
         self._scheduler: Scheduler | None = None
         self._tasks = TaskSet(log)
+        self._jobs_active = asyncio.Event()  # set when the board holds an active job
         self._footer_published: bytes | None = None
         self._moves_due: asyncio.TimerHandle | None = None
         self.started_at: datetime | None = None
@@ -281,6 +282,7 @@ class Hub:
         )
         self.alerts.owns = self._owns
         self.alerts.claimant = self.replica_id
+        self.alerts.shared_outbox = True
         self.alerts.settings_changed = self._announce_settings
         self.uptime.rolls = lambda: self.ownership is not None and self.ownership.leader
         await self.ownership.round()
@@ -334,6 +336,8 @@ class Hub:
         board = JobBoard(self._clock)
         board.restore(*await self.store.load_jobs(recent=200))
         self.jobs = board
+        if board.jobs:
+            self._jobs_active.set()
         self._refresh_job_summaries()
 
     async def _sync_readings(self) -> None:
@@ -559,8 +563,18 @@ class Hub:
         """``source`` will never report its active jobs again: they end as lost now."""
         self._publish_all(self.jobs.abandon(source, reason))
 
+    @property
+    def sweeping(self) -> bool:
+        """Whether the lease sweep runs (some job was active when it last looked)."""
+        return self._jobs_active.is_set()
+
     async def _job_leases(self) -> None:
+        """Sweep while some job is active; with none, sleep until one is (an idle hub
+        swept an empty board every few seconds)."""
         while True:
+            if not self.jobs.jobs:
+                self._jobs_active.clear()
+                await self._jobs_active.wait()
             await asyncio.sleep(self.config.jobs.sweep_seconds)
             self.sweep_jobs()
 
@@ -579,6 +593,8 @@ class Hub:
             last = self.bus.publish(event_type, data).seq
         if applied.changed is not None:
             self.writer.add_state(applied.changed)
+        if self.jobs.jobs:
+            self._jobs_active.set()
         self._schedule_moves()
         self._refresh_job_summaries()
         self.publish_footer()

@@ -194,6 +194,22 @@ class AlertStore:
 
         return await self._store.run(claim)
 
+    async def next_due(self) -> datetime | None:
+        """When the earliest unsent notice may next be claimed (its retry time, or the end
+        of another sender's claim), None when nothing waits: what lets an idle hub sleep
+        until then instead of claiming an empty outbox every few seconds."""
+
+        def read(conn: Conn) -> float | None:
+            row = conn.execute(
+                "SELECT MIN(CASE WHEN claimed_until IS NOT NULL"
+                " AND claimed_until > next_attempt_at THEN claimed_until"
+                " ELSE next_attempt_at END)"
+                " FROM alert_outbox WHERE sent_at IS NULL AND failed_at IS NULL"
+            ).fetchone()
+            return None if row is None or row[0] is None else float(row[0])
+
+        return _dt(await self._store.run(read))
+
     async def outbox(self, limit: int = 200) -> list[OutboxRow]:
         def read(conn: Conn) -> list[OutboxRow]:
             rows = conn.execute(
