@@ -34,7 +34,7 @@ from PySide6.QtWidgets import QWidget
 
 from studio_status.ui.theme import Theme
 
-from .base import WindowContext
+from .context import WindowContext
 
 __all__ = ["WINDOWS", "WindowContext", "WindowOpener"]
 
