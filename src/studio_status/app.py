@@ -27,6 +27,7 @@ import signal
 import sys
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -137,6 +138,9 @@ def run(
     previous_hook = sys.excepthook
     sys.excepthook = _logging_excepthook
     loop = qasync.QEventLoop(app)
+    # qasync's own default executor starts ten QThreads at its first job, all then waiting
+    # for ever; the stdlib pool starts a thread per job when none is free, up to four
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=4, thread_name_prefix="app-io"))
     asyncio.set_event_loop(loop)
     quit_event = asyncio.Event()
     app.aboutToQuit.connect(quit_event.set)

@@ -220,14 +220,21 @@ def _database_arg(value: str) -> Path | str:
 
 #: Installed packages that a library imports only because they are there, and that no
 #: Studio Status process uses: httpcore imports trio at import time to support running under
-#: it (~90 ms and ~50 modules in every app and hub that has trio installed). Refused here,
-#: in processes that are ours alone; the library falls back as when it is not installed.
-UNUSED_OPTIONAL_IMPORTS = ("trio",)
+#: it (~90 ms and ~50 modules in every app and hub that has trio installed). FastAPI imports
+#: pydantic's whole v1 compatibility package (~1.7 MB, 20 modules) at the first route, only
+#: to ask whether a route's model is a v1 model (none is). Refused here, in processes that
+#: are ours alone; each library falls back as when it is not installed.
+UNUSED_OPTIONAL_IMPORTS = ("trio", "pydantic.v1")
+
+
+def refuse_unused_imports() -> None:
+    """Make :data:`UNUSED_OPTIONAL_IMPORTS` look not installed in this process."""
+    for name in UNUSED_OPTIONAL_IMPORTS:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    for name in UNUSED_OPTIONAL_IMPORTS:
-        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
+    refuse_unused_imports()
     args = _parser().parse_args(argv)
     verbose = bool(getattr(args, "verbose", False))
     if args.command in (None, "demo"):
