@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import subprocess
 import time
+from pathlib import Path
 from typing import Any
 
 from studio_status.protocol import HealthStatus
@@ -503,36 +504,46 @@ def bench_default(ctx: Context) -> list[Figure]:
 # -- the floor: a bare PySide6 window -----------------------------------------------------
 
 
+def _floor_runs(
+    ctx: Context, tmp: Path, runs: int, hold: float, *args: str
+) -> tuple[list[float], float, float]:
+    """``runs`` launches of the floor child; warm starts (ms), and RSS (MB) with its age
+    (s) of the last one, held ``hold`` s from launch."""
+    starts: list[float] = []
+    rss = age = 0.0
+    for run in range(runs):
+        probe = LineFile(tmp / f"floor-{'-'.join(args)}-{run}.jsonl")
+        env = isolated_env(tmp / "home", **ctx.qt_env())
+        started = time.monotonic()
+        proc = subprocess.Popen(
+            [PY, "-m", "bench.floorchild", str(probe.path), *args],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            painted = probe.wait(lambda x: x.get("probe") == "paint", 30, "the bare paint")
+            if run > 0:  # the first run warms the file cache, as the app's cold run does
+                starts.append((painted["t"] - started) * 1000)
+            if run == runs - 1:
+                time.sleep(max(0.0, hold - (time.monotonic() - started)))
+                sample = proc_sample(proc.pid)
+                rss, age = sample.rss / MB, sample.at - started
+        finally:
+            stop_process(proc)
+    return starts, rss, age
+
+
 def bench_floor(ctx: Context) -> list[Figure]:
-    """What any PySide6 app on this machine pays: start and RSS of a bare window, so the
-    app's own figures can be read against it (measured in the same run)."""
+    """What any PySide6 app on this machine pays: start and RSS of a bare window, and the
+    RSS of that window with the libraries the app is built on, so the app's own figures
+    can be read against them (measured in the same run)."""
     runs = 3 if ctx.quick else 6
     hold = 15.0 if ctx.quick else 60.0
-    starts: list[float] = []
-    rss = 0.0
-    age = 0.0
     with workdir("floor") as tmp:
-        for run in range(runs):
-            probe = LineFile(tmp / f"floor-{run}.jsonl")
-            env = isolated_env(tmp / "home", **ctx.qt_env())
-            started = time.monotonic()
-            proc = subprocess.Popen(
-                [PY, "-m", "bench.floorchild", str(probe.path)],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            try:
-                painted = probe.wait(lambda x: x.get("probe") == "paint", 30, "the bare paint")
-                if run > 0:  # the first run warms the file cache, as the app's cold run does
-                    starts.append((painted["t"] - started) * 1000)
-                if run == runs - 1:
-                    time.sleep(max(0.0, hold - (time.monotonic() - started)))
-                    sample = proc_sample(proc.pid)
-                    rss, age = sample.rss / MB, sample.at - started
-            finally:
-                stop_process(proc)
+        starts, rss, age = _floor_runs(ctx, tmp, runs, hold)
+        _, libs_rss, libs_age = _floor_runs(ctx, tmp, 2, hold, "--libraries")
     note = f"--quick: {runs - 1} runs, RSS at {hold:g} s" if ctx.quick else ""
     return [
         Figure(
@@ -551,6 +562,17 @@ def bench_floor(ctx: Context) -> list[Figure]:
             "MB",
             [rss],
             method="/proc/PID/statm resident pages of the bare window, idle in Qt's loop",
+            note=note,
+        ),
+        Figure(
+            "floor",
+            f"floor: bare window + the app's libraries, RSS after {libs_age:.0f} s",
+            "MB",
+            [libs_rss],
+            method="`python -m bench.floorchild --libraries`: the bare window run by a qasync "
+            "loop, holding asyncio, qasync, pydantic (one model validated), an httpx client, "
+            "the websockets client and a tray icon, the app's refused imports refused; "
+            "/proc/PID/statm at the end (second launch)",
             note=note,
         ),
     ]
