@@ -11,7 +11,8 @@ serving, then reads JSON commands on stdin, one a line, and answers each with on
   event, ``time.monotonic()`` just before the hub took it, and the new status.
 - ``{"cmd": "burst", "events": N, "seconds": S}``: status changes spread over all services
   until N events were published, in 100 even slices over S seconds; answers
-  ``{"t0", "t1", "first_seq", "last_seq", "records"}``.
+  ``{"t0", "t1", "first_seq", "last_seq", "last_sent_seq", "records"}`` (``last_sent_seq``: the
+  last of them an app with the default topics is sent).
 - ``{"cmd": "seq"}``: ``{"seq"}``. EOF on stdin stops the hub.
 """
 
@@ -26,6 +27,7 @@ import threading
 import time
 from typing import Any
 
+from studio_status.client.stream import DEFAULT_TOPICS
 from studio_status.hub.checks.base import CheckResult
 from studio_status.hub.config import HubConfig, HubSettings, ServiceConfig
 from studio_status.hub.server import bind, serve
@@ -101,6 +103,12 @@ class Control:
     async def burst(self, events: int, seconds: float) -> dict[str, Any]:
         names = [s.name for s in self.hub.services if s.name.startswith("svc-")]
         start = self.hub.bus.seq
+        # the last event an app (admin, default topics) is sent: a burst may end with
+        # events no app subscribes to (the activity feed's), whose seq it learns only
+        # with the next heartbeat
+        shown = [start]
+        sub = self.hub.bus.subscribe(Role.ADMIN, DEFAULT_TOPICS)
+        sub.direct = lambda event: shown.__setitem__(0, event.seq) is None
         goal = start + events
         slices = 100
         per = max(1, events // slices)
@@ -116,11 +124,13 @@ class Control:
                 break
             delay = t0 + seconds * (k + 1) / slices - time.monotonic()
             await asyncio.sleep(max(0.0, delay))
+        self.hub.bus.unsubscribe(sub)
         return {
             "t0": t0,
             "t1": time.monotonic(),
             "first_seq": first_seq,
             "last_seq": self.hub.bus.seq,
+            "last_sent_seq": shown[0],
             "records": records,
         }
 

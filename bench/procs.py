@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .core import PY, ROOT, BenchError, LineFile, isolated_env, stop_process
+from .core import PY, ROOT, BenchError, LineFile, isolated_env, stop_process, wait_for
 
 
 class HubChild:
@@ -141,6 +141,34 @@ class AppChild:
         if self.proc.poll() is not None:
             tail = self.log_path.read_text()[-2000:]
             raise BenchError(f"the app exited ({self.proc.returncode}): {tail}")
+
+    def wait_shown(self, min_seq: int, timeout: float, what: str) -> dict[str, Any]:
+        """When the screen showed a state at ``min_seq`` or later: the first paint of it, or
+        its render when it changed nothing on screen (the last paint before it shows the
+        same; a burst's last events can leave the counts as they were, and then nothing
+        paints)."""
+
+        def shown() -> dict[str, Any] | None:
+            self.probe.poll()
+            painted: Any = None
+            for x in self.probe.lines:
+                kind, seq = x.get("probe"), x.get("seq")
+                if kind == "paint":
+                    if seq is not None and seq >= min_seq:
+                        return x
+                    painted = x.get("shown")
+                elif (
+                    kind == "render"
+                    and seq is not None
+                    and seq >= min_seq
+                    and x.get("shown") == painted
+                ):
+                    return x
+            self.check_alive()
+            return None
+
+        found: dict[str, Any] = wait_for(shown, timeout, what)
+        return found
 
     def wait_paint(
         self,

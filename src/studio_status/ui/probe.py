@@ -7,6 +7,11 @@ new state: ``{"probe": "paint", "t": <time.monotonic()>, "seq": <last applied se
 text}}``. ``time.monotonic`` is
 ``CLOCK_MONOTONIC``, comparable across processes on one Linux machine. When the variable is
 unset :func:`install` returns at once and nothing else runs.
+
+A state that changes nothing on screen (the counts of a burst's last events can be what is
+already shown) is painted by no one, so each render of a state also writes ``{"probe":
+"render", "t", "seq", "version", "shown"}``: with the same ``shown`` as the last paint, the
+screen showed that state from then on.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from PySide6.QtWidgets import QWidget
 if TYPE_CHECKING:
     from studio_status.client.state import StatusState
 
-__all__ = ["PROBE_ENV", "install"]
+__all__ = ["PROBE_ENV", "install", "rendered"]
 
 PROBE_ENV = "STUDIO_STATUS_PAINT_PROBE"
 
@@ -43,22 +48,27 @@ class _PaintProbe(QObject):
             version = state.version if state is not None else -1
             if version != self._logged:
                 self._logged = version
-                line: dict[str, Any] = {
-                    "probe": "paint",
-                    "t": time.monotonic(),
-                    "seq": state.last_seq if state is not None else None,
-                    "version": version,
-                    "data": state is not None and state.footer is not None,
-                    "none_refs": sys.getrefcount(None),  # a binding leaking None shows here
-                    # what the strip shows: a change can reach the screen through a footer
-                    # poll before its event's seq does (the socket was down meanwhile)
-                    "shown": {
-                        str(name): seg.text()
-                        for name, seg in getattr(self._strip, "segments", {}).items()
-                    },
-                }
+                line = self._line("paint", state)
+                line["data"] = state is not None and state.footer is not None
+                line["none_refs"] = sys.getrefcount(None)  # a binding leaking None shows here
                 self._write(json.dumps(line) + "\n")
         return False
+
+    def rendered(self) -> None:
+        self._write(json.dumps(self._line("render", getattr(self._strip, "_state", None))) + "\n")
+
+    def _line(self, kind: str, state: StatusState | None) -> dict[str, Any]:
+        return {
+            "probe": kind,
+            "t": time.monotonic(),
+            "seq": state.last_seq if state is not None else None,
+            "version": state.version if state is not None else -1,
+            # what the strip shows: a change can reach the screen through a footer poll
+            # before its event's seq does (the socket was down meanwhile)
+            "shown": {
+                str(name): seg.text() for name, seg in getattr(self._strip, "segments", {}).items()
+            },
+        }
 
     def _write(self, text: str) -> None:
         # opened per line (a few dozen a second at most): nothing is left open when the
@@ -76,4 +86,13 @@ def install(strip: QWidget) -> None:
     target = os.environ.get(PROBE_ENV)
     if not target:
         return
+    strip.setProperty("paint_probe", True)
     _PaintProbe(strip, target)
+
+
+def rendered(strip: QWidget) -> None:
+    """``strip`` has just rendered its state (a no-op without the probe)."""
+    if strip.property("paint_probe"):
+        found = strip.findChild(_PaintProbe)
+        if found is not None:
+            found.rendered()

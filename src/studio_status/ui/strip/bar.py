@@ -318,6 +318,7 @@ class StatusStrip(QWidget):
         self.connection.update_state(state, now)
         self.collapsed_line.set_overall(formats.overall_status(state), formats.overall_text(state))
         self._check_flash(state, now)
+        probe.rendered(self)
 
     def _check_flash(self, state: StatusState, now: datetime) -> None:
         """Flash the services segment on a fresh healthy → degraded/down transition."""
