@@ -25,6 +25,19 @@ def _strip(qtbot: Any, store: StatusStore, tmp_path: Path) -> StatusStrip:
     return strip
 
 
+def _probed(
+    qtbot: Any, store: StatusStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[StatusStrip, Path]:
+    """A strip shown with the probe on, after its first paint; and the probe's file."""
+    out = tmp_path / "probe.jsonl"
+    monkeypatch.setenv(probe.PROBE_ENV, str(out))
+    store.apply_snapshot(snapshot(Role.ADMIN))
+    strip = _strip(qtbot, store, tmp_path)
+    strip.show()
+    qtbot.waitUntil(lambda: out.exists() and '"paint"' in out.read_text())
+    return strip, out
+
+
 def test_off_unless_asked_for(
     qtbot: Any, store: StatusStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -36,13 +49,8 @@ def test_off_unless_asked_for(
 def test_a_line_per_new_state_painted_with_what_it_shows(
     qtbot: Any, store: StatusStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    out = tmp_path / "probe.jsonl"
-    monkeypatch.setenv(probe.PROBE_ENV, str(out))
-    store.apply_snapshot(snapshot(Role.ADMIN))
-    strip = _strip(qtbot, store, tmp_path)
+    strip, out = _probed(qtbot, store, tmp_path, monkeypatch)
     assert len(strip.findChildren(probe._PaintProbe)) == 1
-    strip.show()
-    qtbot.waitUntil(lambda: out.exists() and out.read_text().count("\n") >= 1)
     store.apply_event(health_event(2, "database", HealthStatus.DOWN, HealthStatus.HEALTHY))
 
     def lines(kind: str) -> list[dict[str, Any]]:
@@ -64,12 +72,7 @@ def test_a_state_that_changes_nothing_on_screen_is_rendered_not_painted(
     qtbot: Any, store: StatusStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What the bench's burst reads when a burst ends as the screen already was."""
-    out = tmp_path / "probe.jsonl"
-    monkeypatch.setenv(probe.PROBE_ENV, str(out))
-    store.apply_snapshot(snapshot(Role.ADMIN))
-    strip = _strip(qtbot, store, tmp_path)
-    strip.show()
-    qtbot.waitUntil(lambda: out.exists() and '"paint"' in out.read_text())
+    _, out = _probed(qtbot, store, tmp_path, monkeypatch)
     store.apply_heartbeat(9)  # current to seq 9: nothing new to show
     qtbot.waitUntil(lambda: '"seq": 9' in out.read_text())
     every = [json.loads(line) for line in out.read_text().splitlines()]

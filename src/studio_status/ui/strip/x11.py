@@ -13,6 +13,7 @@ import ctypes
 import ctypes.util
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 __all__ = ["ALL_DESKTOPS", "X11Properties", "load_libx11"]
 
@@ -67,13 +68,19 @@ class _WindowAttributes(ctypes.Structure):
     ]
 
 
+#: what every XEvent starts with (XAnyEvent)
+_ANY_EVENT: list[tuple[str, type[ctypes._SimpleCData[Any]]]] = [
+    ("type", ctypes.c_int),
+    ("serial", ctypes.c_ulong),
+    ("send_event", ctypes.c_int),
+    ("display", ctypes.c_void_p),
+    ("window", ctypes.c_ulong),
+]
+
+
 class _ClientMessage(ctypes.Structure):
     _fields_ = [
-        ("type", ctypes.c_int),
-        ("serial", ctypes.c_ulong),
-        ("send_event", ctypes.c_int),
-        ("display", ctypes.c_void_p),
-        ("window", ctypes.c_ulong),
+        *_ANY_EVENT,
         ("message_type", ctypes.c_ulong),
         ("format", ctypes.c_int),
         ("data", ctypes.c_long * 5),
@@ -82,11 +89,7 @@ class _ClientMessage(ctypes.Structure):
 
 class _PropertyEvent(ctypes.Structure):
     _fields_ = [
-        ("type", ctypes.c_int),
-        ("serial", ctypes.c_ulong),
-        ("send_event", ctypes.c_int),
-        ("display", ctypes.c_void_p),
-        ("window", ctypes.c_ulong),
+        *_ANY_EVENT,
         ("atom", ctypes.c_ulong),
         ("time", ctypes.c_ulong),
         ("state", ctypes.c_int),
