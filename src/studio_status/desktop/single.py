@@ -168,7 +168,8 @@ class SingleInstance(QObject):
 
     def release(self) -> None:
         if self._watcher is not None:
-            self._watcher.removePaths(self._watcher.directories())
+            if watched := self._watcher.directories():  # empty when the folder went away
+                self._watcher.removePaths(watched)
             self._watcher.deleteLater()
             self._watcher = None
         if self._lock is not None:
