@@ -74,7 +74,9 @@ async def test_wrong_token_is_token_refused_everywhere(tmp_path: Path, target: T
     banner = formats.link_banner(state, utcnow())
     assert strip == "Token refused — check the token for profile “Studio” in Settings"
     for text in (strip, tray, banner):
-        assert text is not None and "unreachable" not in text.lower() and "401" not in text
+        assert text is not None and "unreachable" not in text.lower()
+        # no status code, outside the hub's address (its random port may hold "401")
+        assert "401" not in text.replace(running.url, "")
     assert banner is not None and running.url in banner
     assert formats.overall_text(state) == "Token refused"
 
@@ -110,7 +112,7 @@ async def test_not_allowed_names_the_roles_not_the_code(tmp_path: Path, target: 
     line = problem.line("Studio")
     assert (
         "admins only" in line
-        and "403" not in line
+        and "403" not in line.replace(running.url, "")  # its random port may hold "403"
         and "/admin" not in line.replace(running.url, "")
     )
 
@@ -292,4 +294,5 @@ async def test_rate_limited_is_token_refused_and_waits_as_asked(
     strip = formats.connection_text(state, utcnow())
     assert strip == "Token refused — check the token for profile “Studio” in Settings"
     banner = formats.link_banner(state, utcnow())
-    assert banner is not None and "unreachable" not in banner.lower() and "429" not in banner
+    assert banner is not None and "unreachable" not in banner.lower()
+    assert "429" not in banner.replace(running.url, "")  # its random port may hold "429"
