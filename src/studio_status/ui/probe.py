@@ -28,7 +28,7 @@ from PySide6.QtWidgets import QWidget
 if TYPE_CHECKING:
     from studio_status.client.state import StatusState
 
-__all__ = ["PROBE_ENV", "install", "rendered"]
+__all__ = ["PROBE_ENV", "install"]
 
 PROBE_ENV = "STUDIO_STATUS_PAINT_PROBE"
 
@@ -81,18 +81,10 @@ class _PaintProbe(QObject):
             out.write(text)
 
 
-def install(strip: QWidget) -> None:
-    """Watch ``strip``'s paints when :data:`PROBE_ENV` is set; otherwise do nothing."""
+def install(strip: QWidget) -> _PaintProbe | None:
+    """Watch ``strip``'s paints when :data:`PROBE_ENV` is set; otherwise do nothing. The
+    strip tells the returned probe of each state it renders (:meth:`_PaintProbe.rendered`)."""
     target = os.environ.get(PROBE_ENV)
     if not target:
-        return
-    strip.setProperty("paint_probe", True)
-    _PaintProbe(strip, target)
-
-
-def rendered(strip: QWidget) -> None:
-    """``strip`` has just rendered its state (a no-op without the probe)."""
-    if strip.property("paint_probe"):
-        found = strip.findChild(_PaintProbe)
-        if found is not None:
-            found.rendered()
+        return None
+    return _PaintProbe(strip, target)

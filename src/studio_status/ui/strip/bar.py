@@ -238,8 +238,8 @@ class StatusStrip(QWidget):
         feed.changed.connect(self.on_feed_changed)
         self._visible_order: tuple[Segment, ...] = ()
         self._apply_collapsed()
+        self._probe = probe.install(self)  # opt-in benchmark hook: STUDIO_STATUS_PAINT_PROBE
         self._render(self._state)
-        probe.install(self)  # opt-in benchmark hook: STUDIO_STATUS_PAINT_PROBE
 
     # -- public ---------------------------------------------------------------------------
 
@@ -318,7 +318,8 @@ class StatusStrip(QWidget):
         self.connection.update_state(state, now)
         self.collapsed_line.set_overall(formats.overall_status(state), formats.overall_text(state))
         self._check_flash(state, now)
-        probe.rendered(self)
+        if self._probe is not None:
+            self._probe.rendered()
 
     def _check_flash(self, state: StatusState, now: datetime) -> None:
         """Flash the services segment on a fresh healthy → degraded/down transition."""
