@@ -32,7 +32,7 @@ from studio_status.hub.checks.base import CheckResult
 from studio_status.hub.config import HubConfig, HubSettings, ServiceConfig
 from studio_status.hub.server import bind, serve
 from studio_status.hub.service import Hub
-from studio_status.protocol import HealthStatus, Role, Topic, utcnow
+from studio_status.protocol import Event, HealthStatus, Role, Topic, utcnow
 
 STATES = (HealthStatus.HEALTHY, HealthStatus.DEGRADED)
 
@@ -107,8 +107,13 @@ class Control:
         # events no app subscribes to (the activity feed's), whose seq it learns only
         # with the next heartbeat
         shown = [start]
+
+        def sent(event: Event) -> bool:
+            shown[0] = event.seq
+            return True  # taken: nothing queues for this listener
+
         sub = self.hub.bus.subscribe(Role.ADMIN, DEFAULT_TOPICS)
-        sub.direct = lambda event: shown.__setitem__(0, event.seq) is None
+        sub.direct = sent
         goal = start + events
         slices = 100
         per = max(1, events // slices)
